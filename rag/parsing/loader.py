@@ -1,0 +1,87 @@
+"""Find brief files, read them safely and hand each to the parser for its format."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from rag.errors import CorpusFormatError, CorpusNotFound
+from rag.parsing.markdown import parse_markdown
+from rag.parsing.plaintext import parse_plaintext
+from rag.parsing.structure import assemble
+from rag.records import Document
+from rag.text import looks_binary
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "document"
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Expand files and folders into brief files (.txt, .md), in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise CorpusNotFound(f"{path}: no such file or folder; check the path and try again")
+        if path.is_dir():
+            files = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+            )
+            if not files:
+                raise CorpusFormatError(
+                    f"{path}: folder holds no briefs (.txt, .md or .markdown files)"
+                )
+            found.extend(files)
+        else:
+            found.append(path)
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    return unique
+
+
+def parse_file(path: Path, doc_id: str | None = None) -> Document:
+    """Read one brief; raise :class:`CorpusFormatError` when it is not a usable text brief."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise CorpusFormatError(f"{path}: file is empty; give a brief with text in it")
+    if looks_binary(data):
+        raise CorpusFormatError(
+            f"{path}: looks binary, not a text brief; convert it to .txt or .md first"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusFormatError(
+            f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8 and retry"
+        ) from None
+    is_markdown = path.suffix.lower() in MARKDOWN_SUFFIXES
+    draft = parse_markdown(text) if is_markdown else parse_plaintext(text)
+    if not draft.items and not draft.front_matter:
+        raise CorpusFormatError(f"{path}: no text found to index")
+    return assemble(
+        draft,
+        doc_id=doc_id or slug(path.stem),
+        source=path.name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        fmt="markdown" if is_markdown else "text",
+    )
+
+
+def load_documents(paths: Iterable[Path]) -> list[Document]:
+    """Parse every brief under ``paths``; document ids are unique slugs of the file names."""
+    documents: list[Document] = []
+    used: set[str] = set()
+    for path in discover(paths):
+        base = slug(path.stem)
+        doc_id, n = base, 2
+        while doc_id in used:
+            doc_id, n = f"{base}-{n}", n + 1
+        used.add(doc_id)
+        documents.append(parse_file(path, doc_id))
+    return documents

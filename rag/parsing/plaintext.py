@@ -1,0 +1,169 @@
+"""Plain-text briefs extracted from PDFs.
+
+What the extraction leaves behind, and how each is read:
+- front matter (title, "By" author and role, centre/institute, "Edited by", date,
+  disclaimer in parentheses) in short blocks before the first heading;
+- headings as short standalone lines; one ending in ":" is a subsection of the last
+  top-level heading;
+- footnote definitions (lines opening with superscript digits) where page breaks were,
+  sometimes in the middle of a sentence or right after a heading: they are lifted out, and
+  the text they cut is rejoined.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.parsing.footnotes import DATE_RE, iso_date
+from rag.parsing.structure import Draft, Heading, Para
+from rag.records import FrontMatter, SectionRef
+from rag.text import MARKER_RE, SUPERSCRIPTS, collapse_space, from_superscript, unescape_markdown
+
+_DEFINITION_RE = re.compile(f"^([{SUPERSCRIPTS}]+)\\s*(\\S.*)$", re.S)
+_SENTENCE_END_RE = re.compile(f"[.!?…][\"'’”)\\]]*[{SUPERSCRIPTS}]*$")
+_HEADING_MAX_WORDS = 12
+# A heading must be followed by at least this much prose to end the front matter.
+_PARAGRAPH_MIN_WORDS = 20
+
+
+def _blocks(text: str) -> list[list[str]]:
+    blocks, current = [], []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = line.rstrip()
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _is_definition(block: list[str]) -> bool:
+    return bool(_DEFINITION_RE.match(block[0]))
+
+
+def _is_heading(block: list[str]) -> bool:
+    line = block[0]
+    return (
+        len(block) == 1
+        and len(line.split()) <= _HEADING_MAX_WORDS
+        and line[:1].isupper()
+        and not MARKER_RE.search(line)
+        and not re.search(r"[.!?;,)]$", line)
+    )
+
+
+def _is_prose(block: list[str]) -> bool:
+    return not _is_heading(block) and len(" ".join(block).split()) >= _PARAGRAPH_MIN_WORDS
+
+
+def _body_start(blocks: list[list[str]]) -> int:
+    """Index of the first heading followed (past any footnotes) by a real paragraph."""
+    for i, block in enumerate(blocks):
+        if not _is_heading(block):
+            continue
+        following = [b for b in blocks[i + 1 :] if not _is_definition(b)]
+        if following and _is_prose(following[0]):
+            return i
+    return 0
+
+
+def parse_front_matter(lines: list[str]) -> FrontMatter | None:
+    if not lines:
+        return None
+    fields: dict[str, str] = {"title": lines[0]}
+    i = 1
+    while i < len(lines):
+        line, low = lines[i], lines[i].lower()
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if low == "by" and nxt:
+            fields["author"] = nxt
+            # A role line may follow the name ("Research Fellow").
+            if i + 2 < len(lines) and not _known_line(lines[i + 2]):
+                fields["author_role"] = lines[i + 2]
+                i += 1
+            i += 2
+            continue
+        if low.startswith("by "):
+            fields["author"] = line[3:].strip()
+        elif low == "edited by" and nxt:
+            fields["editor"] = nxt
+            i += 2
+            continue
+        elif low.startswith("edited by "):
+            fields["editor"] = line[len("edited by ") :].strip()
+        elif DATE_RE.fullmatch(line.strip()):
+            fields["date_text"] = line.strip()
+            fields["date"] = iso_date(line) or ""
+        elif line.startswith("(") and line.endswith(")"):
+            fields["disclaimer"] = line[1:-1].strip()
+        elif re.search(r"\b(Centre|Center|Institute|Department|School)\b", line) or "," in line:
+            centre, _, institute = line.rpartition(",")
+            fields["centre"] = centre.strip() or institute.strip()
+            if centre.strip():
+                fields["institute"] = institute.strip()
+        i += 1
+    return FrontMatter(**fields, lines=tuple(lines))
+
+
+def _known_line(line: str) -> bool:
+    low = line.lower()
+    return (
+        low.startswith(("edited by", "by ", "("))
+        or bool(DATE_RE.fullmatch(line))
+        or bool(re.search(r"\b(Centre|Center|Institute)\b", line))
+    )
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(_SENTENCE_END_RE.search(text))
+
+
+def parse_plaintext(text: str) -> Draft:
+    blocks = _blocks(unescape_markdown(text))
+    start = _body_start(blocks)
+    draft = Draft()
+    front_lines = [line for b in blocks[:start] if not _is_definition(b) for line in b]
+    draft.front_matter = parse_front_matter(front_lines)
+    draft.title = draft.front_matter.title if draft.front_matter else None
+
+    top: str | None = None
+    section = SectionRef(title=draft.title or "Body", path=(draft.title or "Body",))
+    last_para: Para | None = None
+    page_break = False
+    for block in blocks[start:]:
+        if _is_definition(block):
+            match = _DEFINITION_RE.match(" ".join(block))
+            assert match is not None
+            number = from_superscript(match.group(1))
+            if number in draft.definitions:
+                draft.warnings.append(f"footnote {number} is defined twice; keeping the first")
+            else:
+                draft.definitions[number] = match.group(2)
+            page_break = True
+            continue
+        if _is_heading(block):
+            title = block[0].rstrip(":").strip()
+            if block[0].endswith(":") and top is not None:
+                section = SectionRef(title=title, path=(top, title))
+            else:
+                top = title
+                section = SectionRef(title=title, path=(title,))
+            draft.items.append(Heading(section))
+            last_para, page_break = None, False
+            continue
+        prose = collapse_space(" ".join(block))
+        # A footnote block sat at a page break in the middle of this sentence: rejoin.
+        if (
+            last_para is not None
+            and page_break
+            and (not _ends_sentence(last_para.text) or prose[:1].islower())
+        ):
+            last_para.text = f"{last_para.text} {prose}"
+        else:
+            last_para = Para(text=prose, section=section)
+            draft.items.append(last_para)
+        page_break = False
+    return draft

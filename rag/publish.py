@@ -1,0 +1,62 @@
+"""Atomic publication of an index directory.
+
+The configured index path is a symlink to a build folder beside it. A new build is written
+into a fresh folder, fsynced, and the symlink is replaced with ``os.replace`` — one atomic
+step, so a reader sees the old index or the new one, never half of either, and a crash
+mid-build leaves the previous index in place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+
+def new_build_dir(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    build = Path(tempfile.mkdtemp(prefix=f".{target.name}.{stamp}.", dir=target.parent))
+    build.chmod(0o755)  # mkdtemp makes it private; an index is meant to be shared
+    return build
+
+
+def fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(build: Path, target: Path) -> None:
+    """Point ``target`` at ``build`` atomically and remove the build it replaced."""
+    fsync_tree(build)
+    previous = target.resolve() if target.is_symlink() else None
+    if target.exists() and not target.is_symlink():
+        # An index from before symlinked publishing: move it aside first (one-time).
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    link = target.parent / f".{target.name}.link-{os.getpid()}"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    os.symlink(build.name, link)
+    os.replace(link, target)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    if previous and previous != build.resolve() and previous.parent == build.parent:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def discard(build: Path) -> None:
+    shutil.rmtree(build, ignore_errors=True)

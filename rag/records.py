@@ -1,0 +1,114 @@
+"""Typed records passed between layers (parser → chunker → index → retriever → shells)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Footnote(Record):
+    """One numbered footnote definition, parsed into its parts."""
+
+    number: int
+    citation: str = Field(description="Citation text without Markdown emphasis or URL.")
+    url: str | None = None
+    title: str | None = None
+    publisher: str | None = None
+    date: str | None = Field(default=None, description="ISO date when parseable.")
+
+
+class FootnoteRef(Record):
+    """What a passage carries for each marker in its text."""
+
+    number: int
+    citation: str
+    url: str | None = None
+
+
+class FrontMatter(Record):
+    title: str | None = None
+    author: str | None = None
+    author_role: str | None = None
+    centre: str | None = None
+    institute: str | None = None
+    editor: str | None = None
+    date: str | None = Field(default=None, description="ISO date of publication.")
+    date_text: str | None = None
+    disclaimer: str | None = None
+    lines: tuple[str, ...] = ()
+
+
+class SectionRef(Record):
+    title: str
+    path: tuple[str, ...]
+
+
+class Span(Record):
+    start: int
+    end: int
+
+
+class Paragraph(Record):
+    """A paragraph of clean body text (cut sentences already rejoined)."""
+
+    section: SectionRef
+    span: Span
+    kind: Literal["front_matter", "body"] = "body"
+
+
+class Section(Record):
+    title: str
+    path: tuple[str, ...]
+    span: Span
+
+
+class Document(Record):
+    """A parsed brief: clean body text plus the structure found in it."""
+
+    id: str
+    title: str
+    source: str = Field(description="File name the document was read from.")
+    sha256: str
+    format: Literal["text", "markdown"]
+    body: str = Field(description="Clean text: escapes removed, footnote blocks lifted out.")
+    front_matter: FrontMatter | None = None
+    sections: tuple[Section, ...] = ()
+    paragraphs: tuple[Paragraph, ...] = ()
+    footnotes: tuple[Footnote, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def footnote(self, number: int) -> Footnote | None:
+        return next((f for f in self.footnotes if f.number == number), None)
+
+
+class DocumentRef(Record):
+    id: str
+    title: str
+
+
+class Passage(Record):
+    """A retrievable unit: a token-bounded, sentence-aligned slice of one section."""
+
+    id: str
+    document: DocumentRef
+    text: str = Field(description="Display text, footnote markers kept where they were.")
+    section: SectionRef
+    footnotes: tuple[FootnoteRef, ...] = ()
+    span: Span
+    tokens: int
+    ordinal: int = Field(description="Position of the passage in its document.")
+    kind: Literal["front_matter", "body"] = "body"
+
+
+class Hit(Record):
+    passage: Passage
+    rank: int
+    score: float = Field(description="Score of the retriever asked for (RRF for hybrid).")
+    dense_score: float | None = Field(
+        default=None, description="Cosine similarity to the question, when computed."
+    )

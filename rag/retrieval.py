@@ -1,0 +1,145 @@
+"""Retrieval: a dense leg (FAISS), a BM25 leg and a footnote leg, fused by reciprocal rank.
+
+The footnote leg searches the citations themselves (title, publisher, date); a hit on a
+footnote ranks the passages that cite it, which is how "which source reports …?" finds
+the passage carrying that footnote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from rag import bm25
+from rag.errors import QueryError
+from rag.records import Hit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rag.encoder import Encoder
+    from rag.index import IndexHandle
+
+RetrieverName = Literal["hybrid", "dense", "bm25"]
+Ranking = list[tuple[int, float]]  # (passage index, score), best first
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    footnote_weight: float = 1.0
+    candidates: int = 50
+
+
+def rrf(rankings: Sequence[tuple[Ranking, float]], k: int) -> Ranking:
+    """Weighted reciprocal-rank fusion; ties keep document order, so results are stable."""
+    fused: dict[int, float] = {}
+    for ranking, weight in rankings:
+        if weight <= 0:
+            continue
+        for rank, (idx, _) in enumerate(ranking, start=1):
+            fused[idx] = fused.get(idx, 0.0) + weight / (k + rank)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _allowed(handle: IndexHandle, section: str | None) -> set[int] | None:
+    if not section:
+        return None
+    want = section.strip().rstrip(":").casefold()
+    return {
+        i
+        for i, p in enumerate(handle.passages)
+        if want == p.section.title.casefold() or want in (s.casefold() for s in p.section.path)
+    }
+
+
+def _keep(ranking: Ranking, allowed: set[int] | None) -> Ranking:
+    return ranking if allowed is None else [(i, s) for i, s in ranking if i in allowed]
+
+
+def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
+    depth = min(depth, handle.faiss_index.ntotal)
+    if depth == 0:
+        return []
+    scores, ids = handle.faiss_index.search(qvec.reshape(1, -1), depth)
+    pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+    return sorted(pairs, key=lambda item: (-item[1], item[0]))
+
+
+def bm25_ranking(handle: IndexHandle, question: str, depth: int) -> Ranking:
+    return bm25.search(handle.bm25, question, depth)
+
+
+def footnote_ranking(handle: IndexHandle, question: str, qvec: np.ndarray, k: int) -> Ranking:
+    """Rank footnotes by dense + BM25 fusion, then give each citing passage its note's rank."""
+    if not handle.footnote_keys:
+        return []
+    sims = handle.footnote_vectors @ qvec
+    dense = sorted(((i, float(s)) for i, s in enumerate(sims)), key=lambda x: (-x[1], x[0]))
+    lexical = bm25.search(handle.footnote_bm25, question, len(handle.footnote_keys))
+    ranking: Ranking = []
+    seen: set[int] = set()
+    for note, score in rrf([(dense, 1.0), (lexical, 1.0)], k):
+        for idx in handle.citing.get(handle.footnote_keys[note], ()):
+            if idx not in seen:
+                seen.add(idx)
+                ranking.append((idx, score))
+    return ranking
+
+
+class Retriever:
+    """Searches one index handle with one encoder; cheap to create per handle."""
+
+    def __init__(self, handle: IndexHandle, encoder: Encoder, params: RetrievalParams) -> None:
+        self.handle = handle
+        self.encoder = encoder
+        self.params = params
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        retriever: RetrieverName = "hybrid",
+        section: str | None = None,
+        qvec: np.ndarray | None = None,
+    ) -> list[Hit]:
+        question = question.strip() if isinstance(question, str) else ""
+        if not question:
+            raise QueryError("the question is empty; ask something about the brief")
+        if k < 1:
+            raise QueryError(f"k must be at least 1, got {k}")
+        handle, p = self.handle, self.params
+        allowed = _allowed(handle, section)
+        if allowed is not None and not allowed:
+            raise QueryError(
+                f"no section named {section!r}; list sections with `rag sections` or GET /sections"
+            )
+        depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
+        if qvec is None:
+            qvec = self.encoder.encode([question])[0]
+        dense = _keep(dense_ranking(handle, qvec, depth), allowed)
+        cosine = dict(dense)
+
+        if retriever == "dense":
+            ranking = dense
+        elif retriever == "bm25":
+            ranking = _keep(bm25_ranking(handle, question, depth), allowed)
+        else:
+            lexical = _keep(bm25_ranking(handle, question, depth), allowed)
+            notes = _keep(footnote_ranking(handle, question, qvec, p.rrf_k), allowed)
+            ranking = rrf(
+                [(dense, p.dense_weight), (lexical, p.bm25_weight), (notes, p.footnote_weight)],
+                p.rrf_k,
+            )
+        return [
+            Hit(
+                passage=handle.passages[idx],
+                rank=rank,
+                score=round(float(score), 6),
+                dense_score=round(cosine[idx], 6) if idx in cosine else None,
+            )
+            for rank, (idx, score) in enumerate(ranking[:k], start=1)
+        ]

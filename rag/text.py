@@ -1,0 +1,68 @@
+"""Small text helpers shared by the parsers, the chunker and the evaluation.
+
+Footnote markers are superscript digits in the clean text. We never apply NFKC, which
+would turn ``ally.¹`` into ``ally.1`` and corrupt both the text and the marker.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_TO_SUPER = str.maketrans("0123456789", SUPERSCRIPTS)
+_FROM_SUPER = str.maketrans(SUPERSCRIPTS, "0123456789")
+
+MARKER_RE = re.compile(f"[{SUPERSCRIPTS}]+")
+# Markdown backslash escapes of ASCII punctuation (CommonMark's list).
+_ESCAPE_RE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
+_SPACE_RE = re.compile(r"\s+")
+# Zero-width and bidi controls carry no meaning for matching.
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def to_superscript(number: int) -> str:
+    return str(number).translate(_TO_SUPER)
+
+
+def from_superscript(marker: str) -> int:
+    return int(marker.translate(_FROM_SUPER))
+
+
+def unescape_markdown(text: str) -> str:
+    """``\\$1.5 billion`` → ``$1.5 billion``."""
+    return _ESCAPE_RE.sub(r"\1", text)
+
+
+def markers_in(text: str) -> list[int]:
+    """Footnote numbers in order of appearance, without repeats."""
+    seen: dict[int, None] = {}
+    for match in MARKER_RE.finditer(text):
+        seen.setdefault(from_superscript(match.group()), None)
+    return list(seen)
+
+
+def strip_markers(text: str) -> str:
+    return MARKER_RE.sub("", text)
+
+
+def collapse_space(text: str) -> str:
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def match_key(text: str) -> str:
+    """Canonical form for comparing evidence with passages: no markers, no escapes,
+    no invisible characters, typographic quotes folded, whitespace collapsed, casefolded."""
+    text = unescape_markdown(strip_markers(text))
+    text = _INVISIBLE_RE.sub("", text)
+    text = text.translate(str.maketrans("‘’“”–—", "''\"\"--"))
+    return collapse_space(unicodedata.normalize("NFC", text)).casefold()
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or a high share of control characters mean this is not a text brief."""
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return bool(sample) and controls / len(sample) > 0.05

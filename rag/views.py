@@ -1,0 +1,67 @@
+"""Public output shapes, shared by ``rag ask --json`` and the HTTP API.
+
+Kept apart from the internal records so the index format can change without changing
+what users parse.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from rag.records import Hit, Passage
+
+
+class SectionView(BaseModel):
+    title: str
+    path: list[str]
+
+
+class FootnoteView(BaseModel):
+    number: int
+    citation: str
+    url: str | None = None
+
+
+class SpanView(BaseModel):
+    start: int = Field(description="Offset into the document's clean body text.")
+    end: int
+
+
+class DocumentView(BaseModel):
+    id: str
+    title: str
+
+
+class PassageView(BaseModel):
+    id: str
+    rank: int | None = None
+    score: float | None = None
+    text: str
+    section: SectionView
+    footnotes: list[FootnoteView]
+    span: SpanView
+    tokens: int
+    document: DocumentView
+
+    @classmethod
+    def of(cls, passage: Passage, rank: int | None = None, score: float | None = None):
+        return cls(
+            id=passage.id,
+            rank=rank,
+            score=score,
+            text=passage.text,
+            section=SectionView(title=passage.section.title, path=list(passage.section.path)),
+            footnotes=[FootnoteView(**f.model_dump()) for f in passage.footnotes],
+            span=SpanView(start=passage.span.start, end=passage.span.end),
+            tokens=passage.tokens,
+            document=DocumentView(id=passage.document.id, title=passage.document.title),
+        )
+
+    @classmethod
+    def of_hit(cls, hit: Hit) -> PassageView:
+        return cls.of(hit.passage, hit.rank, hit.score)
+
+
+class SearchView(BaseModel):
+    question: str
+    passages: list[PassageView]
