@@ -152,6 +152,45 @@ def ask(
             _print_hits(result)
 
 
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.", envvar="RAG_HOST")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Port.", envvar="RAG_PORT")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes.", envvar="RAG_WORKERS")
+    ] = None,
+) -> None:
+    """Serve the HTTP API, the OpenAI-compatible endpoints and the chat page."""
+    with user_errors():
+        import uvicorn
+
+        from rag.engine import open_engine
+
+        cfg = settings(host=host, port=port, workers=workers)
+        # Build or verify the index before binding, so errors surface as one clean line.
+        with build_progress() as progress:
+            engine = open_engine(cfg, progress=progress)
+        shown = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
+        out.print(f"brief-rag serving on http://{shown}:{cfg.port} (Ctrl+C to stop)")
+        if cfg.workers == 1:
+            from api.main import create_app
+
+            # One process: hand over the engine already loaded, instead of loading twice.
+            target: object = create_app(cfg, engine=engine)
+        else:
+            target = "api.main:create_app"  # each worker process loads its own copy
+        uvicorn.run(
+            target,  # type: ignore[arg-type]
+            factory=cfg.workers > 1,
+            host=cfg.host,
+            port=cfg.port,
+            workers=cfg.workers,
+            log_level="warning",
+        )
+
+
 def main() -> None:
     app()
 

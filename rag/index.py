@@ -256,8 +256,8 @@ def check_fresh(manifest: Manifest, *, model_path: str, params: ChunkParams) -> 
     model_dir = Path(model_path).expanduser()
     if model_dir.is_dir() and weights_sha256(model_dir) != manifest.model.weights_sha256:
         raise IndexStale(
-            f"index was built with model {manifest.model.id} ({manifest.model.weights_sha256[:12]}…), "
-            f"not the configured {model_path}; {REBUILD}"
+            f"index was built with model {manifest.model.id} "
+            f"({manifest.model.weights_sha256[:12]}…), not the configured {model_path}; {REBUILD}"
         )
 
 

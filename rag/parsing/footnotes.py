@@ -29,9 +29,8 @@ def parse_footnote(number: int, raw: str) -> Footnote:
     """Parse one definition such as
     ``Ayaz Gul, "Pakistan Vows …," *Voice of America*, March 6, 2022, <https://…>``."""
     raw = collapse_space(unescape_markdown(raw))
-    url_match = None
-    for url_match in _URL_RE.finditer(raw):
-        pass  # the last URL is the link of the citation
+    # The last URL is the link of the citation.
+    url_match = next(reversed(list(_URL_RE.finditer(raw))), None)
     url = (url_match.group(1) or url_match.group(2)) if url_match else None
     without_url = raw[: url_match.start()] + raw[url_match.end() :] if url_match else raw
     without_url = without_url.strip().rstrip(",;. ").strip()

@@ -1,0 +1,5 @@
+"""The chat page (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
