@@ -38,6 +38,11 @@ class Encoder(Protocol):
         """Return an array of shape (len(texts), dimension), float32, L2-normalised rows."""
         ...
 
+    def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> list[np.ndarray]:
+        """Per text, the unit-length contextual vectors of its content tokens (no special
+        tokens, punctuation or stopwords), for late-interaction (MaxSim) scoring."""
+        ...
+
 
 @lru_cache(maxsize=8)
 def _weights_digest(path: str, size: int, mtime_ns: int) -> str:
@@ -131,6 +136,36 @@ class SentenceTransformerEncoder:
         if not rows:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
+
+    def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> list[np.ndarray]:
+        import torch
+
+        from rag.late import keep_token
+
+        model = self._load()
+        out: list[np.ndarray] = []
+        for i in range(0, len(texts), batch_size):
+            batch = list(texts[i : i + batch_size])
+            # sentence-transformers 6 renamed tokenize() to preprocess(); support both.
+            prepare = getattr(model, "preprocess", None) or model.tokenize
+            features = {
+                k: v.to(model.device) if hasattr(v, "to") else v for k, v in prepare(batch).items()
+            }
+            with torch.inference_mode():
+                result = model.forward(dict(features))
+            vectors = torch.nn.functional.normalize(result["token_embeddings"], dim=-1)
+            for row, ids, mask in zip(
+                vectors, features["input_ids"], features["attention_mask"], strict=True
+            ):
+                tokens = model.tokenizer.convert_ids_to_tokens(ids[mask.bool()].tolist())
+                keep = [j for j, tok in enumerate(tokens) if keep_token(tok)]
+                if not keep:  # a text of only stopwords still needs a vector to compare
+                    keep = [j for j, tok in enumerate(tokens) if tok not in _SPECIAL] or [0]
+                out.append(row[keep].float().cpu().numpy())
+        return out
+
+
+_SPECIAL = {"[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>"}
 
 
 def load_encoder(model: str, device: str = "cpu") -> Encoder:

@@ -31,8 +31,12 @@ def retrieval_params(settings: Settings) -> RetrievalParams:
     return RetrievalParams(
         rrf_k=settings.rrf_k,
         dense_weight=settings.dense_weight,
+        sentence_weight=settings.sentence_weight,
+        token_weight=settings.token_weight,
         bm25_weight=settings.bm25_weight,
         footnote_weight=settings.footnote_weight,
+        footnote_depth=settings.footnote_depth,
+        footnote_margin=settings.footnote_margin,
         candidates=settings.candidates,
     )
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from rag import bm25
+from rag import bm25, late
 from rag.chunking import ChunkParams, chunk_documents
 from rag.encoder import Encoder, weights_sha256
 from rag.errors import IndexCorrupt, IndexMissing, IndexStale, RagError
@@ -34,7 +34,7 @@ from rag.manifest import (
 from rag.parsing import load_documents
 from rag.publish import discard, new_build_dir, publish
 from rag.records import Document, Footnote, Passage
-from rag.represent import footnote_text, passage_text
+from rag.represent import footnote_text, passage_text, sentence_texts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,6 +44,10 @@ PASSAGES = "passages.jsonl"
 VECTORS = "vectors.npy"
 FAISS = "dense.faiss"
 FOOTNOTE_VECTORS = "footnote_vectors.npy"
+SENTENCE_VECTORS = "sentence_vectors.npy"
+SENTENCE_OWNERS = "sentence_owners.npy"
+TOKEN_VECTORS = "token_vectors.npy"
+TOKEN_OFFSETS = "token_offsets.npy"
 BM25_DIR = "bm25"
 FOOTNOTE_BM25_DIR = "bm25_footnotes"
 REBUILD = "run `rag index` to rebuild it"
@@ -78,6 +82,10 @@ class IndexHandle:
     footnote_keys: tuple[FootnoteKey, ...]
     footnote_vectors: np.ndarray
     footnote_bm25: Any
+    sentence_vectors: np.ndarray
+    sentence_owners: np.ndarray  # passage index of each sentence row
+    token_vectors: np.ndarray  # content-token vectors of all sentences, concatenated
+    token_offsets: np.ndarray  # sentence i owns token rows offsets[i]:offsets[i+1]
     by_id: dict[str, int] = field(default_factory=dict)
     citing: dict[FootnoteKey, tuple[int, ...]] = field(default_factory=dict)
 
@@ -133,10 +141,20 @@ def build_index(
         raise RagError("no passages could be cut from the given briefs; nothing was written")
     fronts = {d.id: d.front_matter for d in documents}
     texts = [passage_text(p, fronts[p.document.id]) for p in passages]
+    sentences = [sentence_texts(p, fronts[p.document.id], with_path=True) for p in passages]
+    bare = [s for p in passages for s in sentence_texts(p, fronts[p.document.id])]
+    flat = [s for group in sentences for s in group]
+    owners = np.repeat(np.arange(len(passages), dtype=np.int32), [len(g) for g in sentences])
     notes = [(d.id, f) for d in documents for f in d.footnotes]
 
-    progress.start(len(texts) + len(notes))
+    progress.start(len(texts) + len(flat) + len(notes))
     vectors = encoder.encode(texts, batch_size=batch_size, progress=progress.advance)
+    sentence_vectors = encoder.encode(flat, batch_size=batch_size, progress=progress.advance)
+    # Token vectors come from the bare sentence: the section path would match every question
+    # about that section equally and drown the sentence's own words.
+    token_vectors, token_offsets = late.pack(
+        encoder.encode_tokens(bare, batch_size=batch_size), int(vectors.shape[1])
+    )
     note_vectors = encoder.encode(
         [footnote_text(f) for _, f in notes], batch_size=batch_size, progress=progress.advance
     )
@@ -154,6 +172,10 @@ def build_index(
                 fh.write(p.model_dump_json() + "\n")
         np.save(build / VECTORS, vectors, allow_pickle=False)
         np.save(build / FOOTNOTE_VECTORS, note_vectors, allow_pickle=False)
+        np.save(build / SENTENCE_VECTORS, sentence_vectors, allow_pickle=False)
+        np.save(build / SENTENCE_OWNERS, owners, allow_pickle=False)
+        np.save(build / TOKEN_VECTORS, token_vectors, allow_pickle=False)
+        np.save(build / TOKEN_OFFSETS, token_offsets, allow_pickle=False)
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(vectors)
         faiss.write_index(index, str(build / FAISS))
@@ -282,12 +304,23 @@ def load_index(folder: Path, *, verify: bool = True) -> IndexHandle:
             passages = tuple(Passage.model_validate_json(line) for line in fh if line.strip())
         vectors = np.load(build / VECTORS, allow_pickle=False)
         note_vectors = np.load(build / FOOTNOTE_VECTORS, allow_pickle=False)
+        sentence_vectors = np.load(build / SENTENCE_VECTORS, allow_pickle=False)
+        owners = np.load(build / SENTENCE_OWNERS, allow_pickle=False)
+        token_vectors = np.load(build / TOKEN_VECTORS, allow_pickle=False)
+        token_offsets = np.load(build / TOKEN_OFFSETS, allow_pickle=False)
         index = faiss.read_index(str(build / FAISS))
         passage_bm25 = bm25.load(build / BM25_DIR)
         note_bm25 = bm25.load(build / FOOTNOTE_BM25_DIR)
     except (OSError, ValueError, RuntimeError) as exc:
         raise IndexCorrupt(f"index at {folder} cannot be read ({exc}); {REBUILD}") from None
-    if index.ntotal != len(passages) or len(vectors) != len(passages):
+    if (
+        index.ntotal != len(passages)
+        or len(vectors) != len(passages)
+        or len(sentence_vectors) != len(owners)
+        or len(token_offsets) != len(owners) + 1
+        or int(token_offsets[-1]) != len(token_vectors)
+        or (len(owners) and int(owners.max()) >= len(passages))
+    ):
         raise IndexCorrupt(f"index at {folder} has mismatched passage counts; {REBUILD}")
 
     keys = tuple((d.id, f.number) for d in documents for f in d.footnotes)
@@ -306,6 +339,10 @@ def load_index(folder: Path, *, verify: bool = True) -> IndexHandle:
         footnote_keys=keys,
         footnote_vectors=note_vectors,
         footnote_bm25=note_bm25,
+        sentence_vectors=sentence_vectors,
+        sentence_owners=owners,
+        token_vectors=token_vectors,
+        token_offsets=token_offsets,
         by_id={p.id: i for i, p in enumerate(passages)},
         citing={k: tuple(v) for k, v in citing.items()},
     )

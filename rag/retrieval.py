@@ -1,8 +1,12 @@
-"""Retrieval: a dense leg (FAISS), a BM25 leg and a footnote leg, fused by reciprocal rank.
+"""Retrieval legs fused by weighted reciprocal rank (RRF):
 
-The footnote leg searches the citations themselves (title, publisher, date); a hit on a
-footnote ranks the passages that cite it, which is how "which source reports …?" finds
-the passage carrying that footnote.
+- dense: the passage vector in FAISS (exact inner product over unit vectors);
+- sentences: the best-matching sentence of each passage (max-sim), so one precise sentence
+  is not diluted by the rest of a 200-token passage;
+- bm25: lexical, for names, numbers and acronyms the encoder blurs;
+- footnotes: the citations themselves (title, publisher, date). When a question is closer to
+  a citation than to any passage, the passages citing that footnote rank — which is how
+  "which source reports …?" finds the passage carrying the footnote.
 """
 
 from __future__ import annotations
@@ -27,10 +31,16 @@ Ranking = list[tuple[int, float]]  # (passage index, score), best first
 
 @dataclass(frozen=True)
 class RetrievalParams:
+    """Defaults mirror :class:`rag.config.Settings`, where their measurement is noted."""
+
     rrf_k: int = 60
-    dense_weight: float = 1.0
+    dense_weight: float = 0.5
+    sentence_weight: float = 0.5
+    token_weight: float = 2.0
     bm25_weight: float = 1.0
     footnote_weight: float = 1.0
+    footnote_depth: int = 1
+    footnote_margin: float = 0.1
     candidates: int = 50
 
 
@@ -69,20 +79,58 @@ def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
     return sorted(pairs, key=lambda item: (-item[1], item[0]))
 
 
+def sentence_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
+    """Passages ranked by their best sentence's cosine similarity to the question."""
+    import numpy as np
+
+    best = np.full(len(handle.passages), -np.inf, dtype=np.float32)
+    np.maximum.at(best, handle.sentence_owners, handle.sentence_vectors @ qvec)
+    order = np.lexsort((np.arange(len(best)), -best))[:depth]
+    return [(int(i), float(best[i])) for i in order if np.isfinite(best[i])]
+
+
+def token_ranking(handle: IndexHandle, qtokens: np.ndarray, depth: int) -> Ranking:
+    """Passages ranked by their best sentence under late-interaction MaxSim."""
+    import numpy as np
+
+    from rag.late import maxsim
+
+    per_sentence = maxsim(qtokens, handle.token_vectors, handle.token_offsets)
+    best = np.full(len(handle.passages), -np.inf, dtype=np.float32)
+    np.maximum.at(best, handle.sentence_owners, per_sentence)
+    order = np.lexsort((np.arange(len(best)), -best))[:depth]
+    return [(int(i), float(best[i])) for i in order if np.isfinite(best[i])]
+
+
 def bm25_ranking(handle: IndexHandle, question: str, depth: int) -> Ranking:
     return bm25.search(handle.bm25, question, depth)
 
 
-def footnote_ranking(handle: IndexHandle, question: str, qvec: np.ndarray, k: int) -> Ranking:
-    """Rank footnotes by dense + BM25 fusion, then give each citing passage its note's rank."""
+def footnote_ranking(
+    handle: IndexHandle,
+    question: str,
+    qvec: np.ndarray,
+    params: RetrievalParams,
+    best_passage: float,
+) -> Ranking:
+    """Rank footnotes by dense + BM25 fusion; the passages citing the best
+    ``footnote_depth`` notes inherit their rank.
+
+    The leg only speaks when the best citation is closer to the question than the best
+    passage (plus ``footnote_margin``): most passages cite something, so an ungated leg
+    would lift citing passages for every question, measured to cost recall@1.
+    """
     if not handle.footnote_keys:
         return []
     sims = handle.footnote_vectors @ qvec
+    if float(sims.max()) < best_passage + params.footnote_margin:
+        return []
+    k, depth = params.rrf_k, params.footnote_depth
     dense = sorted(((i, float(s)) for i, s in enumerate(sims)), key=lambda x: (-x[1], x[0]))
     lexical = bm25.search(handle.footnote_bm25, question, len(handle.footnote_keys))
     ranking: Ranking = []
     seen: set[int] = set()
-    for note, score in rrf([(dense, 1.0), (lexical, 1.0)], k):
+    for note, score in rrf([(dense, 1.0), (lexical, 1.0)], k)[:depth]:
         for idx in handle.citing.get(handle.footnote_keys[note], ()):
             if idx not in seen:
                 seen.add(idx)
@@ -105,6 +153,7 @@ class Retriever:
         retriever: RetrieverName = "hybrid",
         section: str | None = None,
         qvec: np.ndarray | None = None,
+        qtokens: np.ndarray | None = None,
     ) -> list[Hit]:
         question = question.strip() if isinstance(question, str) else ""
         if not question:
@@ -123,17 +172,23 @@ class Retriever:
         dense = _keep(dense_ranking(handle, qvec, depth), allowed)
         cosine = dict(dense)
 
-        if retriever == "dense":
-            ranking = dense
-        elif retriever == "bm25":
+        if retriever == "bm25":
             ranking = _keep(bm25_ranking(handle, question, depth), allowed)
         else:
-            lexical = _keep(bm25_ranking(handle, question, depth), allowed)
-            notes = _keep(footnote_ranking(handle, question, qvec, p.rrf_k), allowed)
-            ranking = rrf(
-                [(dense, p.dense_weight), (lexical, p.bm25_weight), (notes, p.footnote_weight)],
-                p.rrf_k,
-            )
+            sentences = _keep(sentence_ranking(handle, qvec, depth), allowed)
+            legs = [(dense, p.dense_weight), (sentences, p.sentence_weight)]
+            if p.token_weight > 0:
+                if qtokens is None:
+                    qtokens = self.encoder.encode_tokens([question])[0]
+                tokens = _keep(token_ranking(handle, qtokens, depth), allowed)
+                legs.append((tokens, p.token_weight))
+            if retriever == "hybrid":
+                lexical = _keep(bm25_ranking(handle, question, depth), allowed)
+                best = max((s for _, s in sentences[:1]), default=-1.0)
+                best = max(best, max((s for _, s in dense[:1]), default=-1.0))
+                notes = _keep(footnote_ranking(handle, question, qvec, p, best), allowed)
+                legs += [(lexical, p.bm25_weight), (notes, p.footnote_weight)]
+            ranking = rrf(legs, p.rrf_k)
         return [
             Hit(
                 passage=handle.passages[idx],

@@ -61,8 +61,8 @@ def _definitions(lines: list[str], draft: Draft) -> tuple[list[str], dict[str, s
 
 def _numbering(text: str, labels: list[str]) -> dict[str, int]:
     """Numeric labels keep their number; named ones get the next free numbers in order."""
-    numbers = {label: int(label) for label in labels if label.isdigit()}
     order = [m.group(1) for m in _MARKER_RE.finditer(text)] + labels
+    numbers = {label: int(label) for label in order if label.isdigit()}
     next_free = max(numbers.values(), default=0) + 1
     for label in order:
         if label not in numbers:

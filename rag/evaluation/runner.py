@@ -1,0 +1,156 @@
+"""Run a Q&A set against the index and score every retriever on the same questions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import DatasetError
+from rag.evaluation.dataset import FootnoteItem, QAItem
+from rag.evaluation.evidence import EvidenceLocator, EvidenceSpan, covers
+from rag.evaluation.metrics import mean, ndcg_at, recall_at, reciprocal_rank
+from rag.index import IndexHandle
+from rag.retrieval import Retriever, RetrieverName
+
+RETRIEVERS: tuple[RetrieverName, ...] = ("bm25", "dense", "hybrid")
+METRICS = (
+    "recall@1",
+    "recall@3",
+    "recall@5",
+    "recall@10",
+    "mrr@10",
+    "ndcg@10",
+    "section_accuracy@1",
+    "footnote_accuracy@5",
+    "mean_passage_tokens",
+)
+
+
+@dataclass(frozen=True)
+class Miss:
+    id: str
+    question: str
+    got: list[str]
+
+
+@dataclass
+class Report:
+    retriever: RetrieverName
+    n_questions: int
+    metrics: dict[str, float | None]
+    misses: list[Miss] = field(default_factory=list)
+    runs: dict[str, list[str]] = field(default_factory=dict)  # question id → passage ids
+    qrels: dict[str, set[str]] = field(default_factory=dict)  # question id → relevant ids
+
+
+def resolve_evidence(
+    items: Sequence[QAItem], handle: IndexHandle, source: Path | str
+) -> dict[str, list[EvidenceSpan]]:
+    """Spans of every evidence quote; a quote absent from the corpus is a dataset error."""
+    locator = EvidenceLocator(handle.documents.values())
+    resolved: dict[str, list[EvidenceSpan]] = {}
+    for item in items:
+        spans: list[EvidenceSpan] = []
+        for quote in item.evidence:
+            found = locator.locate(quote)
+            if not found:
+                raise DatasetError(
+                    f"{source}: {item.id}: evidence quote not found in the indexed text: "
+                    f"{quote[:80]!r}; quote the brief verbatim"
+                )
+            spans.extend(found)
+        resolved[item.id] = spans
+    return resolved
+
+
+def evaluate(
+    retriever: Retriever,
+    name: RetrieverName,
+    items: Sequence[QAItem],
+    evidence: dict[str, list[EvidenceSpan]],
+    qvecs,
+    qtokens,
+    footnote_items: Sequence[FootnoteItem] = (),
+    footnote_qvecs=None,
+    footnote_qtokens=None,
+    k: int = 10,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    handle = retriever.handle
+    relevant_ids = {
+        item.id: {p.id for p in handle.passages if covers(p, evidence[item.id])} for item in items
+    }
+    depth = max(k, 10)
+    per: dict[str, list[float]] = {m: [] for m in METRICS}
+    report = Report(retriever=name, n_questions=len(items), metrics={})
+    for item, qvec, qtok in zip(items, qvecs, qtokens, strict=True):
+        hits = retriever.search(item.question, k=depth, retriever=name, qvec=qvec, qtokens=qtok)
+        ids = [h.passage.id for h in hits]
+        rel = [pid in relevant_ids[item.id] for pid in ids]
+        for cutoff in (1, 3, 5, 10):
+            per[f"recall@{cutoff}"].append(recall_at(rel, cutoff))
+        per["mrr@10"].append(reciprocal_rank(rel, 10))
+        per["ndcg@10"].append(ndcg_at(rel, 10, len(relevant_ids[item.id])))
+        if item.section and hits:
+            top = hits[0].passage.section.title.casefold()
+            per["section_accuracy@1"].append(float(top == item.section.casefold()))
+        per["mean_passage_tokens"].extend(h.passage.tokens for h in hits[:k])
+        if not any(rel[:5]):
+            report.misses.append(Miss(item.id, item.question, ids[:5]))
+        report.runs[item.id] = ids
+        report.qrels[item.id] = relevant_ids[item.id]
+        if progress:
+            progress(1)
+    for item, qvec, qtok in zip(
+        footnote_items, footnote_qvecs or [], footnote_qtokens or [], strict=True
+    ):
+        hits = retriever.search(item.question, k=5, retriever=name, qvec=qvec, qtokens=qtok)
+        carried = any(
+            f.number == item.footnote
+            and (item.document is None or h.passage.document.id == item.document)
+            for h in hits
+            for f in h.passage.footnotes
+        )
+        per["footnote_accuracy@5"].append(float(carried))
+        if not carried:
+            report.misses.append(Miss(item.id, item.question, [h.passage.id for h in hits]))
+        if progress:
+            progress(1)
+    report.metrics = {m: (round(mean(v), 4) if v else None) for m, v in per.items()}
+    return report
+
+
+def run(
+    retriever: Retriever,
+    items: Sequence[QAItem],
+    source: Path | str,
+    footnote_items: Sequence[FootnoteItem] = (),
+    retrievers: Sequence[RetrieverName] = RETRIEVERS,
+    k: int = 10,
+    progress: Callable[[int], None] | None = None,
+) -> dict[RetrieverName, Report]:
+    """Score each retriever on the same questions; questions are embedded once, in a batch."""
+    evidence = resolve_evidence(items, retriever.handle, source)
+    encoder = retriever.encoder
+    questions = [i.question for i in items]
+    notes = [i.question for i in footnote_items]
+    qvecs, qtokens = encoder.encode(questions), encoder.encode_tokens(questions)
+    fvecs = list(encoder.encode(notes)) if notes else []
+    ftokens = encoder.encode_tokens(notes) if notes else []
+    return {
+        name: evaluate(
+            retriever,
+            name,
+            items,
+            evidence,
+            qvecs,
+            qtokens,
+            footnote_items,
+            fvecs,
+            ftokens,
+            k=k,
+            progress=progress,
+        )
+        for name in retrievers
+    }

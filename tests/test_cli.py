@@ -1,0 +1,116 @@
+"""The ``rag`` command, driven as a user would (CliRunner and a real subprocess)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+
+runner = CliRunner()
+
+
+def test_help_is_instant_and_imports_no_torch():
+    code = (
+        "import sys; from rag.cli import app; "
+        "from typer.testing import CliRunner; "
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+        "assert 'torch' not in sys.modules and 'faiss' not in sys.modules; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+@pytest.mark.model
+def test_ask_json_shape(real_index_dir, monkeypatch):
+    monkeypatch.setenv("RAG_INDEX_DIR", str(real_index_dir))
+    result = runner.invoke(app, ["ask", "How did Pakistan help end the Cold War?", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["question"] == "How did Pakistan help end the Cold War?"
+    first = data["passages"][0]
+    assert set(first) == {
+        "id", "rank", "score", "text", "section", "footnotes", "span", "tokens", "document"
+    }  # fmt: skip
+    assert set(first["section"]) == {"title", "path"}
+    assert set(first["span"]) == {"start", "end"}
+    match = next(
+        p
+        for p in data["passages"]
+        if "Pakistan helped the U.S. reverse the Soviet invasion of Afghanistan" in p["text"]
+    )
+    assert {"number": 2, "citation": match["footnotes"][-1]["citation"],
+            "url": "https://www.jstor.org/stable/4328240"} in match["footnotes"]  # fmt: skip
+
+
+@pytest.mark.model
+def test_ask_readable_output_names_editor(real_index_dir, monkeypatch):
+    monkeypatch.setenv("RAG_INDEX_DIR", str(real_index_dir))
+    result = runner.invoke(app, ["ask", "Who edited the brief?", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    first_block = result.stdout.split("\n2.")[0]
+    assert "Front Matter" in first_block and "Dr Neelum Nigar" in first_block
+
+
+@pytest.mark.model
+def test_index_command_builds_and_summarises(tmp_path, monkeypatch):
+    brief = tmp_path / "mini.md"
+    brief.write_text(
+        "# Mini\n\n## One\n\nA short paragraph about rivers.[^1]\n\n[^1]: Src, *Pub*.\n"
+    )
+    out = tmp_path / "mini-index"
+    result = runner.invoke(app, ["index", str(brief), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 document(s)" in result.stdout and "1 footnotes" in result.stdout
+    assert (out / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "   "], "question is empty"),
+        (["ask", "hi", "--retriever", "magic"], "unknown retriever"),
+        (["index", "/definitely/not/here.txt"], "no such file or folder"),
+    ],
+)
+def test_bad_input_is_one_clean_line(args, message, tmp_path):
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "index").exists()  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.txt", b"", "file is empty"),
+        ("blob.txt", b"\x00\x01\x02binary", "looks binary"),
+    ],
+)
+def test_index_refuses_bad_files_and_writes_nothing(tmp_path, name, data, message):
+    bad = tmp_path / name
+    bad.write_bytes(data)
+    result = runner.invoke(app, ["index", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_index_refuses_folder_without_briefs(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "x.csv").write_text("a,b")
+    result = runner.invoke(app, ["index", str(tmp_path / "docs")])
+    assert result.exit_code == 2 and "holds no briefs" in result.output
+
+
+def test_corrupt_index_is_one_line_with_what_to_run(tmp_path, monkeypatch):
+    folder = tmp_path / "index"
+    folder.mkdir()
+    (folder / "manifest.json").write_text("{not json")
+    monkeypatch.setenv("RAG_INDEX_DIR", str(folder))
+    result = runner.invoke(app, ["ask", "anything"])
+    assert result.exit_code == 3
+    assert "rag index" in result.output and "Traceback" not in result.output
