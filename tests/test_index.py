@@ -85,7 +85,7 @@ def test_deleted_artifact_is_detected(tmp_path, corpus):
     out = tmp_path / "idx"
     build([corpus], out)
     (out / "documents.json").unlink()
-    with pytest.raises(IndexCorrupt, match="missing documents.json"):
+    with pytest.raises(IndexCorrupt, match=r"missing documents\.json"):
         load_index(out)
 
 
