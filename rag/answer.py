@@ -28,11 +28,14 @@ if TYPE_CHECKING:
 
 NOT_FOUND = "I could not find anything about that in the indexed briefs"
 
-# Weight of term coverage beside cosine similarity. Measured on eval/qa.jsonl,
-# eval/heldout.jsonl and off-topic questions: 0.5 separates the two groups best.
-LEXICAL_WEIGHT = 0.5
+# Weights of term coverage beside cosine similarity, measured on eval/qa.jsonl,
+# eval/heldout.jsonl, eval/footnotes.jsonl and off-topic questions (see docs/chat.md):
+# 0.3 separates on-topic from off-topic questions best (the relevance gate), 0.7 picks the
+# sentences that hold the expected evidence most often (the ranking).
+GATE_WEIGHT = 0.3
+RANK_WEIGHT = 0.7
 MAX_SENTENCES = 3
-MARGIN = 0.12  # sentences this close to the best one are quoted too
+MARGIN = 0.2  # sentences this close to the best one are quoted too
 # Words of the question form, not of its topic: matching them is no evidence.
 _QUESTION_WORDS = frozenset(
     {"who", "whom", "whose", "what", "when", "where", "why", "how", "which", "tell", "give"}
@@ -66,8 +69,14 @@ class Unit:
     coverage: float = 0.0  # IDF-weighted share of the question's terms it contains
 
     @property
+    def relevance(self) -> float:
+        """How much this unit bears on the question; the gate compares it to the threshold."""
+        return self.cosine + GATE_WEIGHT * self.coverage
+
+    @property
     def score(self) -> float:
-        return self.cosine + LEXICAL_WEIGHT * self.coverage
+        """How well this unit answers the question; ranks the units worth quoting."""
+        return self.cosine + RANK_WEIGHT * self.coverage
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ class Evidence:
 
     @property
     def score(self) -> float:
-        return max((u.score for u in self.units), default=0.0)
+        return max((u.relevance for u in self.units), default=0.0)
 
     @property
     def found(self) -> bool:
@@ -351,8 +360,10 @@ def _select(evidence: Evidence) -> list[Unit]:
     best = ranked[0].score
     chosen: list[Unit] = []
     for unit in ranked:
-        if unit.score < best - MARGIN or unit.score < evidence.threshold:
+        if unit.score < best - MARGIN:
             break
+        if unit.relevance < evidence.threshold:
+            continue
         quoted = _bearer(unit, evidence.units)
         if quoted is not None and quoted not in chosen:
             chosen.append(quoted)

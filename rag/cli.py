@@ -30,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 
@@ -150,6 +150,105 @@ def ask(
             sys.stdout.write(json.dumps(view.model_dump(mode="json"), ensure_ascii=False) + "\n")
         else:
             _print_hits(result)
+
+
+def _eval_table(reports, dataset: str) -> None:
+    from rich.table import Table
+
+    from rag.evaluation.runner import METRICS
+
+    table = Table(title=f"retrieval quality on {dataset}", title_justify="left")
+    table.add_column("metric")
+    for name in reports:
+        table.add_column(name, justify="right")
+    for metric in METRICS:
+        values = [reports[name].metrics[metric] for name in reports]
+        numbers = [v for v in values if v is not None]
+        best = max(numbers) if numbers and metric != "mean_passage_tokens" else None
+        cells = [
+            "—" if v is None else (f"[bold]{v:.3f}[/]" if v == best else f"{v:.3f}")
+            for v in values
+        ]
+        table.add_row(metric, *cells)
+    out.print(table)
+
+
+def _print_misses(report) -> None:
+    from rich.markup import escape
+
+    if not report.misses:
+        out.print(f"{report.retriever}: no misses at 5")
+        return
+    out.print(f"{report.retriever}: {len(report.misses)} miss(es) at 5")
+    for miss in report.misses:
+        out.print(f"  {miss.id}: {escape(miss.question)}  [dim]got {', '.join(miss.got[:3])}[/]")
+
+
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[
+        Path | None, typer.Option(help="Q&A JSONL (default: the bundled eval/qa.jsonl).")
+    ] = None,
+    footnotes: Annotated[
+        Path | None,
+        typer.Option(help="Source-question JSONL (default: bundled, with the bundled set)."),
+    ] = None,
+    retriever: Annotated[
+        str, typer.Option(help="Retriever for --json and the gate: hybrid, dense or bm25.")
+    ] = "hybrid",
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Depth of each ranking.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    min_recall_at_5: Annotated[
+        float | None,
+        typer.Option("--min-recall-at-5", min=0, max=1, help="Exit 1 below this recall@5."),
+    ] = None,
+) -> None:
+    """Score retrieval on Q&A pairs whose gold answers are evidence quotes."""
+    with user_errors():
+        if retriever not in ("hybrid", "dense", "bm25"):
+            raise RagError(f"unknown retriever {retriever!r}; use hybrid, dense or bm25")
+        from rich.progress import Progress
+
+        from rag.engine import open_engine
+        from rag.evaluation.dataset import load_footnote_questions, load_qa
+        from rag.evaluation.runner import RETRIEVERS, run
+
+        cfg = settings()
+        qa_path = dataset or cfg.eval_dir / "qa.jsonl"
+        notes_path = footnotes or (cfg.eval_dir / "footnotes.jsonl" if dataset is None else None)
+        items = load_qa(qa_path)
+        note_items = load_footnote_questions(notes_path) if notes_path else []
+        with build_progress(enabled=not as_json) as progress:
+            engine = open_engine(cfg, progress=progress)
+        names = (retriever,) if as_json else RETRIEVERS
+        with Progress(console=err, transient=True, disable=as_json) as bar:
+            task = bar.add_task("evaluating", total=len(names) * (len(items) + len(note_items)))
+            reports = run(
+                engine.retriever,
+                items,
+                qa_path,
+                note_items,
+                retrievers=names,  # type: ignore[arg-type]
+                k=k,
+                progress=lambda n: bar.advance(task, n),
+            )
+        chosen = reports[retriever]  # type: ignore[index]
+        if as_json:
+            payload = {
+                "dataset": str(qa_path),
+                "retriever": retriever,
+                "n_questions": chosen.n_questions,
+                "metrics": chosen.metrics,
+                "misses": [vars(m) for m in chosen.misses],
+            }
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        else:
+            _eval_table(reports, str(qa_path))
+            _print_misses(chosen)
+        recall = chosen.metrics["recall@5"] or 0.0
+        if min_recall_at_5 is not None and recall < min_recall_at_5:
+            err.print(f"recall@5 {recall:.3f} is below --min-recall-at-5 {min_recall_at_5:.3f}")
+            raise typer.Exit(1)
 
 
 @app.command()

@@ -58,6 +58,10 @@ class Engine:
     def handle(self) -> IndexHandle:
         return self._retriever.handle
 
+    @property
+    def retriever(self) -> Retriever:
+        return self._retriever
+
     def swap(self, handle: IndexHandle) -> None:
         """Serve a new index from the next query on; in-flight queries keep the old one."""
         self._retriever = Retriever(handle, self.encoder, retrieval_params(self.settings))

@@ -226,8 +226,10 @@ def build_index(
 # --------------------------------------------------------------------------- load
 
 
-def read_manifest(folder: Path) -> Manifest:
+def read_manifest(folder: Path, shown: Path | None = None) -> Manifest:
+    """Read and validate ``manifest.json``; errors name ``shown`` (the configured path)."""
     path = folder / MANIFEST
+    folder = shown or folder
     if not path.is_file():
         raise IndexMissing(f"no index at {folder}; {REBUILD}")
     try:
@@ -247,14 +249,15 @@ def read_manifest(folder: Path) -> Manifest:
         ) from None
 
 
-def verify_artifacts(folder: Path, manifest: Manifest) -> None:
+def verify_artifacts(folder: Path, manifest: Manifest, shown: Path | None = None) -> None:
     for name, expected in manifest.artifacts.items():
         path = folder / name
+        folder_shown = shown or folder
         if not path.is_file():
-            raise IndexCorrupt(f"index at {folder} is missing {name}; {REBUILD}")
+            raise IndexCorrupt(f"index at {folder_shown} is missing {name}; {REBUILD}")
         if file_sha256(path) != expected:
             raise IndexCorrupt(
-                f"index file {name} in {folder} does not match its checksum "
+                f"index file {name} in {folder_shown} does not match its checksum "
                 f"(modified or damaged); {REBUILD}"
             )
 
@@ -292,9 +295,9 @@ def load_index(folder: Path, *, verify: bool = True) -> IndexHandle:
     if not (folder / MANIFEST).is_file():
         raise IndexMissing(f"no index at {folder}; {REBUILD}")
     build = folder.resolve()  # read one build even if the link moves while we read
-    manifest = read_manifest(build)
+    manifest = read_manifest(build, shown=folder)
     if verify:
-        verify_artifacts(build, manifest)
+        verify_artifacts(build, manifest, shown=folder)
     try:
         documents = [
             Document.model_validate(d)
