@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+Q      ?= How did Pakistan help end the Cold War?
+
+.PHONY: run serve test lint install clean
+
+$(BIN)/rag: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch==2.13.0 is pinned in pyproject.toml: the CPU build, never the multi-GB CUDA one.
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(BIN)/rag
+
+install: $(BIN)/rag
+
+run: install  ## install, build the index of the bundled brief on first use, ask a question
+	$(BIN)/rag ask "$(Q)"
+
+serve: install  ## the HTTP API, OpenAI-compatible endpoints and chat page on :8000
+	$(BIN)/rag serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint  ## lint, then every test (real model, real FAISS, real server, real browser)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) index/default index/.default.*
