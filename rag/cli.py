@@ -30,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
@@ -97,7 +97,8 @@ def index(
         out.print(
             f"indexed {c.documents} document(s): {c.sections} sections, {c.footnotes} footnotes, "
             f"{c.passages} passages, {c.tokens} tokens in {manifest.build_seconds:.1f}s "
-            f"→ {cfg.index_dir}"
+            f"→ {cfg.index_dir}",
+            soft_wrap=True,
         )
 
 
