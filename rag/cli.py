@@ -167,8 +167,7 @@ def _eval_table(reports, dataset: str) -> None:
         numbers = [v for v in values if v is not None]
         best = max(numbers) if numbers and metric != "mean_passage_tokens" else None
         cells = [
-            "—" if v is None else (f"[bold]{v:.3f}[/]" if v == best else f"{v:.3f}")
-            for v in values
+            "—" if v is None else (f"[bold]{v:.3f}[/]" if v == best else f"{v:.3f}") for v in values
         ]
         table.add_row(metric, *cells)
     out.print(table)

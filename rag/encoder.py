@@ -43,6 +43,12 @@ class Encoder(Protocol):
         tokens, punctuation or stopwords), for late-interaction (MaxSim) scoring."""
         ...
 
+    def encode_with_tokens(
+        self, texts: Sequence[str], *, batch_size: int = 32
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Both of the above from one forward pass (what a query needs)."""
+        ...
+
 
 @lru_cache(maxsize=8)
 def _weights_digest(path: str, size: int, mtime_ns: int) -> str:
@@ -138,12 +144,19 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
 
     def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> list[np.ndarray]:
+        return self.encode_with_tokens(texts, batch_size=batch_size)[1]
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], *, batch_size: int = 32
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        import numpy as np
         import torch
 
         from rag.late import keep_token
 
         model = self._load()
         out: list[np.ndarray] = []
+        pooled: list[np.ndarray] = []
         for i in range(0, len(texts), batch_size):
             batch = list(texts[i : i + batch_size])
             # sentence-transformers 6 renamed tokenize() to preprocess(); support both.
@@ -153,6 +166,8 @@ class SentenceTransformerEncoder:
             }
             with torch.inference_mode():
                 result = model.forward(dict(features))
+            sentence = torch.nn.functional.normalize(result["sentence_embedding"], dim=-1)
+            pooled.append(sentence.float().cpu().numpy())
             vectors = torch.nn.functional.normalize(result["token_embeddings"], dim=-1)
             for row, ids, mask in zip(
                 vectors, features["input_ids"], features["attention_mask"], strict=True
@@ -162,7 +177,9 @@ class SentenceTransformerEncoder:
                 if not keep:  # a text of only stopwords still needs a vector to compare
                     keep = [j for j, tok in enumerate(tokens) if tok not in _SPECIAL] or [0]
                 out.append(row[keep].float().cpu().numpy())
-        return out
+        if not pooled:
+            return np.zeros((0, self.dimension), dtype=np.float32), out
+        return np.ascontiguousarray(np.vstack(pooled), dtype=np.float32), out
 
 
 _SPECIAL = {"[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>"}

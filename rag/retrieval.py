@@ -167,7 +167,11 @@ class Retriever:
                 f"no section named {section!r}; list sections with `rag sections` or GET /sections"
             )
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
-        if qvec is None:
+        wants_tokens = retriever != "bm25" and p.token_weight > 0
+        if qvec is None and wants_tokens and qtokens is None:
+            vecs, toks = self.encoder.encode_with_tokens([question])
+            qvec, qtokens = vecs[0], toks[0]
+        elif qvec is None:
             qvec = self.encoder.encode([question])[0]
         dense = _keep(dense_ranking(handle, qvec, depth), allowed)
         cosine = dict(dense)
@@ -177,7 +181,7 @@ class Retriever:
         else:
             sentences = _keep(sentence_ranking(handle, qvec, depth), allowed)
             legs = [(dense, p.dense_weight), (sentences, p.sentence_weight)]
-            if p.token_weight > 0:
+            if wants_tokens:
                 if qtokens is None:
                     qtokens = self.encoder.encode_tokens([question])[0]
                 tokens = _keep(token_ranking(handle, qtokens, depth), allowed)

@@ -46,6 +46,9 @@ class FakeEncoder:
     def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> list[np.ndarray]:
         return [self.encode(re.findall(r"\w+", t) or [t]) for t in texts]
 
+    def encode_with_tokens(self, texts: Sequence[str], *, batch_size: int = 32):
+        return self.encode(texts), self.encode_tokens(texts)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
