@@ -93,6 +93,8 @@ def index(
         cfg = settings(index_dir=out_dir)
         with build_progress() as progress:
             manifest = engine.build(cfg, list(paths) if paths else None, progress=progress)
+        for warning in manifest.warnings:
+            err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
         c = manifest.counts
         out.print(
             f"indexed {c.documents} document(s): {c.sections} sections, {c.footnotes} footnotes, "

@@ -213,6 +213,7 @@ def build_index(
                 tokens=sum(p.tokens for p in passages),
             ),
             build_seconds=round(time.perf_counter() - started, 3),
+            warnings=[f"{d.source}: {w}" for d in documents for w in d.warnings],
             artifacts=artifacts,
         )
         (build / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")

@@ -56,6 +56,7 @@ class Manifest(BaseModel):
     bm25: dict[str, str | float]
     counts: Counts
     build_seconds: float
+    warnings: list[str] = []
     artifacts: dict[str, str]
 
 

@@ -57,13 +57,15 @@ def test_ask_readable_output_names_editor(real_index_dir, monkeypatch):
 @pytest.mark.model
 def test_index_command_builds_and_summarises(tmp_path, monkeypatch):
     brief = tmp_path / "mini.md"
+    (tmp_path / "second.md").write_text("# Two\n\n## Part\n\nAn orphan marker.[^4]\n")
     brief.write_text(
         "# Mini\n\n## One\n\nA short paragraph about rivers.[^1]\n\n[^1]: Src, *Pub*.\n"
     )
     out = tmp_path / "mini-index"
-    result = runner.invoke(app, ["index", str(brief), "--out", str(out)])
+    result = runner.invoke(app, ["index", str(tmp_path), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "1 document(s)" in result.stdout and "1 footnotes" in result.stdout
+    assert "2 document(s)" in result.stdout and "1 footnotes" in result.stdout
+    assert "warning: second.md: footnote marker ⁴ (4) has no definition" in result.output
     assert (out / "manifest.json").is_file()
 
 

@@ -19,6 +19,21 @@ def test_cold_war_question_finds_the_rejoined_sentence(real_engine):
     assert notes[2].url == "https://www.jstor.org/stable/4328240"
 
 
+def test_source_question_finds_the_citing_passage(real_engine):
+    hits = real_engine.search("What source reports Pakistan's neutrality on Ukraine?", k=5).hits
+    carrying = [h for h in hits if any(f.number == 4 for f in h.passage.footnotes)]
+    assert carrying and carrying[0].rank <= 2
+    note = next(f for f in carrying[0].passage.footnotes if f.number == 4)
+    assert "Voice of America" in note.citation and note.url.startswith("https://www.voanews.com/")
+
+
+@pytest.mark.parametrize(
+    "question", ["Who wrote this brief?", "When was it published?", "Which institute is it from?"]
+)
+def test_front_matter_questions(real_engine, question):
+    assert real_engine.search(question, k=1).hits[0].passage.kind == "front_matter"
+
+
 def test_editor_question_finds_front_matter(real_engine):
     top = real_engine.search("Who edited the brief?", k=3).hits[0]
     assert top.passage.kind == "front_matter"
