@@ -93,6 +93,7 @@ def index(
         cfg = settings(index_dir=out_dir)
         with build_progress() as progress:
             manifest = engine.build(cfg, list(paths) if paths else None, progress=progress)
+        assert manifest is not None  # always built when not only_if_missing
         for warning in manifest.warnings:
             err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
         c = manifest.counts

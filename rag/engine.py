@@ -15,6 +15,7 @@ from rag.config import Settings
 from rag.encoder import Encoder, load_encoder
 from rag.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
 from rag.manifest import MANIFEST, Manifest
+from rag.publish import build_lock
 from rag.records import Hit
 from rag.retrieval import RetrievalParams, Retriever, RetrieverName
 
@@ -90,17 +91,24 @@ def build(
     *,
     encoder: Encoder | None = None,
     progress: BuildProgress | None = None,
-) -> Manifest:
+    only_if_missing: bool = False,
+) -> Manifest | None:
+    """Build and publish an index; with ``only_if_missing``, skip when one exists (checked
+    under the lock, so concurrent first uses build once)."""
     encoder = encoder or load_encoder(settings.model, settings.device)
-    return build_index(
-        paths or settings.corpus,
-        out or settings.index_dir,
-        encoder,
-        chunk_params(settings),
-        model_path=settings.model,
-        batch_size=settings.batch_size,
-        progress=progress,
-    )
+    target = out or settings.index_dir
+    with build_lock(target):
+        if only_if_missing and (target / MANIFEST).is_file():
+            return None
+        return build_index(
+            paths or settings.corpus,
+            target,
+            encoder,
+            chunk_params(settings),
+            model_path=settings.model,
+            batch_size=settings.batch_size,
+            progress=progress,
+        )
 
 
 def open_engine(
@@ -113,7 +121,7 @@ def open_engine(
     """Load (and on first use build) the index at ``settings.index_dir``, checked fresh."""
     encoder = encoder or load_encoder(settings.model, settings.device)
     if auto_build and not (settings.index_dir / MANIFEST).is_file():
-        build(settings, encoder=encoder, progress=progress)
+        build(settings, encoder=encoder, progress=progress, only_if_missing=True)
     handle = load_index(settings.index_dir)
     check_fresh(handle.manifest, model_path=settings.model, params=chunk_params(settings))
     return Engine(settings, encoder, handle)

@@ -8,11 +8,27 @@ mid-build leaves the previous index in place.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def build_lock(target: Path) -> Iterator[None]:
+    """One builder per index path at a time (two first-use `rag ask` runs, a CLI rebuild
+    while a server starts): the second waits, then finds the first one's index."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def new_build_dir(target: Path) -> Path:

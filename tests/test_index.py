@@ -142,3 +142,24 @@ def test_bad_corpus_writes_nothing(tmp_path):
         build([empty], tmp_path / "idx")
     assert not (tmp_path / "idx").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["empty.txt"]
+
+
+def test_concurrent_first_uses_build_once(tmp_path, corpus):
+    import threading
+
+    from rag.config import Settings
+    from rag.engine import build
+
+    settings = Settings(index_dir=tmp_path / "idx", corpus=[corpus], model="/nonexistent")
+    results = []
+
+    def first_use():
+        results.append(build(settings, encoder=FakeEncoder(), only_if_missing=True) is not None)
+
+    threads = [threading.Thread(target=first_use) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, False, True]
+    assert load_index(tmp_path / "idx").manifest.counts.footnotes == 18
