@@ -164,7 +164,7 @@ class Retriever:
         allowed = _allowed(handle, section)
         if allowed is not None and not allowed:
             raise QueryError(
-                f"no section named {section!r}; list sections with `rag sections` or GET /sections"
+                f"no section named {section!r}; see the section titles with GET /sections"
             )
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
         wants_tokens = retriever != "bm25" and p.token_weight > 0
