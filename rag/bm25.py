@@ -34,11 +34,17 @@ def _tokens(texts: Sequence[str]) -> list[list[str]]:
     )
 
 
+# Stands in for a text with no indexable word (only stopwords, or no footnotes at all):
+# bm25s cannot index an empty vocabulary, and this token never occurs in a query.
+_PLACEHOLDER = "\x00empty"
+
+
 def build(texts: Sequence[str]) -> bm25s.BM25:
     import bm25s
 
+    tokens = [t or [_PLACEHOLDER] for t in _tokens(texts)] if texts else [[_PLACEHOLDER]]
     retriever = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
-    retriever.index(_tokens(texts), show_progress=False)
+    retriever.index(tokens, show_progress=False)
     return retriever
 
 
@@ -58,6 +64,9 @@ def search(retriever: bm25s.BM25, query: str, size: int) -> list[tuple[int, floa
     n_docs = retriever.scores["num_docs"]
     if not tokens or not tokens[0] or n_docs == 0:
         return []
+    import numpy as np
+
     scores = retriever.get_scores(tokens[0])
-    order = scores.argsort()[::-1][: min(size, n_docs)]
+    # Ties keep document order, so equal scores always rank the same way.
+    order = np.lexsort((np.arange(len(scores)), -scores))[: min(size, n_docs)]
     return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

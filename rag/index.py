@@ -180,9 +180,7 @@ def build_index(
         index.add(vectors)
         faiss.write_index(index, str(build / FAISS))
         bm25.save(bm25.build(texts), build / BM25_DIR)
-        bm25.save(
-            bm25.build([footnote_text(f) for _, f in notes] or [""]), build / FOOTNOTE_BM25_DIR
-        )
+        bm25.save(bm25.build([footnote_text(f) for _, f in notes]), build / FOOTNOTE_BM25_DIR)
 
         artifacts = {
             str(f.relative_to(build)): file_sha256(f)

@@ -163,3 +163,23 @@ def test_concurrent_first_uses_build_once(tmp_path, corpus):
         t.join()
     assert sorted(results) == [False, False, True]
     assert load_index(tmp_path / "idx").manifest.counts.footnotes == 18
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Notes\n\n## Part\n\nA brief without any footnotes at all.\n",
+        "# Notes\n\n## Part\n\nTo be or not to be.\n",  # only stopwords for BM25
+    ],
+)
+def test_briefs_without_footnotes_or_indexable_words(tmp_path, text):
+    brief = tmp_path / "notes.md"
+    brief.write_text(text)
+    build([brief], tmp_path / "idx")
+    handle = load_index(tmp_path / "idx")
+    assert handle.manifest.counts.footnotes == 0 and handle.passages
+    from rag.retrieval import RetrievalParams, Retriever
+
+    for name in ("hybrid", "dense", "bm25"):
+        hits = Retriever(handle, FakeEncoder(), RetrievalParams()).search("to be", retriever=name)
+        assert all(h.score == h.score for h in hits)  # finite, no NaN from empty statistics
