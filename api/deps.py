@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import os
+import threading
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -22,8 +24,18 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+def encode_slots(settings: Settings) -> threading.BoundedSemaphore:
+    """One slot per core (or ``RAG_ENCODE_CONCURRENCY``): more parallel encodes only thrash."""
+    return threading.BoundedSemaphore(settings.encode_concurrency or os.cpu_count() or 1)
+
+
+def get_encode_slots(request: Request) -> threading.BoundedSemaphore:
+    return request.app.state.encode_slots
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+EncodeSlotsDep = Annotated[threading.BoundedSemaphore, Depends(get_encode_slots)]
 
 
 def require_api_key(request: Request, settings: SettingsDep) -> None:

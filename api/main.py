@@ -2,13 +2,14 @@
 
 The model and index load in the lifespan (never at import), off the event loop, and are
 warmed with one query so the first user does not pay for it. ``app.state.engine`` is the
-one reference a hot reload would replace.
+one reference a hot reload would replace; ``app.state.ready`` turns /ready green.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -21,9 +22,48 @@ from rag.engine import Engine
 def _load_engine(settings: Settings) -> Engine:
     from rag.engine import open_engine
 
-    engine = open_engine(settings)
+    return open_engine(settings)
+
+
+def _warm(engine: Engine) -> None:
     engine.search("warm up the encoder", k=1)
-    return engine
+
+
+def _limit_question(schema: dict[str, Any], limit: int) -> None:
+    body = schema.get("components", {}).get("schemas", {}).get("SearchRequest", {})
+    if "question" in body.get("properties", {}):
+        body["properties"]["question"]["maxLength"] = limit
+    query = schema.get("paths", {}).get("/search", {}).get("get", {})
+    for param in query.get("parameters", []):
+        if param.get("name") == "q":
+            param["schema"]["maxLength"] = limit
+
+
+def _declare_bearer(schema: dict[str, Any]) -> None:
+    # Every operation that documents a 401 is guarded by AuthDep.
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "apiKey": {"type": "http", "scheme": "bearer", "description": "The RAG_API_KEY value."}
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if "401" in operation.get("responses", {}):
+                operation["security"] = [{"apiKey": []}]
+
+
+def _document_settings(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
+    """Put this server's question limit and API key requirement into its OpenAPI schema,
+    so clients, /docs and fuzzers see the limits actually enforced."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()  # caches itself in app.openapi_schema
+            _limit_question(schema, settings.max_question_chars)
+            if settings.api_key is not None:
+                _declare_bearer(schema)
+        return app.openapi_schema or {}
+
+    return openapi
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -34,6 +74,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.engine is None:
             app.state.engine = await run_in_threadpool(_load_engine, settings)
+        await run_in_threadpool(_warm, app.state.engine)
+        app.state.ready = True
         yield
 
     app = FastAPI(
@@ -42,10 +84,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         summary="Retrieval over policy briefs with section and footnote references.",
         lifespan=lifespan,
     )
+    from api import errors, middleware, routes
+    from api.deps import encode_slots
+
     app.state.settings = settings
     app.state.engine = engine
-
-    from api import routes
+    app.state.ready = False
+    app.state.encode_slots = encode_slots(settings)
 
     routes.install(app, settings)
+    errors.install(app)
+    middleware.install(app, settings)
+    app.openapi = _document_settings(app, settings)  # type: ignore[method-assign]
     return app

@@ -10,6 +10,7 @@
     │   └── IndexStale            built from other sources, model or parameters
     ├── ModelError                the embedding model cannot be loaded
     ├── QueryError                an empty or unusable question
+    │   └── SectionNotFound       a section filter that names no section
     └── DatasetError              an evaluation file that cannot be used
 
 The CLI prints ``str(error)`` on one line with a non-zero exit; the API maps them to 4xx/503.
@@ -60,6 +61,10 @@ class QueryError(RagError):
     exit_code = 2
 
 
+class SectionNotFound(QueryError):
+    pass
+
+
 class DatasetError(RagError):
     exit_code = 2
 
@@ -76,4 +81,5 @@ __all__ = [
     "ModelError",
     "QueryError",
     "RagError",
+    "SectionNotFound",
 ]

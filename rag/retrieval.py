@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from rag import bm25
-from rag.errors import QueryError
+from rag.errors import QueryError, SectionNotFound
 from rag.records import Hit
 
 if TYPE_CHECKING:
@@ -163,8 +163,10 @@ class Retriever:
         handle, p = self.handle, self.params
         allowed = _allowed(handle, section)
         if allowed is not None and not allowed:
-            raise QueryError(
-                f"no section named {section!r}; see the section titles with GET /sections"
+            known = sorted({p.section.title for p in handle.passages})
+            shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
+            raise SectionNotFound(
+                f"no section named {section!r}; use one of: {shown} (see GET /sections)"
             )
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
         wants_tokens = retriever != "bm25" and p.token_weight > 0

@@ -1,4 +1,4 @@
-"""One router per resource; :func:`install` wires them and the middleware into an app."""
+"""One router per resource; :func:`install` wires them into an app."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from rag.config import Settings
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    from api.routes import chat, ui
+    from api.routes import chat, footnotes, health, passages, search, sections, ui
 
-    # The retrieval API (search, passages, sections, footnotes, health) and the
-    # middleware are added by api.routes.retrieval.install when present.
+    for module in (health, search, passages, sections, footnotes):
+        app.include_router(module.router)
     app.include_router(chat.router)
     app.include_router(ui.router)

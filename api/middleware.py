@@ -1,0 +1,168 @@
+"""ASGI middleware: request body limit, one log line per request, and CORS from settings.
+
+Order, outermost first: request log (sees every status, even CORS rejections), CORS (so
+browsers can read error responses too), body limit (before any route reads the body).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rag.config import Settings
+
+log = logging.getLogger("api.requests")
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` so FastAPI's body parsing re-raises it as the 413 it is."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body is larger than {limit} bytes (RAG_MAX_BODY_BYTES)")
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodyLimit:
+    """413 for a body over ``limit`` bytes: at once when Content-Length declares it, and
+    while streaming otherwise, since a chunked upload declares no length at all."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.limit:
+            await self._reject(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except BodyTooLarge:
+            # Normally the exception handlers already answered; this covers a route that
+            # read the stream itself outside them.
+            if started:
+                raise
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = {"detail": BodyTooLarge(self.limit).detail}
+        await JSONResponse(body, status_code=413)(scope, receive, send)
+
+
+def _path(scope: Scope) -> str:
+    # The raw path as sent (still percent-encoded) cannot smuggle a newline into the log.
+    raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "backslashreplace")
+    return raw.decode("ascii", "backslashreplace")
+
+
+class RequestLog:
+    """One line per request: ``METHOD /path STATUS 12.3ms``.
+
+    Never the query string, body or headers (the question and the API key live there);
+    with ``RAG_LOG_QUESTIONS`` on, a route may add ``state.question`` for debugging.
+    """
+
+    def __init__(self, app: ASGIApp, log_questions: bool = False) -> None:
+        self.app = app
+        self.log_questions = log_questions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the server answers if the app raises before responding
+
+        async def watched_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            log.info(self._line(scope, status, ms))
+
+    def _line(self, scope: Scope, status: int, ms: float) -> str:
+        line = f"{scope.get('method', '?')} {_path(scope)} {status} {ms:.1f}ms"
+        state: dict[str, Any] = scope.get("state") or {}
+        if self.log_questions and isinstance(state.get("question"), str):
+            line += f" question={state['question']!r}"
+        return line
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now (test runners swap it), not at creation."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def _ensure_log_handler() -> None:
+    # uvicorn configures only its own loggers; without this our INFO lines would vanish.
+    # A handler or level the operator configured is left alone.
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
+    if not log.handlers:
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    app.add_middleware(RequestLog, log_questions=settings.log_questions)
+    _ensure_log_handler()

