@@ -25,8 +25,8 @@ log = logging.getLogger("api.requests")
 class BodyTooLarge(HTTPException):
     """Raised from ``receive`` so FastAPI's body parsing re-raises it as the 413 it is."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request body is larger than {limit} bytes (RAG_MAX_BODY_BYTES)")
+    def __init__(self, limit: int, setting: str = "RAG_MAX_BODY_BYTES") -> None:
+        super().__init__(413, f"request body is larger than {limit} bytes ({setting})")
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -43,17 +43,20 @@ class BodyLimit:
     """413 for a body over ``limit`` bytes: at once when Content-Length declares it, and
     while streaming otherwise, since a chunked upload declares no length at all."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, chat_limit: int | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default = (limit, "RAG_MAX_BODY_BYTES")
+        # Chat front ends resend the whole conversation with every turn.
+        self.chat = (chat_limit or limit, "RAG_MAX_CHAT_BODY_BYTES")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, setting = self.chat if scope.get("path", "").startswith("/v1/") else self.default
         declared = _content_length(scope)
-        if declared is not None and declared > self.limit:
-            await self._reject(scope, receive, send)
+        if declared is not None and declared > limit:
+            await self._reject(scope, receive, send, limit, setting)
             return
         received = 0
         started = False
@@ -63,8 +66,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise BodyTooLarge(self.limit)
+                if received > limit:
+                    raise BodyTooLarge(limit, setting)
             return message
 
         async def watched_send(message: Message) -> None:
@@ -79,10 +82,12 @@ class BodyLimit:
             # read the stream itself outside them.
             if started:
                 raise
-            await self._reject(scope, receive, send)
+            await self._reject(scope, receive, send, limit, setting)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = {"detail": BodyTooLarge(self.limit).detail}
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, setting: str
+    ) -> None:
+        body = {"detail": BodyTooLarge(limit, setting).detail}
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
@@ -155,7 +160,9 @@ def _ensure_log_handler() -> None:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, chat_limit=settings.max_chat_body_bytes
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import QueryError
 from rag.records import Footnote, FrontMatter, Hit, Passage
@@ -180,17 +180,19 @@ def resolve_query(turns: Sequence[str]) -> str:
     return f"{turns[-2]} {last}" if follow_up else last
 
 
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:  # PyStemmer ships no type hints
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def _terms(texts: Sequence[str]) -> list[set[str]]:
     """Stemmed content words, as BM25 sees them, minus the words of the question form."""
     import bm25s
-    import Stemmer
 
     tokens = bm25s.tokenize(
-        list(texts),
-        stopwords="en",
-        stemmer=Stemmer.Stemmer("english"),
-        return_ids=False,
-        show_progress=False,
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
     )
     return [set(t) - _QUESTION_WORDS for t in tokens]
 
@@ -262,7 +264,7 @@ def _passage_units(hit: Hit, engine: Engine) -> list[Unit]:
         )
         for j, f in enumerate(passage.footnotes)
     ]
-    return [u for u in units if u.text]
+    return units
 
 
 def _footnotes(engine: Engine, passage: Passage) -> tuple[Footnote, ...]:
@@ -416,7 +418,7 @@ def _sentence_annotations(
     unit: Unit, citation: Citation, start: int, end: int
 ) -> list[UrlAnnotation]:
     """A sentence carrying footnote markers is supported by those footnotes' URLs."""
-    numbers = [unit.footnote] if unit.footnote is not None else markers_in(unit.text)
+    numbers = markers_in(unit.text)
     return [
         UrlAnnotation(note.url, note.title or note.citation, start, end)
         for note in citation.footnotes

@@ -9,7 +9,7 @@ exactly as for extractive answers. Nothing here runs unless the setting is given
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
 from rag.answer import Citation
@@ -101,7 +101,7 @@ async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
 
 async def stream_answer(
     settings: Settings, question: str, citations: Sequence[Citation]
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """Yield the generated answer text as it arrives.
 
     Raises :class:`GeneratorError` with a message naming the server on any failure.

@@ -223,3 +223,19 @@ def test_schema_pattern_for_blank_is_exactly_what_strip_removes() -> None:
 def test_schema_and_server_agree_on_blank(client: TestClient, question: str) -> None:
     response = client.post("/search", json={"question": question})
     assert (response.status_code == 200) == bool(re.search(NOT_BLANK, question))
+
+
+def test_chat_routes_have_their_own_larger_limit(make_app: Callable[..., FastAPI]) -> None:
+    # A long conversation resent by a chat front end is bigger than any search request.
+    history = [{"role": "user", "content": "earlier turn " * 400}] * 20  # ~100 KB
+    messages = [*history, {"role": "user", "content": "Who edited the brief?"}]
+    with TestClient(make_app(max_chat_body_bytes=200_000)) as app:
+        ok = app.post("/v1/chat/completions", json={"model": "brief-rag", "messages": messages})
+        assert ok.status_code == 200, ok.text
+        big = app.post(
+            "/v1/chat/completions", json={"model": "brief-rag", "messages": messages * 3}
+        )
+        assert big.status_code == 413
+        assert "RAG_MAX_CHAT_BODY_BYTES" in big.json()["detail"]
+        search = app.post("/search", json={"question": "x" * 70_000})
+        assert search.status_code == 413 and "RAG_MAX_BODY_BYTES" in search.json()["detail"]

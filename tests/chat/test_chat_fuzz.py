@@ -1,0 +1,59 @@
+"""schemathesis against the chat routes' own OpenAPI schema: no 5xx, valid requests
+accepted, invalid ones rejected, and every response as documented. Bounded: each accepted
+request runs the real model over the real index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
+
+from api.main import create_app
+from rag.config import Settings
+from rag.engine import Engine
+
+CHAT = r"^/(v1/|$)"
+API_KEY = "chat-fuzz-key-7Q"
+# Pinned, so a RAG_* variable in the shell cannot change what is under test.
+PINNED: dict[str, object] = {"api_key": None, "max_question_chars": 2000, "llm_base_url": None}
+OPEN = create_app(Settings(**PINNED))  # type: ignore[arg-type]
+KEYED = create_app(Settings(**{**PINNED, "api_key": API_KEY}))  # type: ignore[arg-type]
+open_schema = schemathesis.openapi.from_dict(OPEN.openapi()).include(path_regex=CHAT)
+open_schema.app = OPEN
+keyed_schema = schemathesis.openapi.from_dict(KEYED.openapi()).include(path_regex=CHAT)
+keyed_schema.app = KEYED
+keyed_schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+bounded = settings(
+    deadline=None, database=None, suppress_health_check=list(HealthCheck), max_examples=25
+)
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module", autouse=True)
+def serve_the_real_index(real_engine: Engine) -> Iterator[None]:
+    for app in (OPEN, KEYED):
+        app.state.engine = real_engine
+    yield
+    for app in (OPEN, KEYED):
+        app.state.engine = None
+
+
+@open_schema.parametrize()
+@bounded
+def test_chat_routes_keep_their_schema(case) -> None:  # type: ignore[no-untyped-def]
+    case.call_and_validate()
+
+
+@keyed_schema.parametrize()
+@settings(bounded, max_examples=8)
+def test_keyed_chat_routes_enforce_the_key(case) -> None:  # type: ignore[no-untyped-def]
+    case.call_and_validate(headers={"Authorization": f"Bearer {API_KEY}"})
+
+
+def test_the_fuzzed_operations_are_the_chat_routes() -> None:
+    fuzzed = {op.ok().label for op in open_schema.get_all_operations()}
+    assert fuzzed == {"GET /v1/models", "POST /v1/chat/completions", "GET /"}
