@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 NOT_FOUND = "I could not find anything about that in the indexed briefs"
 
 # Weights of term coverage beside cosine similarity, measured on eval/qa.jsonl,
-# eval/heldout.jsonl, eval/footnotes.jsonl and off-topic questions (see docs/chat.md):
+# eval/heldout.jsonl, eval/footnotes.jsonl and off-topic questions (README, "How
+# 'nothing relevant' is decided"):
 # 0.3 separates on-topic from off-topic questions best (the relevance gate), 0.7 picks the
 # sentences that hold the expected evidence most often (the ranking).
 GATE_WEIGHT = 0.3
