@@ -6,14 +6,8 @@ log are checked as deployed, over real sockets and real chunked uploads.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,41 +15,12 @@ import pytest
 
 from rag.engine import Engine
 from tests.api.helpers import API_KEY, QUESTION
+from tests.servers import RagServer as Server
+from tests.servers import rag_serve
 
 pytestmark = pytest.mark.server
 ORIGIN = "https://chat.example.org"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    stdout: Path
-    stderr: Path
-
-    def log(self) -> str:
-        return self.stderr.read_text(encoding="utf-8", errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_ready(server: Server, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"rag serve exited with {server.process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.url}/ready", headers=AUTH, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"rag serve was not ready within {timeout}s:\n{server.log()}")
 
 
 @pytest.fixture(scope="module")
@@ -63,30 +28,13 @@ def server(
     engine: Engine, index_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """``rag serve`` over the session's index (``engine`` guarantees it is built)."""
-    port = _free_port()
-    logs = tmp_path_factory.mktemp("server")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {
+    env = {
         "RAG_INDEX_DIR": str(index_dir),
         "RAG_API_KEY": API_KEY,
-        # The JSON form: pydantic-settings decodes list fields as JSON before any validator.
-        "RAG_CORS_ORIGINS": json.dumps([ORIGIN]),
+        "RAG_CORS_ORIGINS": ORIGIN,
     }
-    rag = Path(sys.executable).with_name("rag")
-    command = [str(rag), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with open(logs / "out", "wb") as out, open(logs / "err", "wb") as err:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
-    running = Server(f"http://127.0.0.1:{port}", process, logs / "out", logs / "err")
-    try:
-        _wait_ready(running)
+    with rag_serve(tmp_path_factory.mktemp("server"), env, headers=AUTH) as running:
         yield running
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_prints_one_line_with_the_url(server: Server) -> None:
