@@ -70,8 +70,12 @@ def publish(build: Path, target: Path) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-    if previous and previous != build.resolve() and previous.parent == build.parent:
-        shutil.rmtree(previous, ignore_errors=True)
+    # Keep the build just replaced: a reader that resolved the link a moment ago may still
+    # be loading from it. Builds older than that are nobody's any more.
+    keep = {build.resolve(), previous}
+    for old in target.parent.glob(f".{target.name}.2*"):
+        if old.is_dir() and old.resolve() not in keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def discard(build: Path) -> None:
