@@ -31,7 +31,7 @@ from rag.manifest import (
     SourceInfo,
     file_sha256,
 )
-from rag.parsing import load_documents
+from rag.parsing import load_sources
 from rag.publish import discard, new_build_dir, publish
 from rag.records import Document, Footnote, Passage
 from rag.represent import footnote_text, passage_text, sentence_texts
@@ -131,11 +131,9 @@ def build_index(
 
     started = time.perf_counter()
     progress = progress or BuildProgress()
-    from rag.parsing import discover
-
-    files = discover(paths)
-    documents = load_documents(files)
-    source_paths = {d.id: f for d, f in zip(documents, files, strict=True)}
+    sources = load_sources(paths)
+    documents = [doc for _, doc in sources]
+    source_paths = {doc.id: path for path, doc in sources}
     passages = chunk_documents(documents, params)
     if not passages:
         raise RagError("no passages could be cut from the given briefs; nothing was written")

@@ -44,6 +44,16 @@ class Report:
     qrels: dict[str, set[str]] = field(default_factory=dict)  # question id → relevant ids
 
 
+def relevant_passages(
+    items: Sequence[QAItem], handle: IndexHandle, source: Path | str
+) -> dict[str, set[str]]:
+    """Per question, the ids of the passages covering one of its evidence quotes."""
+    evidence = resolve_evidence(items, handle, source)
+    return {
+        item.id: {p.id for p in handle.passages if covers(p, evidence[item.id])} for item in items
+    }
+
+
 def resolve_evidence(
     items: Sequence[QAItem], handle: IndexHandle, source: Path | str
 ) -> dict[str, list[EvidenceSpan]]:
@@ -68,7 +78,7 @@ def evaluate(
     retriever: Retriever,
     name: RetrieverName,
     items: Sequence[QAItem],
-    evidence: dict[str, list[EvidenceSpan]],
+    relevant_ids: dict[str, set[str]],
     qvecs,
     qtokens,
     footnote_items: Sequence[FootnoteItem] = (),
@@ -77,10 +87,6 @@ def evaluate(
     k: int = 10,
     progress: Callable[[int], None] | None = None,
 ) -> Report:
-    handle = retriever.handle
-    relevant_ids = {
-        item.id: {p.id for p in handle.passages if covers(p, evidence[item.id])} for item in items
-    }
     depth = max(k, 10)
     per: dict[str, list[float]] = {m: [] for m in METRICS}
     report = Report(retriever=name, n_questions=len(items), metrics={})
@@ -131,7 +137,7 @@ def run(
     progress: Callable[[int], None] | None = None,
 ) -> dict[RetrieverName, Report]:
     """Score each retriever on the same questions; questions are embedded once, in a batch."""
-    evidence = resolve_evidence(items, retriever.handle, source)
+    relevant = relevant_passages(items, retriever.handle, source)
     encoder = retriever.encoder
     questions = [i.question for i in items]
     notes = [i.question for i in footnote_items]
@@ -143,7 +149,7 @@ def run(
             retriever,
             name,
             items,
-            evidence,
+            relevant,
             qvecs,
             qtokens,
             footnote_items,

@@ -75,7 +75,12 @@ def parse_file(path: Path, doc_id: str | None = None) -> Document:
 
 def load_documents(paths: Iterable[Path]) -> list[Document]:
     """Parse every brief under ``paths``; document ids are unique slugs of the file names."""
-    documents: list[Document] = []
+    return [doc for _, doc in load_sources(paths)]
+
+
+def load_sources(paths: Iterable[Path]) -> list[tuple[Path, Document]]:
+    """Like :func:`load_documents`, keeping the file each document was read from."""
+    documents: list[tuple[Path, Document]] = []
     used: set[str] = set()
     for path in discover(paths):
         base = slug(path.stem)
@@ -83,5 +88,5 @@ def load_documents(paths: Iterable[Path]) -> list[Document]:
         while doc_id in used:
             doc_id, n = f"{base}-{n}", n + 1
         used.add(doc_id)
-        documents.append(parse_file(path, doc_id))
+        documents.append((path, parse_file(path, doc_id)))
     return documents
