@@ -1,10 +1,6 @@
 """schemathesis against the app's own OpenAPI schema: no 5xx, and every response matches
 the documented status codes, content types and schemas. Bounded so the suite stays fast.
-
-The apps are built at import (cheap: nothing loads until a lifespan runs) so their schemas
-can parametrize the tests; a fixture hands them the session's real engine before the
-first request. (``schemathesis.pytest.from_fixture`` would be tidier, but the lazy loader
-of schemathesis 4.32 breaks on pytest 9.)
+See tests/fuzzing.py for how the apps are set up.
 """
 
 from __future__ import annotations
@@ -12,26 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis import GenerationMode
 
-from api.main import create_app
-from rag.config import Settings
 from rag.engine import Engine
 from tests.api.helpers import API_KEY, HTTP_DEFAULTS
+from tests.fuzzing import fuzz_target
 
 # The retrieval API's operations; the chat endpoints have their own owner and tests.
 RETRIEVAL = r"^/(search|passages|sections|footnotes|health|ready)\b"
-OPEN = create_app(Settings(**HTTP_DEFAULTS))  # type: ignore[arg-type]
-KEYED = create_app(Settings(**{**HTTP_DEFAULTS, "api_key": API_KEY}))  # type: ignore[arg-type]
-open_schema = schemathesis.openapi.from_dict(OPEN.openapi()).include(path_regex=RETRIEVAL)
-open_schema.app = OPEN
-keyed_schema = schemathesis.openapi.from_dict(KEYED.openapi()).include(path_regex=RETRIEVAL)
-keyed_schema.app = KEYED
-# Positive data only: negative cases would "remove" the Authorization header that each
-# call then sends anyway. The open run covers invalid input; this one covers auth.
-keyed_schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+TARGET = fuzz_target(HTTP_DEFAULTS, API_KEY, RETRIEVAL)
+open_schema, keyed_schema, KEYED = TARGET.open_schema, TARGET.keyed_schema, TARGET.keyed_app
 bounded = settings(
     deadline=None, database=None, suppress_health_check=list(HealthCheck), max_examples=50
 )
@@ -39,11 +25,8 @@ bounded = settings(
 
 @pytest.fixture(scope="module", autouse=True)
 def serve_the_real_index(engine: Engine) -> Iterator[None]:
-    for app in (OPEN, KEYED):
-        app.state.engine = engine
-    yield
-    for app in (OPEN, KEYED):
-        app.state.engine = None
+    with TARGET.serve(engine):
+        yield
 
 
 @open_schema.parametrize()

@@ -7,25 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis import GenerationMode
 
-from api.main import create_app
-from rag.config import Settings
 from rag.engine import Engine
+from tests.fuzzing import fuzz_target
 
 CHAT = r"^/(v1/|$)"
 API_KEY = "chat-fuzz-key-7Q"
 # Pinned, so a RAG_* variable in the shell cannot change what is under test.
 PINNED: dict[str, object] = {"api_key": None, "max_question_chars": 2000, "llm_base_url": None}
-OPEN = create_app(Settings(**PINNED))  # type: ignore[arg-type]
-KEYED = create_app(Settings(**{**PINNED, "api_key": API_KEY}))  # type: ignore[arg-type]
-open_schema = schemathesis.openapi.from_dict(OPEN.openapi()).include(path_regex=CHAT)
-open_schema.app = OPEN
-keyed_schema = schemathesis.openapi.from_dict(KEYED.openapi()).include(path_regex=CHAT)
-keyed_schema.app = KEYED
-keyed_schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+TARGET = fuzz_target(PINNED, API_KEY, CHAT)
+open_schema, keyed_schema = TARGET.open_schema, TARGET.keyed_schema
 bounded = settings(
     deadline=None, database=None, suppress_health_check=list(HealthCheck), max_examples=25
 )
@@ -35,11 +27,8 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module", autouse=True)
 def serve_the_real_index(real_engine: Engine) -> Iterator[None]:
-    for app in (OPEN, KEYED):
-        app.state.engine = real_engine
-    yield
-    for app in (OPEN, KEYED):
-        app.state.engine = None
+    with TARGET.serve(real_engine):
+        yield
 
 
 @open_schema.parametrize()

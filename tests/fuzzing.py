@@ -1,0 +1,54 @@
+"""Shared set-up of the schemathesis runs: an open and a keyed app over one engine.
+
+The apps are built at import (cheap: nothing loads until a lifespan runs) so their schemas
+can parametrize the tests; ``serve`` hands them the session's real engine before the first
+request. (``schemathesis.pytest.from_fixture`` would be tidier, but the lazy loader of
+schemathesis 4.32 breaks on pytest 9.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import schemathesis
+from fastapi import FastAPI
+from schemathesis import GenerationMode
+
+from api.main import create_app
+from rag.config import Settings
+from rag.engine import Engine
+
+
+@dataclass
+class FuzzTarget:
+    open_app: FastAPI
+    keyed_app: FastAPI
+    open_schema: Any
+    keyed_schema: Any
+
+    @contextmanager
+    def serve(self, engine: Engine) -> Iterator[None]:
+        for app in (self.open_app, self.keyed_app):
+            app.state.engine = engine
+        yield
+        for app in (self.open_app, self.keyed_app):
+            app.state.engine = None
+
+
+def fuzz_target(pinned: Mapping[str, object], api_key: str, path_regex: str) -> FuzzTarget:
+    """Schemas of the operations matching ``path_regex``, without and with an API key."""
+    open_app = create_app(Settings(**pinned))  # type: ignore[arg-type]
+    keyed_app = create_app(Settings(**{**pinned, "api_key": api_key}))  # type: ignore[arg-type]
+    open_schema = schemathesis.openapi.from_dict(open_app.openapi()).include(path_regex=path_regex)
+    open_schema.app = open_app
+    keyed_schema = schemathesis.openapi.from_dict(keyed_app.openapi()).include(
+        path_regex=path_regex
+    )
+    keyed_schema.app = keyed_app
+    # Positive data only: negative cases would "remove" the Authorization header that each
+    # call then sends anyway. The open run covers invalid input; the keyed one covers auth.
+    keyed_schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+    return FuzzTarget(open_app, keyed_app, open_schema, keyed_schema)
