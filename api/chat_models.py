@@ -18,7 +18,8 @@ EXAMPLE_QUESTION = "What did the U.S. commit to higher education in Pakistan?"
 
 NOT_BLANK = r"\S"
 # What the validator below insists on, said in JSON Schema so clients and fuzzers know it:
-# at least one user message with some text, as a string or as a text part.
+# at least one user message with some text, as a string or as a text part. The maxLength
+# is the default of RAG_MAX_QUESTION_CHARS; the server writes its own limit in at runtime.
 HAS_QUESTION: dict[str, Any] = {
     "type": "object",
     "required": ["role", "content"],

@@ -8,7 +8,9 @@ import threading
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from rag.answering import Answerer
 from rag.config import Settings
 from rag.engine import Engine
 
@@ -29,25 +31,40 @@ def encode_slots(settings: Settings) -> threading.BoundedSemaphore:
     return threading.BoundedSemaphore(settings.encode_concurrency or os.cpu_count() or 1)
 
 
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_answerer(engine: EngineDep) -> Answerer:
+    return Answerer(engine)  # stateless: one per request costs nothing
+
+
 def get_encode_slots(request: Request) -> threading.BoundedSemaphore:
     return request.app.state.encode_slots
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
 EncodeSlotsDep = Annotated[threading.BoundedSemaphore, Depends(get_encode_slots)]
+AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 
 
-def require_api_key(request: Request, settings: SettingsDep) -> None:
+# FastAPI's own scheme reads the header and declares it in OpenAPI; auto_error=False lets a
+# server without RAG_API_KEY accept requests, and ours say what to send.
+bearer = HTTPBearer(scheme_name="apiKey", description="The RAG_API_KEY value.", auto_error=False)
+
+
+def require_api_key(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
     """With ``RAG_API_KEY`` set, every route using this needs ``Authorization: Bearer <key>``.
 
     Compared in constant time; the key is never logged or echoed.
     """
     if settings.api_key is None:
         return
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     expected = settings.api_key.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+    token = credentials.credentials.strip().encode() if credentials else b""
+    if not hmac.compare_digest(token, expected):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing or wrong API key: send 'Authorization: Bearer <key>'",

@@ -2,8 +2,9 @@
 
 SectionNotFound                   404  a section filter that names no section
 QueryError                        422  an unusable question or parameter
+GeneratorError                    502  the answer server (RAG_LLM_BASE_URL) failed
 IndexError_, ModelError,
-CorpusError                       503  the server's index or model is unusable
+CorpusError, ConfigError          503  the server's index, model or settings are unusable
 other RagError                    400
 RequestValidationError            422  ``errors`` names each offending field
 undecodable or too deeply nested  422  FastAPI says 400, but it is malformed JSON too
@@ -24,7 +25,9 @@ from starlette.exceptions import HTTPException
 
 from api.models import ErrorBody, FieldError
 from rag.errors import (
+    ConfigError,
     CorpusError,
+    GeneratorError,
     IndexError_,
     ModelError,
     QueryError,
@@ -38,6 +41,8 @@ _STATUS: tuple[tuple[type[RagError], int], ...] = (
     (IndexError_, status.HTTP_503_SERVICE_UNAVAILABLE),
     (ModelError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (CorpusError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (ConfigError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (GeneratorError, status.HTTP_502_BAD_GATEWAY),
 )
 
 

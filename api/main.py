@@ -26,28 +26,39 @@ def _load_engine(settings: Settings) -> Engine:
 
 
 def _warm(engine: Engine) -> None:
-    engine.search("warm up the encoder", k=1)
+    # One answer loads the model and builds the per-index term tables, so the first user
+    # does not pay for either.
+    from rag.answering import Answerer
+
+    Answerer(engine).find("warm up the encoder")
 
 
 def _limit_question(schema: dict[str, Any], limit: int) -> None:
-    body = schema.get("components", {}).get("schemas", {}).get("SearchRequest", {})
+    """The question limit is a setting: write the one this server enforces into every
+    schema that takes a question."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    body = schemas.get("SearchRequest", {})
     if "question" in body.get("properties", {}):
         body["properties"]["question"]["maxLength"] = limit
     query = schema.get("paths", {}).get("/search", {}).get("get", {})
     for param in query.get("parameters", []):
         if param.get("name") == "q":
             param["schema"]["maxLength"] = limit
+    chat = schemas.get("ChatCompletionRequest", {}).get("properties", {}).get("messages", {})
+    content = chat.get("contains", {}).get("properties", {}).get("content", {})
+    for form in content.get("anyOf", []):
+        text = form.get("contains", {}).get("properties", {}).get("text", form)
+        if "maxLength" in text:
+            text["maxLength"] = limit
 
 
-def _declare_bearer(schema: dict[str, Any]) -> None:
-    # Every operation that documents a 401 is guarded by AuthDep.
-    schema.setdefault("components", {})["securitySchemes"] = {
-        "apiKey": {"type": "http", "scheme": "bearer", "description": "The RAG_API_KEY value."}
-    }
+def _open_access(schema: dict[str, Any]) -> None:
+    # HTTPBearer declares itself on every guarded route; without RAG_API_KEY nothing is
+    # guarded, and the schema should not ask clients for a key.
+    schema.get("components", {}).pop("securitySchemes", None)
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            if "401" in operation.get("responses", {}):
-                operation["security"] = [{"apiKey": []}]
+            operation.pop("security", None)
 
 
 def _document_settings(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
@@ -59,8 +70,8 @@ def _document_settings(app: FastAPI, settings: Settings) -> Callable[[], dict[st
         if app.openapi_schema is None:
             schema = generate()  # caches itself in app.openapi_schema
             _limit_question(schema, settings.max_question_chars)
-            if settings.api_key is not None:
-                _declare_bearer(schema)
+            if settings.api_key is None:
+                _open_access(schema)
         return app.openapi_schema or {}
 
     return openapi

@@ -26,7 +26,8 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def _tokens(texts: Sequence[str]) -> list[list[str]]:
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Stemmed words without stopwords: the one tokenizer of BM25 and the answer gate."""
     import bm25s
 
     return bm25s.tokenize(
@@ -42,7 +43,7 @@ _PLACEHOLDER = "\x00empty"
 def build(texts: Sequence[str]) -> bm25s.BM25:
     import bm25s
 
-    tokens = [t or [_PLACEHOLDER] for t in _tokens(texts)] if texts else [[_PLACEHOLDER]]
+    tokens = [t or [_PLACEHOLDER] for t in tokenize(texts)] if texts else [[_PLACEHOLDER]]
     retriever = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
     retriever.index(tokens, show_progress=False)
     return retriever
@@ -60,7 +61,7 @@ def load(folder: Path) -> bm25s.BM25:
 
 def search(retriever: bm25s.BM25, query: str, size: int) -> list[tuple[int, float]]:
     """(document index, score) pairs with a positive score, best first."""
-    tokens = _tokens([query])
+    tokens = tokenize([query])
     n_docs = retriever.scores["num_docs"]
     if not tokens or not tokens[0] or n_docs == 0:
         return []

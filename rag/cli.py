@@ -2,25 +2,39 @@
 
 Heavy modules (torch, FAISS, the model) are imported inside the commands that need them,
 so ``rag --help`` stays instant. Every :class:`~rag.errors.RagError` becomes one line on
-stderr and a non-zero exit.
+stderr and the exit code :data:`EXIT_CODES` gives its kind.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from rag.config import Settings
-from rag.errors import RagError
+from rag.config import RetrieverName, Settings
+from rag.errors import (
+    ConfigError,
+    CorpusError,
+    DatasetError,
+    GeneratorError,
+    IndexError_,
+    ModelError,
+    QueryError,
+    RagError,
+)
 
 if TYPE_CHECKING:
+    from rag.answering import Answer, Answerer
+    from rag.engine import SearchResult
+    from rag.evaluation.runner import Report
     from rag.index import BuildProgress
 
 app = typer.Typer(
@@ -34,25 +48,50 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
+# Exit codes, one table (first match wins): scripts can tell "nothing found" from a failure.
+EXIT_CODES: tuple[tuple[type[RagError], int], ...] = (
+    (ConfigError, 1),
+    (CorpusError, 2),
+    (QueryError, 2),
+    (DatasetError, 2),
+    (IndexError_, 3),
+    (ModelError, 4),
+    (GeneratorError, 5),
+)
+EXIT_ERROR = 1
+EXIT_NOT_FOUND = 6  # `rag answer`: nothing relevant in the briefs (not an error)
+EXIT_INTERRUPTED = 130
+
+
+def exit_code(error: RagError) -> int:
+    return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_ERROR)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     try:
         yield
     except RagError as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(exit_code(exc)) from None
     except KeyboardInterrupt:
         err.print("interrupted; nothing was published")
-        raise typer.Exit(130) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def settings(**overrides: object) -> Settings:
     try:
         base = Settings()
     except Exception as exc:  # a bad RAG_* variable: say which, not a traceback
-        raise RagError(f"invalid configuration in RAG_* environment variables: {exc}") from None
+        raise ConfigError(f"invalid configuration in RAG_* environment variables: {exc}") from None
     values = {k: v for k, v in overrides.items() if v is not None}
     return base.model_copy(update=values) if values else base
+
+
+def _retriever(name: str | None) -> RetrieverName | None:
+    if name not in (None, "hybrid", "dense", "bm25"):
+        raise QueryError(f"unknown retriever {name!r}; use hybrid, dense or bm25")
+    return name  # type: ignore[return-value]
 
 
 @contextmanager
@@ -105,8 +144,7 @@ def index(
         )
 
 
-def _print_hits(result) -> None:
-    from rich.markup import escape
+def _print_hits(result: SearchResult) -> None:
     from rich.padding import Padding
 
     if not result.hits:
@@ -137,16 +175,15 @@ def ask(
     """Return the passages that best answer QUESTION, with section and footnotes."""
     with user_errors():
         if not question.strip():
-            raise RagError("the question is empty; ask something about the brief")
-        if retriever not in (None, "hybrid", "dense", "bm25"):
-            raise RagError(f"unknown retriever {retriever!r}; use hybrid, dense or bm25")
+            raise QueryError("the question is empty; ask something about the brief")
+        name = _retriever(retriever)
         from rag.engine import open_engine
         from rag.views import PassageView, SearchView
 
         cfg = settings()
         with build_progress(enabled=not as_json) as progress:
             eng = open_engine(cfg, progress=progress)
-        result = eng.search(question, k=k, retriever=retriever, section=section)  # type: ignore[arg-type]
+        result = eng.search(question, k=k, retriever=name, section=section)
         if as_json:
             view = SearchView(
                 question=question, passages=[PassageView.of_hit(h) for h in result.hits]
@@ -156,7 +193,149 @@ def ask(
             _print_hits(result)
 
 
-def _eval_table(reports, dataset: str) -> None:
+def _load_answerer(show_progress: bool = True) -> Answerer:
+    from rag.answering import Answerer
+    from rag.engine import open_engine
+
+    with build_progress(enabled=show_progress) as progress:
+        return Answerer(open_engine(settings(), progress=progress))
+
+
+def _print_sources(answer: Answer) -> None:
+    """The cited passages as a terminal reader wants them: section path, then each
+    footnote's citation and URL."""
+    if not answer.citations:
+        return
+    out.print()
+    out.print("[bold]Sources[/]")
+    for citation in answer.citations:
+        passage = citation.passage
+        title = f"  [dim]{escape(passage.document.title)}[/]" if passage.document.title else ""
+        out.print(f"[bold][{citation.number}][/] [cyan]{escape(citation.label)}[/]{title}")
+        for note in citation.footnotes:
+            out.print(f"    [dim]{note.number}.[/] {escape(note.citation)}", soft_wrap=True)
+            if note.url:
+                out.print(f"       [blue]{escape(note.url)}[/]", soft_wrap=True)
+
+
+async def _say(answerer: Answerer, question: str, history: list[str], k: int | None) -> Answer:
+    """Answer one question on the terminal: a generated answer streams as it is written,
+    a quoted one is rendered as Markdown; then the sources."""
+    from rich.markdown import Markdown
+
+    from rag.answering import Done, Text
+
+    findings = await asyncio.to_thread(answerer.find, question, history, k)
+    streamed = answerer.generative and findings.found
+    async for event in answerer.stream(findings):
+        if isinstance(event, Text) and streamed and not event.footer:
+            out.file.write(event.text)
+            out.file.flush()
+        elif isinstance(event, Done):
+            if streamed:
+                out.print()
+            else:
+                out.print(Markdown(event.answer.body_text))
+            _print_sources(event.answer)
+            return event.answer
+    raise AssertionError("an answer stream always ends with Done")  # pragma: no cover
+
+
+@app.command()
+def answer(
+    question: Annotated[str, typer.Argument(help="A question about the brief.")],
+    k: Annotated[
+        int | None, typer.Option("-k", "--top-k", min=1, max=50, help="Passages to draw on.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Answer QUESTION from the briefs: quoted sentences with [n] citations and their
+    sources (or written by RAG_LLM_BASE_URL's model). Exits 6 when nothing relevant is
+    found."""
+    with user_errors():
+        if not question.strip():
+            raise QueryError("the question is empty; ask something about the brief")
+        answerer = _load_answerer(show_progress=not as_json)
+        if as_json:
+            from rag.views import AnswerView
+
+            result = answerer.answer(question, k=k)
+            view = AnswerView.of(result).model_dump(mode="json")
+            sys.stdout.write(json.dumps(view, ensure_ascii=False) + "\n")
+        else:
+            result = asyncio.run(_say(answerer, question, [], k))
+        if not result.found:
+            raise typer.Exit(EXIT_NOT_FOUND)
+
+
+_EXIT_WORDS = {"/exit", "/quit", "/bye", "exit", "quit"}
+CHAT_HELP = (
+    'Ask about the briefs; short follow-ups ("and when was that?") refer to the question '
+    "before. /reset forgets the conversation, /exit or Ctrl-D quits."
+)
+
+
+def _read_question(interactive: bool) -> str | None:
+    """The next line, or None at the end of input. Ctrl-C at the prompt only clears it."""
+    if not interactive:
+        line = sys.stdin.readline()
+        return line.rstrip("\n") if line else None
+    while True:
+        try:
+            return input("> ")
+        except EOFError:
+            out.print()
+            return None
+        except KeyboardInterrupt:
+            out.print("\n[dim](use /exit or Ctrl-D to quit)[/]")
+
+
+@app.command()
+def chat(
+    k: Annotated[
+        int | None, typer.Option("-k", "--top-k", min=1, max=50, help="Passages to draw on.")
+    ] = None,
+) -> None:
+    """Chat about the briefs in the terminal, with follow-up questions.
+
+    Reads questions from standard input when it is not a terminal (one per line) and
+    answers each, then exits at the end of input.
+    """
+    with user_errors():
+        interactive = sys.stdin.isatty()
+        answerer = _load_answerer(show_progress=interactive)
+        if interactive:
+            import readline  # noqa: F401  (line editing and history for input())
+
+            out.print(f"[dim]{CHAT_HELP}[/]")
+        history: list[str] = []
+        while (line := _read_question(interactive)) is not None:
+            question = line.strip()
+            if not question:
+                continue
+            if question.casefold() in _EXIT_WORDS:
+                break
+            if question.casefold() == "/reset":
+                history.clear()
+                out.print("[dim]conversation forgotten[/]")
+                continue
+            if question.casefold() == "/help":
+                out.print(CHAT_HELP)
+                continue
+            if not interactive:
+                out.print(f"[bold]> {escape(question)}[/]")
+            try:
+                asyncio.run(_say(answerer, question, history, k))
+                history.append(question)
+            except KeyboardInterrupt:
+                out.print("\n[dim](answer interrupted)[/]")
+            except (QueryError, GeneratorError) as exc:
+                # One bad question or a hiccup of the answer server: say so, keep chatting.
+                err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            out.print()
+
+
+def _eval_table(reports: Mapping[str, Report], dataset: str) -> None:
     from rich.table import Table
 
     from rag.evaluation.runner import METRICS
@@ -176,9 +355,7 @@ def _eval_table(reports, dataset: str) -> None:
     out.print(table)
 
 
-def _print_misses(report) -> None:
-    from rich.markup import escape
-
+def _print_misses(report: Report) -> None:
     if not report.misses:
         out.print(f"{report.retriever}: no misses at 5")
         return
@@ -208,8 +385,7 @@ def evaluate(
 ) -> None:
     """Score retrieval on Q&A pairs whose gold answers are evidence quotes."""
     with user_errors():
-        if retriever not in ("hybrid", "dense", "bm25"):
-            raise RagError(f"unknown retriever {retriever!r}; use hybrid, dense or bm25")
+        name = _retriever(retriever) or "hybrid"
         from rich.progress import Progress
 
         from rag.engine import open_engine
@@ -223,7 +399,7 @@ def evaluate(
         note_items = load_footnote_questions(notes_path) if notes_path else []
         with build_progress(enabled=not as_json) as progress:
             engine = open_engine(cfg, progress=progress)
-        names = (retriever,) if as_json else RETRIEVERS
+        names = (name,) if as_json else RETRIEVERS
         with Progress(console=err, transient=True, disable=as_json) as bar:
             task = bar.add_task("evaluating", total=len(names) * (len(items) + len(note_items)))
             reports = run(
@@ -231,11 +407,11 @@ def evaluate(
                 items,
                 qa_path,
                 note_items,
-                retrievers=names,  # type: ignore[arg-type]
+                retrievers=names,
                 k=k,
                 progress=lambda n: bar.advance(task, n),
             )
-        chosen = reports[retriever]  # type: ignore[index]
+        chosen = reports[name]
         if as_json:
             payload = {
                 "dataset": str(qa_path),

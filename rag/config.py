@@ -6,7 +6,6 @@ Built once by the CLI or the server and passed down; nothing else reads the envi
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -106,7 +105,7 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = 60.0
     # Measured on the eval sets vs. 38 off-topic questions: on-topic scores >= 0.407,
-    # off-topic <= 0.334 (see rag/answer.py for the score).
+    # off-topic <= 0.334 (see rag/answering/records.py for the score).
     no_answer_threshold: float = 0.37
 
     @field_validator("corpus", mode="before")
@@ -127,9 +126,3 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
-
-
-@lru_cache
-def get_settings() -> Settings:
-    """Settings from the environment, built once per process (tests build their own)."""
-    return Settings()

@@ -11,34 +11,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.chunking import ChunkParams
-from rag.config import Settings
+from rag.config import RetrieverName, Settings
 from rag.encoder import Encoder, load_encoder
+from rag.errors import QueryError
 from rag.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
 from rag.manifest import MANIFEST, Manifest
 from rag.publish import build_lock
 from rag.records import Hit
-from rag.retrieval import RetrievalParams, Retriever, RetrieverName
+from rag.retrieval import RetrievalParams, Retriever
 
 
 def chunk_params(settings: Settings) -> ChunkParams:
+    # Until ChunkParams reads Settings itself (it has its own defaults today).
     return ChunkParams(
         max_tokens=settings.max_tokens,
         overlap_sentences=settings.overlap_sentences,
         tokenizer=settings.tokenizer,
-    )
-
-
-def retrieval_params(settings: Settings) -> RetrievalParams:
-    return RetrievalParams(
-        rrf_k=settings.rrf_k,
-        dense_weight=settings.dense_weight,
-        sentence_weight=settings.sentence_weight,
-        token_weight=settings.token_weight,
-        bm25_weight=settings.bm25_weight,
-        footnote_weight=settings.footnote_weight,
-        footnote_depth=settings.footnote_depth,
-        footnote_margin=settings.footnote_margin,
-        candidates=settings.candidates,
     )
 
 
@@ -50,13 +38,26 @@ class SearchResult:
 
 
 class Engine:
+    """Settings, the encoder and the index being served.
+
+    Work that reads the index more than once (a search, an answer) takes one
+    :meth:`snapshot` at its start and passes it down, so a swap in between can never mix
+    two builds in one response.
+    """
+
     def __init__(self, settings: Settings, encoder: Encoder, handle: IndexHandle) -> None:
         self.settings = settings
         self.encoder = encoder
-        self._retriever = Retriever(handle, encoder, retrieval_params(settings))
+        self._params = RetrievalParams.from_settings(settings)
+        self._retriever = Retriever(handle, encoder, self._params)
+
+    def snapshot(self) -> Retriever:
+        """The index as it is now, with the encoder and fusion parameters to search it."""
+        return self._retriever
 
     @property
     def handle(self) -> IndexHandle:
+        """The current index, for a single read (a count, one lookup)."""
         return self._retriever.handle
 
     @property
@@ -65,7 +66,15 @@ class Engine:
 
     def swap(self, handle: IndexHandle) -> None:
         """Serve a new index from the next query on; in-flight queries keep the old one."""
-        self._retriever = Retriever(handle, self.encoder, retrieval_params(self.settings))
+        self._retriever = Retriever(handle, self.encoder, self._params)
+
+    def check_question(self, question: str) -> None:
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QueryError(
+                f"the question is {len(question):,} characters long; the limit is {limit:,} "
+                "(RAG_MAX_QUESTION_CHARS)"
+            )
 
     def search(
         self,
@@ -74,8 +83,9 @@ class Engine:
         retriever: RetrieverName | None = None,
         section: str | None = None,
     ) -> SearchResult:
+        self.check_question(question)
         started = time.perf_counter()
-        hits = self._retriever.search(
+        hits = self.snapshot().search(
             question,
             k=k or self.settings.top_k,
             retriever=retriever or self.settings.retriever,

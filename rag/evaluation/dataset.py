@@ -2,6 +2,7 @@
 
 ``qa.jsonl``:        {"id", "question", "evidence": [quotes], "answer"?, "section"?, "footnotes"?}
 ``footnotes.jsonl``: {"id", "question", "footnote": 4, "document"?}
+``offtopic.jsonl``:  {"id", "question"}: questions the briefs do not answer
 """
 
 from __future__ import annotations
@@ -49,7 +50,14 @@ class FootnoteItem(BaseModel):
     document: str | None = None
 
 
-T = TypeVar("T", QAItem, "FootnoteItem")
+class OffTopicItem(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    question: str = Field(min_length=1)
+
+
+T = TypeVar("T", QAItem, FootnoteItem, OffTopicItem)
 
 
 def _read_jsonl(path: Path, model: type[T]) -> list[T]:
@@ -92,3 +100,7 @@ def load_qa(path: Path) -> list[QAItem]:
 
 def load_footnote_questions(path: Path) -> list[FootnoteItem]:
     return _read_jsonl(Path(path), FootnoteItem)
+
+
+def load_off_topic(path: Path) -> list[OffTopicItem]:
+    return _read_jsonl(path, OffTopicItem)

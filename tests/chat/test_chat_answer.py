@@ -1,4 +1,5 @@
-"""The extractive answer composer (rag.answer) with the real model and the real index."""
+"""The extractive answers of the answer service (rag.answering) with the real model and the
+real index."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import re
 
 import pytest
 
-from rag.answer import NOT_FOUND, answer, quote, resolve_query
+from rag.answering import NOT_FOUND, Answer, Answerer, quote, resolve_query
 from rag.engine import Engine
 from rag.text import match_key, unescape_markdown
 from tests.chat.helpers import FOOTNOTE_18_URL, HIGHER_ED_QUESTION
 
 CITATION_RE = re.compile(r" \[(\d+)\]$")
+
+
+def answer(engine: Engine, turns: list[str]) -> Answer:
+    return Answerer(engine).answer(turns[-1], turns[:-1])
 
 
 def body_of(text: str) -> str:

@@ -15,10 +15,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from rag.answer import NOT_FOUND, Citation
+from rag.answering import NOT_FOUND, Citation
+from rag.answering.generate import build_messages
 from rag.config import Settings
 from rag.engine import Engine
-from rag.llm import build_messages
 from rag.records import DocumentRef, Hit, Passage, SectionRef, Span
 from tests.chat.helpers import FOOTNOTE_18_URL, HIGHER_ED_QUESTION, free_port, uvicorn_thread
 

@@ -11,7 +11,7 @@ import httpx
 import openai
 import pytest
 
-from rag.answer import NOT_FOUND
+from rag.answering import NOT_FOUND
 from tests.chat.helpers import FOOTNOTE_18_URL, HIGHER_ED_QUESTION
 
 pytestmark = pytest.mark.server

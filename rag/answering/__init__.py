@@ -1,0 +1,38 @@
+"""Answering: turn retrieved passages into a cited answer, extractive or generated.
+
+One concept per module: :mod:`.followup` (which question a turn asks), :mod:`.lexicon`
+(term statistics per index build), :mod:`.scoring` (candidates and their relevance),
+:mod:`.selection` (what to quote), :mod:`.render` (text, Sources footer, annotations),
+:mod:`.generate` (the optional answer server) and :mod:`.service` (the flow).
+"""
+
+from rag.answering.followup import resolve_query
+from rag.answering.records import (
+    Answer,
+    Candidate,
+    Citation,
+    Done,
+    Event,
+    Findings,
+    Sources,
+    Text,
+    UrlAnnotation,
+)
+from rag.answering.render import NOT_FOUND, quote
+from rag.answering.service import Answerer
+
+__all__ = [
+    "NOT_FOUND",
+    "Answer",
+    "Answerer",
+    "Candidate",
+    "Citation",
+    "Done",
+    "Event",
+    "Findings",
+    "Sources",
+    "Text",
+    "UrlAnnotation",
+    "quote",
+    "resolve_query",
+]

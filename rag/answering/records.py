@@ -1,0 +1,156 @@
+"""The records of answering: what was found, what is quoted, and the answer itself.
+
+Words used for one thing only: a *candidate* is a quotable sentence (or cited footnote) of a
+retrieved passage; *relevance* is how much a candidate bears on the question (the no-answer
+gate reads it); *findings* are what retrieval found for one question. "Evidence" stays the
+evaluation's word for gold quotes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.records import Footnote, Hit, Passage
+
+# Weights of term coverage beside cosine similarity, measured on the eval sets and off-topic
+# questions (README, "How 'nothing relevant' is decided"): 0.3 separates on-topic from
+# off-topic questions best (the gate), 0.7 picks the sentences that hold the expected
+# answer most often (the ranking).
+GATE_WEIGHT = 0.3
+RANK_WEIGHT = 0.7
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A quotable piece of a retrieved passage: one sentence, or one footnote it cites."""
+
+    hit: Hit
+    text: str  # what the answer quotes (footnote markers kept)
+    order: int  # position within its passage: sentences first, then footnotes
+    footnote: int | None = None
+    cosine: float = 0.0
+    coverage: float = 0.0  # IDF-weighted share of the question's terms it contains
+
+    @property
+    def relevance(self) -> float:
+        """How much this candidate bears on the question; the gate compares it to the
+        threshold."""
+        return self.cosine + GATE_WEIGHT * self.coverage
+
+    @property
+    def score(self) -> float:
+        """How well this candidate answers the question; ranks what is worth quoting."""
+        return self.cosine + RANK_WEIGHT * self.coverage
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What retrieval found for one question, scored against it, from one index snapshot."""
+
+    question: str
+    query: str  # the question as searched (a follow-up joined to the turn before it)
+    threshold: float
+    hits: tuple[Hit, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    notes: dict[str, tuple[Footnote, ...]] | None = None  # passage id → its footnotes
+    titles: tuple[str, ...] = ()  # titles of the indexed documents
+
+    @property
+    def relevance(self) -> float:
+        return max((c.relevance for c in self.candidates), default=0.0)
+
+    @property
+    def found(self) -> bool:
+        return self.relevance >= self.threshold
+
+    def footnotes(self, passage: Passage) -> tuple[Footnote, ...]:
+        return (self.notes or {}).get(passage.id, ())
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Passage ``[number]`` of an answer, with the full records of its footnotes."""
+
+    number: int
+    hit: Hit
+    footnotes: tuple[Footnote, ...] = ()
+
+    @property
+    def passage(self) -> Passage:
+        return self.hit.passage
+
+    @property
+    def source_id(self) -> str:
+        """Unique per passage, so a one-document corpus does not collapse to one source."""
+        return f"{self.passage.document.id}#{self.passage.id}"
+
+    @property
+    def label(self) -> str:
+        return " › ".join(self.passage.section.path) or self.passage.section.title
+
+
+@dataclass(frozen=True)
+class UrlAnnotation:
+    """A footnote URL and the span of the answer text (``text[start:end]``) it supports."""
+
+    url: str
+    title: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A cited answer: the body (quoted or generated), the Markdown Sources footer, the
+    passages it cites and the URL annotations over ``text``."""
+
+    question: str
+    query: str
+    found: bool
+    body: tuple[str, ...]
+    footer: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    annotations: tuple[UrlAnnotation, ...] = ()
+    relevance: float = 0.0
+    generated: bool = False
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return (*self.body, *self.footer)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def body_text(self) -> str:
+        return "".join(self.body)
+
+
+# --------------------------------------------------------------------------- stream events
+
+
+@dataclass(frozen=True)
+class Sources:
+    """First event of a stream: the passages the answer may cite, numbered."""
+
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A piece of the answer text, with the URL annotations whose span ends inside it."""
+
+    text: str
+    annotations: tuple[UrlAnnotation, ...] = ()
+    footer: bool = False  # part of the Sources footer (a terminal lists sources its own way)
+
+
+@dataclass(frozen=True)
+class Done:
+    """Last event: the whole answer, as :meth:`Answerer.answer` would return it."""
+
+    answer: Answer
+
+
+Event = Sources | Text | Done

@@ -1,0 +1,159 @@
+"""Turn chosen sentences (or generated text) into the answer's text: ``[n]`` after each
+quoted sentence, a Markdown **Sources** footer, and URL annotations over both."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from rag.answering.records import Answer, Candidate, Citation, Findings, UrlAnnotation
+from rag.answering.selection import select
+from rag.text import markers_in
+
+NOT_FOUND = "I could not find anything about that in the indexed briefs"
+
+_CONNECTIVE_RE = re.compile(
+    r"^(?:moreover|furthermore|additionally|similarly|likewise|also|in addition|besides),\s*",
+    re.IGNORECASE,
+)
+# Characters that would make quoted text Markdown or HTML in a chat front end.
+_MARKDOWN_RE = re.compile(r"([\\`*_\[\]<>])")
+_CITED_RE = re.compile(r"(?<!\\)\[(\d{1,3})\]")
+
+
+def quote(text: str) -> str:
+    """A sentence made readable and inert: no leading "Moreover,", no Markdown or HTML."""
+    text = _CONNECTIVE_RE.sub("", text, count=1)
+    text = text[:1].upper() + text[1:]
+    return _MARKDOWN_RE.sub(r"\\\1", text)
+
+
+def numbered(findings: Findings) -> tuple[Citation, ...]:
+    """Every retrieved passage as ``[1]..[k]``, for a generator that picks what to cite."""
+    return tuple(
+        Citation(i, hit, findings.footnotes(hit.passage))
+        for i, hit in enumerate(findings.hits, start=1)
+    )
+
+
+def cited_in(text: str, citations: Sequence[Citation]) -> tuple[Citation, ...]:
+    """The citations whose ``[n]`` appears in ``text``; all of them when none does."""
+    numbers = {int(n) for n in _CITED_RE.findall(text)}
+    used = tuple(c for c in citations if c.number in numbers)
+    return used or tuple(citations)
+
+
+def extractive(findings: Findings) -> Answer:
+    """Quoted sentences, each followed by ``[n]``, and the Sources footer."""
+    if not findings.found:
+        return not_found(findings)
+    chosen = select(findings)
+    citations: dict[str, Citation] = {}
+    for candidate in chosen:
+        passage = candidate.hit.passage
+        if passage.id not in citations:
+            number = len(citations) + 1
+            citations[passage.id] = Citation(number, candidate.hit, findings.footnotes(passage))
+    body: list[str] = []
+    spans: list[UrlAnnotation] = []
+    offset = 0
+    for i, candidate in enumerate(chosen):
+        citation = citations[candidate.hit.passage.id]
+        gap = " " if i < len(chosen) - 1 else ""
+        piece = f"{quote(candidate.text)} [{citation.number}]{gap}"
+        spans += _sentence_annotations(candidate, citation, offset, offset + len(piece.rstrip()))
+        body.append(piece)
+        offset += len(piece)
+    return with_sources(findings, body, tuple(citations.values()), spans)
+
+
+def generated(findings: Findings, text: str, citations: Sequence[Citation]) -> Answer:
+    """A generated body with the citations it names, their footer and annotations."""
+    return replace(with_sources(findings, [text], cited_in(text, citations)), generated=True)
+
+
+def _sentence_annotations(
+    candidate: Candidate, citation: Citation, start: int, end: int
+) -> list[UrlAnnotation]:
+    """A sentence carrying footnote markers is supported by those footnotes' URLs."""
+    numbers = markers_in(candidate.text)
+    return [
+        UrlAnnotation(note.url, note.title or note.citation, start, end)
+        for note in citation.footnotes
+        if note.url and note.number in numbers
+    ]
+
+
+def with_sources(
+    findings: Findings,
+    body: Sequence[str],
+    citations: Sequence[Citation],
+    spans: Sequence[UrlAnnotation] = (),
+) -> Answer:
+    """Body parts + the Sources footer for ``citations`` → the final :class:`Answer`."""
+    offset = sum(len(p) for p in body)
+    footer, notes = sources_footer(citations, offset)
+    return Answer(
+        question=findings.question,
+        query=findings.query,
+        found=True,
+        body=tuple(body),
+        footer=tuple(footer),
+        citations=tuple(citations),
+        annotations=(*spans, *notes),
+        relevance=findings.relevance,
+    )
+
+
+def sources_footer(
+    citations: Sequence[Citation], offset: int
+) -> tuple[list[str], list[UrlAnnotation]]:
+    """Markdown lines listing each cited passage (section path) and its footnotes.
+
+    ``offset`` is where the footer starts in the text, so each footnote's annotation spans
+    its own line there.
+    """
+    lines = ["\n\n**Sources**\n\n"]
+    notes: list[UrlAnnotation] = []
+    position = offset + len(lines[0])
+    for citation in citations:
+        lines.append(f"- [{citation.number}] {quote(citation.label)}\n")
+        position += len(lines[-1])
+        for note in citation.footnotes:
+            link = f" <{note.url}>" if note.url else ""
+            line = f"  - Footnote {note.number}: {quote(note.citation)}{link}\n"
+            if note.url:
+                start = position + len("  - ")
+                title = note.title or note.citation
+                notes.append(UrlAnnotation(note.url, title, start, start + len(line) - 5))
+            lines.append(line)
+            position += len(line)
+    return lines, notes
+
+
+def not_found(findings: Findings) -> Answer:
+    titles = "; ".join(findings.titles)
+    scope = f" ({quote(titles)})" if titles else ""
+    text = (
+        f"{NOT_FOUND}{scope}, so I will not guess. "
+        "Try rephrasing the question, or ask about a topic the brief covers."
+    )
+    return Answer(
+        question=findings.question,
+        query=findings.query,
+        found=False,
+        body=(text,),
+        relevance=findings.relevance,
+    )
+
+
+def pieces(
+    parts: Sequence[str], spans: Sequence[UrlAnnotation], offset: int = 0
+) -> Iterator[tuple[str, tuple[UrlAnnotation, ...]]]:
+    """(text, the annotations ending inside it) for each part, ``offset`` being where the
+    first part starts in the answer text."""
+    for part in parts:
+        end = offset + len(part)
+        yield part, tuple(s for s in spans if offset < s.end <= end)
+        offset = end

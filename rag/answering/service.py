@@ -1,0 +1,111 @@
+"""The answer service: a question (and the user turns before it) in, a cited answer out.
+
+One flow for every shell. :meth:`Answerer.find` retrieves and scores from one index
+snapshot with one encoder call (blocking: run it off the event loop);
+:meth:`Answerer.stream` turns the findings into events (sources, text, done), extractive
+or generated; :meth:`Answerer.answer` does both and returns the :class:`Answer`. The HTTP
+routes and the CLI only translate these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
+from typing import TYPE_CHECKING
+
+from rag.answering.followup import resolve_query
+from rag.answering.generate import generate
+from rag.answering.records import Answer, Done, Event, Findings, Sources, Text
+from rag.answering.render import extractive, generated, numbered, pieces
+from rag.answering.scoring import candidates, footnotes_of
+from rag.errors import QueryError
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
+
+
+class Answerer:
+    """Answers questions from an engine's index; cheap to create, safe to share."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.settings = engine.settings
+
+    @property
+    def generative(self) -> bool:
+        return bool(self.settings.llm_base_url)
+
+    def find(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Findings:
+        """Retrieve for ``question`` (a follow-up resolved against ``history``, the earlier
+        user turns) and score every sentence of what came back."""
+        query = resolve_query([*history, question])
+        if not query:
+            raise QueryError("the question is empty; ask something about the brief")
+        self.engine.check_question(question)
+        snapshot = self.engine.snapshot()  # one build from here to the answer
+        vectors, tokens = snapshot.encoder.encode_with_tokens([query])  # the one encoder call
+        # Hybrid on purpose: the no-answer threshold was measured on what it returns.
+        hits = tuple(
+            snapshot.search(
+                query,
+                k=k or self.settings.top_k,
+                retriever="hybrid",
+                qvec=vectors[0],
+                qtokens=tokens[0],
+            )
+        )
+        handle = snapshot.handle
+        return Findings(
+            question=question.strip(),
+            query=query,
+            threshold=self.settings.no_answer_threshold,
+            hits=hits,
+            candidates=tuple(candidates(handle, hits, query, vectors[0])),
+            notes={h.passage.id: footnotes_of(handle, h.passage) for h in hits},
+            titles=tuple(d.title for d in handle.documents.values()),
+        )
+
+    async def stream(self, findings: Findings) -> AsyncGenerator[Event, None]:
+        """:class:`Sources`, then :class:`Text` pieces, then :class:`Done`.
+
+        Generated answers wait for the server's first words before yielding anything, so an
+        unreachable server raises :class:`~rag.errors.GeneratorError` before the first
+        event; a failure later raises it mid-stream.
+        """
+        if not (self.generative and findings.found):
+            answer = extractive(findings)
+            yield Sources(answer.citations)
+            for i, (text, notes) in enumerate(pieces(answer.parts, answer.annotations)):
+                yield Text(text, notes, footer=i >= len(answer.body))
+            yield Done(answer)
+            return
+        citations = numbered(findings)
+        deltas = generate(self.settings, findings.query, citations)
+        try:
+            body = await anext(deltas, "")
+            yield Sources(citations)
+            if body:
+                yield Text(body)
+            async for part in deltas:
+                body += part
+                yield Text(part)
+        finally:
+            await deltas.aclose()  # also when the consumer goes away mid-answer
+        answer = generated(findings, body, citations)
+        for text, notes in pieces(answer.footer, answer.annotations, offset=len(body)):
+            yield Text(text, notes, footer=True)
+        yield Done(answer)
+
+    async def complete(self, findings: Findings) -> Answer:
+        """The whole answer from :meth:`stream`."""
+        async for event in self.stream(findings):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("a stream always ends with Done")  # pragma: no cover
+
+    def answer(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
+        """Find and answer in one blocking call (from a thread or the CLI, not a loop)."""
+        findings = self.find(question, history, k)
+        if not (self.generative and findings.found):
+            return extractive(findings)
+        return asyncio.run(self.complete(findings))

@@ -1,0 +1,107 @@
+"""Score the answers, not just the retrieval: does the cited answer quote the gold evidence,
+does it cite the footnote a source question asks for, and does the no-answer gate decline
+off-topic questions while answering every on-topic one?
+
+Like the retrieval metrics, this survives re-chunking: an answer is judged by the text it
+quotes against the evidence quotes, never by passage ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rag.evaluation.dataset import FootnoteItem, OffTopicItem, QAItem
+from rag.evaluation.metrics import mean
+from rag.text import match_key, unescape_markdown
+
+ANSWER_METRICS = (
+    "answered",
+    "quotes_evidence",
+    "cites_footnote",
+    "declines_off_topic",
+    "relevance_on_topic_min",
+    "relevance_off_topic_max",
+)
+_CITATION_RE = re.compile(r"\s*(?:\\?\[\d{1,3}\])+\s*")
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What the metrics need of one answer."""
+
+    found: bool
+    body: str  # the answer text before its Sources footer
+    footnotes: frozenset[int]  # footnote numbers of the passages the answer cites
+    relevance: float
+
+
+@dataclass
+class AnswerReport:
+    n_questions: int
+    metrics: dict[str, float | None]
+    misses: list[tuple[str, str]] = field(default_factory=list)  # (id, question)
+
+
+def quoted_sentences(body: str) -> list[str]:
+    """The pieces of an extractive answer between its ``[n]`` citations, unescaped."""
+    pieces = _CITATION_RE.split(unescape_markdown(body))
+    return [match_key(p) for p in pieces if p.strip()]
+
+
+def quotes_evidence(body: str, evidence: Iterable[str]) -> bool:
+    """True when a gold quote lies inside the answer, or a quoted sentence inside a quote
+    (a long quote spans several sentences, of which the answer may quote one)."""
+    text = match_key(unescape_markdown(body))
+    sentences = quoted_sentences(body)
+    for quote in evidence:
+        key = match_key(quote)
+        if key in text or any(len(s) > 20 and s in key for s in sentences):
+            return True
+    return False
+
+
+def grade(
+    ask: Callable[[str], Graded],
+    items: Sequence[QAItem],
+    footnote_items: Sequence[FootnoteItem] = (),
+    off_topic: Sequence[OffTopicItem] = (),
+    progress: Callable[[int], None] | None = None,
+) -> AnswerReport:
+    per: dict[str, list[float]] = {m: [] for m in ANSWER_METRICS}
+    report = AnswerReport(n_questions=len(items) + len(footnote_items), metrics={})
+    on_topic: list[float] = []
+    for item in items:
+        got = ask(item.question)
+        quoted = got.found and quotes_evidence(got.body, item.evidence)
+        per["answered"].append(float(got.found))
+        per["quotes_evidence"].append(float(quoted))
+        on_topic.append(got.relevance)
+        if not quoted:
+            report.misses.append((item.id, item.question))
+        if progress:
+            progress(1)
+    for note in footnote_items:
+        got = ask(note.question)
+        cited = got.found and note.footnote in got.footnotes
+        per["answered"].append(float(got.found))
+        per["cites_footnote"].append(float(cited))
+        on_topic.append(got.relevance)
+        if not cited:
+            report.misses.append((note.id, note.question))
+        if progress:
+            progress(1)
+    off = []
+    for other in off_topic:
+        got = ask(other.question)
+        per["declines_off_topic"].append(float(not got.found))
+        off.append(got.relevance)
+        if got.found:
+            report.misses.append((other.id, other.question))
+        if progress:
+            progress(1)
+    report.metrics = {m: (round(mean(v), 4) if v else None) for m, v in per.items()}
+    report.metrics["relevance_on_topic_min"] = round(min(on_topic), 4) if on_topic else None
+    report.metrics["relevance_off_topic_max"] = round(max(off), 4) if off else None
+    return report
