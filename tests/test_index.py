@@ -1,15 +1,23 @@
 """Index artifacts: manifest, checksums, staleness, atomic publication (fake encoder)."""
 
+import hashlib
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rag.chunking import ChunkParams
-from rag.errors import IndexCorrupt, IndexMissing, IndexStale
+from rag import bm25
+from rag.artifacts import ARTIFACTS, read_artifacts, save_artifacts
+from rag.errors import CorpusFormatError, IndexCorrupt, IndexMissing, IndexStale
+from rag.handle import IndexContents
 from rag.index import build_index, check_fresh, load_index
-from tests.conftest import FakeEncoder
+from rag.manifest import file_sha256
+from rag.represent import front_matter_facts
+from rag.sentences import sentence_spans
+from rag.text import MARKER_RE, collapse_space
+from tests.conftest import FakeEncoder, chunk_params
 
 
 def build(paths, out, encoder=None, params=None):
@@ -17,7 +25,7 @@ def build(paths, out, encoder=None, params=None):
         paths,
         out,
         encoder or FakeEncoder(),
-        params or ChunkParams(),
+        params or chunk_params(),
         model_path="/nonexistent/fake-model",
     )
 
@@ -34,7 +42,7 @@ def test_manifest_describes_the_build(tmp_path, corpus):
     out = tmp_path / "idx"
     manifest = build([corpus], out)
     on_disk = json.loads((out / "manifest.json").read_text())
-    assert on_disk["schema_version"] == 2
+    assert on_disk["schema_version"] == 3
     assert on_disk["documents"][0]["sha256"] == manifest.documents[0].sha256
     assert on_disk["model"]["dimension"] == 64 and on_disk["model"]["normalized"] is True
     assert on_disk["chunking"] == {
@@ -43,13 +51,26 @@ def test_manifest_describes_the_build(tmp_path, corpus):
         "overlap_sentences": 1,
     }
     assert on_disk["counts"]["footnotes"] == 18 and on_disk["counts"]["sections"] == 10
+    assert on_disk["bm25"] == {
+        "method": "lucene",
+        "k1": 1.2,
+        "b": 0.75,
+        "stemmer": "english",
+        "stopwords": "en",
+    }
     assert set(on_disk["artifacts"]) >= {
         "passages.jsonl",
         "documents.json",
-        "vectors.npy",
+        "sentences.json",
         "dense.faiss",
         "bm25/params.index.json",
+        "bm25_footnotes/params.index.json",
     }
+    # Nothing read the raw passage vectors: the FAISS file holds them.
+    assert "vectors.npy" not in on_disk["artifacts"] and not (out / "vectors.npy").exists()
+    # Every file of the build has a checksum, and nothing else does.
+    written = {str(f.relative_to(out.resolve())) for f in out.resolve().rglob("*") if f.is_file()}
+    assert set(on_disk["artifacts"]) == written - {"manifest.json"}
     assert on_disk["index_type"] == "faiss.IndexFlatIP"
 
 
@@ -58,8 +79,9 @@ def test_load_round_trip(tmp_path, corpus):
     build([corpus], out)
     handle = load_index(out)
     assert handle.faiss_index.ntotal == len(handle.passages) == handle.manifest.counts.passages
-    vectors = np.load(out / "vectors.npy", allow_pickle=False)
+    vectors = handle.faiss_index.reconstruct_n(0, handle.faiss_index.ntotal)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert not hasattr(handle, "vectors")
     cites_ten = handle.citing[("brief", 10)]
     assert any("CENTCOM" in handle.passages[i].text for i in cites_ten)
 
@@ -69,7 +91,9 @@ def test_missing_index(tmp_path):
         load_index(tmp_path / "nothing-here")
 
 
-@pytest.mark.parametrize("victim", ["passages.jsonl", "vectors.npy", "dense.faiss"])
+@pytest.mark.parametrize(
+    "victim", ["passages.jsonl", "sentences.json", "sentence_owners.npy", "dense.faiss"]
+)
 def test_tampered_artifact_is_detected(tmp_path, corpus, victim):
     out = tmp_path / "idx"
     build([corpus], out)
@@ -81,12 +105,15 @@ def test_tampered_artifact_is_detected(tmp_path, corpus, victim):
         load_index(out)
 
 
-def test_deleted_artifact_is_detected(tmp_path, corpus):
+@pytest.mark.parametrize("victim", ["documents.json", "sentences.json"])
+def test_deleted_artifact_is_detected(tmp_path, corpus, victim):
     out = tmp_path / "idx"
     build([corpus], out)
-    (out / "documents.json").unlink()
-    with pytest.raises(IndexCorrupt, match=r"missing documents\.json"):
+    (out / victim).unlink()
+    with pytest.raises(IndexCorrupt, match=rf"missing {victim}.*rag index"):
         load_index(out)
+    with pytest.raises(IndexCorrupt, match=rf"{victim} in .* cannot be read.*rag index"):
+        load_index(out, verify=False)
 
 
 def test_stale_when_source_changes(tmp_path, corpus):
@@ -94,14 +121,16 @@ def test_stale_when_source_changes(tmp_path, corpus):
     build([corpus], out)
     corpus.write_text(corpus.read_text() + "\nA new closing paragraph was added later on.\n")
     with pytest.raises(IndexStale, match="changed since the index was built"):
-        check_fresh(load_index(out).manifest, model_path="/nope", params=ChunkParams())
+        check_fresh(load_index(out).manifest, model_path="/nope", params=chunk_params())
 
 
 def test_stale_when_chunking_changes(tmp_path, corpus):
     out = tmp_path / "idx"
     build([corpus], out)
     with pytest.raises(IndexStale, match="max_tokens"):
-        check_fresh(load_index(out).manifest, model_path="/nope", params=ChunkParams(120))
+        check_fresh(
+            load_index(out).manifest, model_path="/nope", params=chunk_params(max_tokens=120)
+        )
 
 
 def test_stale_when_model_changes(tmp_path, corpus):
@@ -111,7 +140,7 @@ def test_stale_when_model_changes(tmp_path, corpus):
     other_model.mkdir()
     (other_model / "model.safetensors").write_bytes(b"different weights")
     with pytest.raises(IndexStale, match="model"):
-        check_fresh(load_index(out).manifest, model_path=str(other_model), params=ChunkParams())
+        check_fresh(load_index(out).manifest, model_path=str(other_model), params=chunk_params())
 
 
 def test_crash_mid_build_keeps_previous_index(tmp_path, corpus):
@@ -128,12 +157,12 @@ def test_rebuild_replaces_atomically_and_cleans_old_builds(tmp_path, corpus):
     out = tmp_path / "idx"
     build([corpus], out)
     first = out.resolve()
-    build([corpus], out, params=ChunkParams(max_tokens=80))
+    build([corpus], out, params=chunk_params(max_tokens=80))
     second = out.resolve()
     assert out.is_symlink() and second != first
     assert first.exists()  # kept one round: a reader may still be loading from it
     assert load_index(out).manifest.chunking.max_tokens == 80
-    build([corpus], out, params=ChunkParams(max_tokens=120))
+    build([corpus], out, params=chunk_params(max_tokens=120))
     assert not first.exists() and second.exists()
     assert load_index(out).manifest.chunking.max_tokens == 120
 
@@ -188,3 +217,136 @@ def test_briefs_without_footnotes_or_indexable_words(tmp_path, text):
     for name in ("hybrid", "dense", "bm25"):
         hits = Retriever(handle, FakeEncoder(), RetrievalParams()).search("to be", retriever=name)
         assert all(h.score == h.score for h in hits)  # finite, no NaN from empty statistics
+
+
+# --------------------------------------------------------------------------- artifacts
+
+
+def test_artifact_table_covers_the_contents_once():
+    attributes = [a.attribute for a in ARTIFACTS]
+    assert sorted(attributes) == sorted(f.name for f in fields(IndexContents))
+    assert len({a.name for a in ARTIFACTS}) == len(ARTIFACTS)
+
+
+def test_artifact_table_round_trips(tmp_path, corpus):
+    build([corpus], tmp_path / "idx")
+    handle = load_index(tmp_path / "idx")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    checksums = save_artifacts(handle, copy)
+    assert checksums == handle.manifest.artifacts  # byte for byte what the build wrote
+    again = read_artifacts(copy)
+    for f in fields(IndexContents):
+        before, after = getattr(handle, f.name), getattr(again, f.name)
+        if isinstance(before, np.ndarray):
+            assert after.dtype == before.dtype and np.array_equal(after, before), f.name
+        elif f.name == "faiss_index":
+            n = before.ntotal
+            assert np.array_equal(after.reconstruct_n(0, n), before.reconstruct_n(0, n))
+        elif f.name in ("bm25", "footnote_bm25"):
+            query = "security cooperation"
+            assert bm25.search(after, query, 10) == bm25.search(before, query, 10)
+        else:
+            assert after == before, f.name
+
+
+def test_sentences_align_with_sentence_rows(tmp_path, corpus):
+    build([corpus], tmp_path / "idx")
+    handle = load_index(tmp_path / "idx")
+    assert len(handle.sentences) == len(handle.sentence_owners) == len(handle.sentence_vectors)
+    fm = handle.documents["brief"].front_matter
+    assert fm is not None
+    rows_of: dict[int, list[str]] = {}
+    for text, owner in zip(handle.sentences, handle.sentence_owners, strict=True):
+        rows_of.setdefault(int(owner), []).append(text)
+    for i, passage in enumerate(handle.passages):
+        rows = rows_of[i]
+        if passage.kind == "front_matter":
+            expected = [fact.quote for fact in front_matter_facts(fm)]
+        else:
+            expected = [collapse_space(passage.text[a:b]) for a, b in sentence_spans(passage.text)]
+        assert rows == expected, passage.id
+    assert "The brief was written by Mahrukh Khan, Research Fellow." in handle.sentences
+    # Markers stay on the sentence that bears them: the answer cites footnotes from them.
+    cold_war = next(s for s in handle.sentences if "Cold War" in s and MARKER_RE.search(s))
+    assert MARKER_RE.search(cold_war)
+
+
+def test_manifest_records_the_params_the_builder_used(tmp_path, corpus):
+    params = chunk_params(max_tokens=90, overlap_sentences=2)
+    manifest = build([corpus], tmp_path / "idx", params=params)
+    assert manifest.chunking == params
+    assert load_index(tmp_path / "idx").manifest.chunking == params
+    assert max(p.tokens for p in load_index(tmp_path / "idx").passages) <= 90
+    handle = load_index(tmp_path / "idx")
+    assert handle.manifest.bm25 == bm25.BM25_PARAMS
+    for retriever in (handle.bm25, handle.footnote_bm25):
+        assert (retriever.method, retriever.k1, retriever.b) == ("lucene", 1.2, 0.75)
+
+
+def test_stale_when_bm25_params_change(tmp_path, corpus):
+    build([corpus], tmp_path / "idx")
+    manifest = load_index(tmp_path / "idx").manifest
+    other = manifest.model_copy(update={"bm25": bm25.BM25_PARAMS.model_copy(update={"k1": 1.5})})
+    with pytest.raises(IndexStale, match=r"BM25.*rag index"):
+        check_fresh(other, model_path="/nope", params=chunk_params())
+
+
+def _edit_manifest(out: Path, change) -> None:
+    path = out / "manifest.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def test_artifact_without_checksum_is_refused(tmp_path, corpus):
+    out = tmp_path / "idx"
+    build([corpus], out)
+    _edit_manifest(out, lambda data: data["artifacts"].pop("sentences.json"))
+    with pytest.raises(IndexCorrupt, match=r"no checksum for sentences\.json.*rag index"):
+        load_index(out)
+
+
+def test_sentences_of_another_build_are_refused(tmp_path, corpus):
+    # A sentence file that passes its (rewritten) checksum but has one row too few.
+    out = tmp_path / "idx"
+    build([corpus], out)
+    path = out / "sentences.json"
+    path.write_text(json.dumps(json.loads(path.read_text())[:-1]))
+    _edit_manifest(
+        out, lambda data: data["artifacts"].update({"sentences.json": file_sha256(path)})
+    )
+    with pytest.raises(IndexCorrupt, match=r"mismatched sizes \(sentence rows\).*rag index"):
+        load_index(out)
+
+
+def test_sentences_that_are_not_strings_are_refused(tmp_path, corpus):
+    out = tmp_path / "idx"
+    build([corpus], out)
+    (out / "sentences.json").write_text(json.dumps({"not": "a list"}))
+    with pytest.raises(IndexCorrupt, match=r"sentences\.json in .* cannot be read") as caught:
+        load_index(out, verify=False)
+    assert "\n" not in str(caught.value) and "rag index" in str(caught.value)
+
+
+def test_index_of_the_previous_schema_asks_for_a_rebuild(tmp_path, corpus):
+    out = tmp_path / "idx"
+    build([corpus], out)
+    _edit_manifest(out, lambda data: data.update({"schema_version": 2}))
+    with pytest.raises(
+        IndexStale, match=r"schema version 2, this version reads 3; run `rag index`"
+    ):
+        load_index(out)
+
+
+def test_no_passages_is_a_corpus_error(tmp_path, corpus, monkeypatch):
+    monkeypatch.setattr("rag.index.chunk_documents", lambda documents, params: [])
+    with pytest.raises(CorpusFormatError, match="no passages"):
+        build([corpus], tmp_path / "idx")
+    assert not (tmp_path / "idx").exists()
+
+
+def test_file_sha256(tmp_path):
+    path = tmp_path / "blob"
+    path.write_bytes(b"x" * 3_000_000)
+    assert file_sha256(path) == hashlib.sha256(b"x" * 3_000_000).hexdigest()

@@ -1,0 +1,202 @@
+"""The index artifacts, described once (as bm25s's ``save()``/``load()`` do for theirs).
+
+Each :class:`Artifact` names a path in the build folder, the :class:`IndexContents`
+attribute it holds and the :class:`Codec` that writes and reads it. Saving, checksumming,
+verifying and loading all walk :data:`ARTIFACTS`, so adding an artifact is one entry here
+(and its attribute). Formats are JSON, ``.npy`` without pickle, FAISS and bm25s's own
+JSON + ``.npy``: nothing that runs code when read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import TypeAdapter
+
+from rag import bm25
+from rag.errors import IndexCorrupt
+from rag.handle import IndexContents
+from rag.manifest import REBUILD, Manifest, file_sha256
+from rag.records import Document, Passage
+
+if TYPE_CHECKING:
+    import bm25s
+    from numpy.typing import NDArray
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Codec(Generic[T]):
+    save: Callable[[Path, T], None]
+    load: Callable[[Path], T]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str  # path inside the build folder; a folder for the bm25s indexes
+    attribute: str  # the IndexContents attribute it holds
+    codec: Codec[Any]
+
+    def files(self, build: Path) -> list[Path]:
+        path = build / self.name
+        if path.is_dir():
+            return sorted(f for f in path.rglob("*") if f.is_file())
+        return [path]
+
+
+_DOCUMENTS = TypeAdapter(list[Document])
+_STRINGS = TypeAdapter(tuple[str, ...])
+
+
+def _save_documents(path: Path, documents: dict[str, Document]) -> None:
+    payload = [d.model_dump(mode="json") for d in documents.values()]
+    path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+
+
+def _load_documents(path: Path) -> dict[str, Document]:
+    return {d.id: d for d in _DOCUMENTS.validate_json(path.read_bytes())}
+
+
+def _save_passages(path: Path, passages: tuple[Passage, ...]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for p in passages:
+            fh.write(p.model_dump_json() + "\n")
+
+
+def _load_passages(path: Path) -> tuple[Passage, ...]:
+    with open(path, encoding="utf-8") as fh:
+        return tuple(Passage.model_validate_json(line) for line in fh if line.strip())
+
+
+def _save_strings(path: Path, texts: tuple[str, ...]) -> None:
+    path.write_text(json.dumps(list(texts), ensure_ascii=False), encoding="utf-8")
+
+
+def _load_strings(path: Path) -> tuple[str, ...]:
+    return _STRINGS.validate_json(path.read_bytes())
+
+
+def _save_array(path: Path, array: NDArray[Any]) -> None:
+    import numpy as np
+
+    np.save(path, array, allow_pickle=False)
+
+
+def _load_array(path: Path) -> NDArray[Any]:
+    import numpy as np
+
+    array: NDArray[Any] = np.load(path, allow_pickle=False)
+    return array
+
+
+def _save_faiss(path: Path, index: Any) -> None:
+    import faiss
+
+    faiss.write_index(index, str(path))
+
+
+def _load_faiss(path: Path) -> Any:
+    import faiss
+
+    return faiss.read_index(str(path))
+
+
+def _save_bm25(path: Path, retriever: bm25s.BM25) -> None:
+    bm25.save(retriever, path)
+
+
+DOCUMENTS = Codec(_save_documents, _load_documents)
+PASSAGES = Codec(_save_passages, _load_passages)
+STRINGS = Codec(_save_strings, _load_strings)
+ARRAY = Codec(_save_array, _load_array)
+FAISS = Codec(_save_faiss, _load_faiss)
+BM25 = Codec(_save_bm25, bm25.load)
+
+ARTIFACTS: tuple[Artifact, ...] = (
+    Artifact("documents.json", "documents", DOCUMENTS),
+    Artifact("passages.jsonl", "passages", PASSAGES),
+    Artifact("dense.faiss", "faiss_index", FAISS),
+    Artifact("bm25", "bm25", BM25),
+    Artifact("footnote_vectors.npy", "footnote_vectors", ARRAY),
+    Artifact("bm25_footnotes", "footnote_bm25", BM25),
+    Artifact("sentence_vectors.npy", "sentence_vectors", ARRAY),
+    Artifact("sentence_owners.npy", "sentence_owners", ARRAY),
+    Artifact("sentences.json", "sentences", STRINGS),
+    Artifact("token_vectors.npy", "token_vectors", ARRAY),
+    Artifact("token_offsets.npy", "token_offsets", ARRAY),
+)
+
+
+def save_artifacts(contents: IndexContents, build: Path) -> dict[str, str]:
+    """Write every artifact into ``build``; return the sha256 of each file written."""
+    for artifact in ARTIFACTS:
+        artifact.codec.save(build / artifact.name, getattr(contents, artifact.attribute))
+    return {
+        str(f.relative_to(build)): file_sha256(f)
+        for f in sorted(f for artifact in ARTIFACTS for f in artifact.files(build))
+    }
+
+
+def read_artifacts(build: Path, shown: Path | None = None) -> IndexContents:
+    """Read every artifact; a file that cannot be read is :class:`IndexCorrupt` naming it."""
+    parts: dict[str, Any] = {}
+    for artifact in ARTIFACTS:
+        try:
+            parts[artifact.attribute] = artifact.codec.load(build / artifact.name)
+        except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: faiss's reader
+            # First line only: a pydantic error spans several, and errors are one line.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise IndexCorrupt(
+                f"index file {artifact.name} in {shown or build} cannot be read ({reason}); "
+                f"{REBUILD}"
+            ) from None
+    return IndexContents(**parts)
+
+
+def verify_artifacts(folder: Path, manifest: Manifest, shown: Path | None = None) -> None:
+    """Check every file against the manifest's checksums, and that the manifest covers
+    every artifact this version reads."""
+    folder_shown = shown or folder
+    for artifact in ARTIFACTS:
+        name = artifact.name
+        if name not in manifest.artifacts and not any(
+            key.startswith(f"{name}/") for key in manifest.artifacts
+        ):
+            raise IndexCorrupt(f"index at {folder_shown} has no checksum for {name}; {REBUILD}")
+    for name, expected in manifest.artifacts.items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexCorrupt(f"index at {folder_shown} is missing {name}; {REBUILD}")
+        if file_sha256(path) != expected:
+            raise IndexCorrupt(
+                f"index file {name} in {folder_shown} does not match its checksum "
+                f"(modified or damaged); {REBUILD}"
+            )
+
+
+def check_sizes(contents: IndexContents, manifest: Manifest, shown: Path) -> None:
+    """Artifacts that passed their checksums can still disagree (a hand-edited manifest);
+    a query would then index out of range, so refuse them here."""
+    c = contents
+    rows = len(c.sentence_owners)
+    mismatches = {
+        "passages and passage vectors": c.faiss_index.ntotal != len(c.passages),
+        "vector dimension and manifest": c.faiss_index.d != manifest.model.dimension,
+        "footnotes and footnote vectors": len(c.footnote_vectors)
+        != sum(len(d.footnotes) for d in c.documents.values()),
+        "sentence rows": not (len(c.sentence_vectors) == len(c.sentences) == rows),
+        "sentence owners and passages": bool(rows)
+        and int(c.sentence_owners.max()) >= len(c.passages),
+        "token offsets and sentences": len(c.token_offsets) != rows + 1
+        or int(c.token_offsets[-1]) != len(c.token_vectors),
+    }
+    wrong = [what for what, bad in mismatches.items() if bad]
+    if wrong:
+        raise IndexCorrupt(
+            f"index at {shown} has artifacts of mismatched sizes ({', '.join(wrong)}); {REBUILD}"
+        )

@@ -1,0 +1,77 @@
+""":class:`IndexHandle`: one loaded build, immutable, so a server swaps indexes by replacing
+one reference and a request that took a handle never sees two builds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.records import Document, Footnote, Passage
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from rag.manifest import Manifest
+
+FootnoteKey = tuple[str, int]
+
+
+@dataclass(frozen=True, eq=False)
+class IndexContents:
+    """What a build stores: one attribute per entry of :data:`rag.artifacts.ARTIFACTS`."""
+
+    documents: dict[str, Document]
+    passages: tuple[Passage, ...]
+    faiss_index: Any  # faiss.IndexFlatIP over the passage vectors (faiss ships no types)
+    bm25: Any  # bm25s.BM25 over the passage texts
+    footnote_vectors: NDArray[np.float32]  # one row per footnote, in `footnote_keys` order
+    footnote_bm25: Any
+    # One row per sentence of every passage, in passage order: the three arrays and
+    # `sentences` are aligned row for row.
+    sentence_vectors: NDArray[np.float32]
+    sentence_owners: NDArray[np.int32]  # passage index of each sentence row
+    sentences: tuple[str, ...]  # quotable text of each sentence row (markers kept)
+    token_vectors: NDArray[np.float32]  # content-token vectors of all sentences, concatenated
+    token_offsets: NDArray[np.int64]  # sentence i owns token rows offsets[i]:offsets[i+1]
+
+    def parts(self) -> dict[str, Any]:
+        """The stored attributes by name (shallow: arrays and indexes are not copied)."""
+        return {f.name: getattr(self, f.name) for f in fields(IndexContents)}
+
+
+@dataclass(frozen=True, eq=False)
+class IndexHandle(IndexContents):
+    """A published build as a query sees it: its contents, where it was read from, its
+    manifest, and the lookups derived on load."""
+
+    path: Path
+    manifest: Manifest
+    footnote_keys: tuple[FootnoteKey, ...] = ()
+    by_id: dict[str, int] = field(default_factory=dict)
+    citing: dict[FootnoteKey, tuple[int, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
+        keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
+        citing: dict[FootnoteKey, list[int]] = {k: [] for k in keys}
+        for i, p in enumerate(contents.passages):
+            for ref in p.footnotes:
+                citing.setdefault((p.document.id, ref.number), []).append(i)
+        return cls(
+            path=path,
+            manifest=manifest,
+            footnote_keys=keys,
+            by_id={p.id: i for i, p in enumerate(contents.passages)},
+            citing={k: tuple(v) for k, v in citing.items()},
+            **contents.parts(),
+        )
+
+    def passage(self, passage_id: str) -> Passage | None:
+        i = self.by_id.get(passage_id)
+        return None if i is None else self.passages[i]
+
+    def footnote(self, key: FootnoteKey) -> Footnote | None:
+        doc = self.documents.get(key[0])
+        return doc.footnote(key[1]) if doc else None
