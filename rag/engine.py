@@ -21,15 +21,6 @@ from rag.records import Hit
 from rag.retrieval import RetrievalParams, Retriever
 
 
-def chunk_params(settings: Settings) -> ChunkParams:
-    # Until ChunkParams reads Settings itself (it has its own defaults today).
-    return ChunkParams(
-        max_tokens=settings.max_tokens,
-        overlap_sentences=settings.overlap_sentences,
-        tokenizer=settings.tokenizer,
-    )
-
-
 @dataclass(frozen=True)
 class SearchResult:
     question: str
@@ -114,7 +105,7 @@ def build(
             paths or settings.corpus,
             target,
             encoder,
-            chunk_params(settings),
+            ChunkParams.from_settings(settings),
             model_path=settings.model,
             batch_size=settings.batch_size,
             progress=progress,
@@ -133,5 +124,7 @@ def open_engine(
     if auto_build and not (settings.index_dir / MANIFEST).is_file():
         build(settings, encoder=encoder, progress=progress, only_if_missing=True)
     handle = load_index(settings.index_dir)
-    check_fresh(handle.manifest, model_path=settings.model, params=chunk_params(settings))
+    check_fresh(
+        handle.manifest, model_path=settings.model, params=ChunkParams.from_settings(settings)
+    )
     return Engine(settings, encoder, handle)

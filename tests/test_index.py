@@ -10,6 +10,7 @@ import pytest
 
 from rag import bm25
 from rag.artifacts import ARTIFACTS, read_artifacts, save_artifacts
+from rag.config import Settings
 from rag.errors import CorpusFormatError, IndexCorrupt, IndexMissing, IndexStale
 from rag.handle import IndexContents
 from rag.index import build_index, check_fresh, load_index
@@ -215,7 +216,9 @@ def test_briefs_without_footnotes_or_indexable_words(tmp_path, text):
     from rag.retrieval import RetrievalParams, Retriever
 
     for name in ("hybrid", "dense", "bm25"):
-        hits = Retriever(handle, FakeEncoder(), RetrievalParams()).search("to be", retriever=name)
+        hits = Retriever(handle, FakeEncoder(), RetrievalParams.from_settings(Settings())).search(
+            "to be", retriever=name
+        )
         assert all(h.score == h.score for h in hits)  # finite, no NaN from empty statistics
 
 
