@@ -34,8 +34,10 @@ def encode_slots(settings: Settings) -> threading.BoundedSemaphore:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_answerer(engine: EngineDep) -> Answerer:
-    return Answerer(engine)  # stateless: one per request costs nothing
+def get_answerer(engine: EngineDep, request: Request) -> Answerer:
+    # Stateless, so one per request costs nothing; the app's settings (answer server, no-answer
+    # threshold) rule, whichever settings loaded the engine.
+    return Answerer(engine, get_settings(request))
 
 
 def get_encode_slots(request: Request) -> threading.BoundedSemaphore:

@@ -100,17 +100,21 @@ async def generate(
     import openai
 
     url = _endpoint(settings)
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     messages: list[ChatCompletionMessageParam] = build_messages(question, citations)  # type: ignore[assignment]
     client = openai.AsyncOpenAI(
         base_url=settings.llm_base_url,
-        api_key=key,  # empty: no Authorization header, for servers that need none
+        api_key=key or "unused",  # the SDK insists on a key; without one none is sent
         timeout=settings.llm_timeout_s,
         max_retries=0,  # a retry would repeat a slow answer; the user can ask again
     )
     try:
         stream = await client.chat.completions.create(
-            model=settings.llm_model, messages=messages, stream=True, temperature=0
+            model=settings.llm_model,
+            messages=messages,
+            stream=True,
+            temperature=0,
+            extra_headers=None if key else {"Authorization": openai.Omit()},
         )
         async for chunk in stream:
             for choice in chunk.choices:

@@ -21,15 +21,16 @@ from rag.answering.scoring import candidates, footnotes_of
 from rag.errors import QueryError
 
 if TYPE_CHECKING:
+    from rag.config import Settings
     from rag.engine import Engine
 
 
 class Answerer:
     """Answers questions from an engine's index; cheap to create, safe to share."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
         self.engine = engine
-        self.settings = engine.settings
+        self.settings = settings or engine.settings
 
     @property
     def generative(self) -> bool:

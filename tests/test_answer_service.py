@@ -1,0 +1,129 @@
+"""The answer service: one encoder call per question, one index snapshot per answer, and
+the answer-quality metric."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from rag.answering import Answerer
+from rag.config import Settings
+from rag.engine import Engine
+from rag.evaluation.answers import quotes_evidence
+from rag.index import build_index, load_index
+from tests.chat.helpers import HIGHER_ED_QUESTION
+from tests.conftest import FakeEncoder, chunk_params
+
+
+class Counting:
+    """Wraps an encoder and counts every call that runs the model."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: list[tuple[str, int]] = []
+        self.model_id = inner.model_id
+        self.weights_sha256 = inner.weights_sha256
+
+    @property
+    def dimension(self) -> int:
+        return int(self.inner.dimension)
+
+    def encode(self, texts: Sequence[str], **kw: Any) -> np.ndarray:
+        self.calls.append(("encode", len(texts)))
+        return self.inner.encode(texts, **kw)
+
+    def encode_tokens(self, texts: Sequence[str], **kw: Any) -> list[np.ndarray]:
+        self.calls.append(("encode_tokens", len(texts)))
+        return self.inner.encode_tokens(texts, **kw)
+
+    def encode_with_tokens(self, texts: Sequence[str], **kw: Any) -> Any:
+        self.calls.append(("encode_with_tokens", len(texts)))
+        return self.inner.encode_with_tokens(texts, **kw)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_chat_request_makes_exactly_one_encoder_call(real_engine: Engine, stream: bool) -> None:
+    from api.main import create_app
+
+    counting = Counting(real_engine.encoder)
+    engine = Engine(real_engine.settings, counting, real_engine.handle)  # type: ignore[arg-type]
+    with TestClient(create_app(Settings(), engine=engine)) as http:
+        counting.calls.clear()  # the start-up warm-up encodes once too
+        messages = [
+            {"role": "user", "content": HIGHER_ED_QUESTION},
+            {"role": "assistant", "content": "…"},
+            {"role": "user", "content": "and when was that?"},
+        ]
+        response = http.post("/v1/chat/completions", json={"messages": messages, "stream": stream})
+    assert response.status_code == 200
+    assert "May 12, 2022" in response.text
+    assert counting.calls == [("encode_with_tokens", 1)]
+
+
+def _fake_index(tmp_path: Path, name: str, text: str) -> Any:
+    brief = tmp_path / f"{name}.md"
+    brief.write_text(text, encoding="utf-8")
+    out = tmp_path / f"{name}-index"
+    build_index([brief], out, FakeEncoder(), chunk_params(), model_path="/nonexistent")
+    return load_index(out)
+
+
+def test_an_answer_uses_one_index_snapshot_even_if_the_index_is_swapped(
+    tmp_path: Path,
+) -> None:
+    first = _fake_index(
+        tmp_path,
+        "first",
+        "# Trade Brief\n\n## Trade\n\nBilateral trade between the two countries grew fast."
+        "[^1]\n\n[^1]: Ministry of Trade, *Annual Report*, May 1, 2020.\n",
+    )
+    second = _fake_index(
+        tmp_path,
+        "second",
+        "# Water Brief\n\n## Water\n\nBilateral trade in water rights is a new idea.\n",
+    )
+
+    class SwapsMidAnswer(FakeEncoder):
+        """Publishes the second index the moment the question has been encoded."""
+
+        def encode_with_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
+            engine.swap(second)
+            return super().encode_with_tokens(texts)
+
+    engine = Engine(Settings(model="/nonexistent"), SwapsMidAnswer(), first)
+    findings = Answerer(engine).find("How fast did bilateral trade grow?")
+    assert findings.hits and {h.passage.document.id for h in findings.hits} == {"first"}
+    assert findings.titles == ("Trade Brief",)
+    assert all(c.hit.passage.document.id == "first" for c in findings.candidates)
+    (note,) = [f for notes in (findings.notes or {}).values() for f in notes]
+    assert "Ministry of Trade" in note.citation
+    # The next question sees the new build.
+    later = Answerer(engine).find("What about water rights?")
+    assert {h.passage.document.id for h in later.hits} == {"second"}
+
+
+@pytest.mark.parametrize(
+    ("body", "evidence", "expected"),
+    [
+        # A short gold quote inside a quoted sentence.
+        ("Edited by Dr Neelum Nigar, it was published in 2024. [1]", ["Neelum Nigar"], True),
+        # A quoted sentence inside a longer, two-sentence gold quote; markdown escapes and
+        # footnote markers do not matter.
+        (
+            r"The U.S. allocated \$19 million.¹⁸ [1]",
+            ["The U.S. allocated $19 million. It was announced in May."],
+            True,
+        ),
+        ("Trade grew. [1] Water is scarce. [2]", ["Pakistan helped end the Cold War"], False),
+        # A gold quote split over two cited pieces is not quoted.
+        ("Pakistan helped [1] end the Cold War. [2]", ["Pakistan helped end the Cold War"], False),
+    ],
+)
+def test_quotes_evidence(body: str, evidence: list[str], expected: bool) -> None:
+    assert quotes_evidence(body, evidence) is expected
