@@ -34,6 +34,7 @@ from rag.errors import (
 if TYPE_CHECKING:
     from rag.answering import Answer, Answerer
     from rag.engine import SearchResult
+    from rag.evaluation.answers import AnswerReport
     from rag.evaluation.runner import Report
     from rag.index import BuildProgress
 
@@ -355,6 +356,19 @@ def _eval_table(reports: Mapping[str, Report], dataset: str) -> None:
     out.print(table)
 
 
+def _answer_table(report: AnswerReport) -> None:
+    from rich.table import Table
+
+    table = Table(title="extractive answers", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for metric, value in report.metrics.items():
+        table.add_row(metric, "—" if value is None else f"{value:.3f}")
+    out.print(table)
+    for qid, question in report.misses:
+        out.print(f"  {qid}: {escape(question)}")
+
+
 def _print_misses(report: Report) -> None:
     if not report.misses:
         out.print(f"{report.retriever}: no misses at 5")
@@ -381,6 +395,18 @@ def evaluate(
     min_recall_at_5: Annotated[
         float | None,
         typer.Option("--min-recall-at-5", min=0, max=1, help="Exit 1 below this recall@5."),
+    ] = None,
+    answers: Annotated[
+        bool,
+        typer.Option(
+            "--answers",
+            help="Also grade the extractive answers: gold evidence quoted, footnote cited, "
+            "off-topic questions declined.",
+        ),
+    ] = False,
+    off_topic: Annotated[
+        Path | None,
+        typer.Option(help="Off-topic questions for --answers (default: bundled)."),
     ] = None,
 ) -> None:
     """Score retrieval on Q&A pairs whose gold answers are evidence quotes."""
@@ -412,18 +438,41 @@ def evaluate(
                 progress=lambda n: bar.advance(task, n),
             )
         chosen = reports[name]
+        graded = None
+        if answers:
+            from rag.answering import Answerer
+            from rag.evaluation.answers import grade_answers
+            from rag.evaluation.dataset import load_off_topic
+
+            others = load_off_topic(off_topic or cfg.eval_dir / "offtopic.jsonl")
+            with Progress(console=err, transient=True, disable=as_json) as bar:
+                task = bar.add_task("answering", total=len(items) + len(note_items) + len(others))
+                graded = grade_answers(
+                    Answerer(engine),
+                    items,
+                    note_items,
+                    others,
+                    progress=lambda n: bar.advance(task, n),
+                )
         if as_json:
             payload = {
                 "dataset": str(qa_path),
-                "retriever": retriever,
+                "retriever": name,
                 "n_questions": chosen.n_questions,
                 "metrics": chosen.metrics,
                 "misses": [vars(m) for m in chosen.misses],
             }
+            if graded is not None:
+                payload["answers"] = {
+                    "metrics": graded.metrics,
+                    "misses": [{"id": i, "question": q} for i, q in graded.misses],
+                }
             sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         else:
             _eval_table(reports, str(qa_path))
             _print_misses(chosen)
+            if graded is not None:
+                _answer_table(graded)
         recall = chosen.metrics["recall@5"] or 0.0
         if min_recall_at_5 is not None and recall < min_recall_at_5:
             err.print(f"recall@5 {recall:.3f} is below --min-recall-at-5 {min_recall_at_5:.3f}")

@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rag.evaluation.dataset import FootnoteItem, OffTopicItem, QAItem
 from rag.evaluation.metrics import mean
 from rag.text import match_key, unescape_markdown
+
+if TYPE_CHECKING:
+    from rag.answering import Answer, Answerer
 
 ANSWER_METRICS = (
     "answered",
@@ -35,6 +39,15 @@ class Graded:
     body: str  # the answer text before its Sources footer
     footnotes: frozenset[int]  # footnote numbers of the passages the answer cites
     relevance: float
+
+
+def graded(answer: Answer) -> Graded:
+    return Graded(
+        found=answer.found,
+        body=answer.body_text,
+        footnotes=frozenset(n.number for c in answer.citations for n in c.footnotes),
+        relevance=answer.relevance,
+    )
 
 
 @dataclass
@@ -105,3 +118,18 @@ def grade(
     report.metrics["relevance_on_topic_min"] = round(min(on_topic), 4) if on_topic else None
     report.metrics["relevance_off_topic_max"] = round(max(off), 4) if off else None
     return report
+
+
+def grade_answers(
+    answerer: Answerer,
+    items: Sequence[QAItem],
+    footnote_items: Sequence[FootnoteItem] = (),
+    off_topic: Sequence[OffTopicItem] = (),
+    progress: Callable[[int], None] | None = None,
+) -> AnswerReport:
+    """Grade the extractive answers of ``answerer`` (generation is judged by people, not by
+    string matching, so it is switched off here)."""
+    from rag.answering import Answerer
+
+    quoting = Answerer(answerer.engine, answerer.settings.model_copy(update={"llm_base_url": None}))
+    return grade(lambda q: graded(quoting.answer(q)), items, footnote_items, off_topic, progress)
