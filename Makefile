@@ -24,6 +24,7 @@ serve: install  ## the HTTP API, OpenAI-compatible endpoints and chat page on :8
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint  ## lint, then every test (real model, real FAISS, real server, real browser)
 	$(BIN)/python -m pytest

@@ -16,11 +16,12 @@ from rag.engine import Engine
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_engine(request: Request) -> Engine:
-    engine = getattr(request.app.state, "engine", None)
+    engine: Engine | None = getattr(request.app.state, "engine", None)
     if engine is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "index is still loading")
     return engine
@@ -41,7 +42,8 @@ def get_answerer(engine: EngineDep, request: Request) -> Answerer:
 
 
 def get_encode_slots(request: Request) -> threading.BoundedSemaphore:
-    return request.app.state.encode_slots
+    slots: threading.BoundedSemaphore = request.app.state.encode_slots
+    return slots
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

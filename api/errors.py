@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from api.models import ErrorBody, FieldError
@@ -108,7 +108,7 @@ def _why(cause: BaseException) -> str:
     return "malformed JSON: the body cannot be parsed"
 
 
-async def http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     # FastAPI turns a body json.loads cannot even decode (bad UTF-8, absurd nesting) into a
     # bare 400; the client sent malformed JSON, which everywhere else is a 422 on the body.

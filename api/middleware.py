@@ -94,7 +94,7 @@ class BodyLimit:
 def _path(scope: Scope) -> str:
     # The raw path as sent (still percent-encoded) cannot smuggle a newline into the log.
     raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "backslashreplace")
-    return raw.decode("ascii", "backslashreplace")
+    return bytes(raw).decode("ascii", "backslashreplace")
 
 
 class RequestLog:
@@ -138,7 +138,7 @@ class RequestLog:
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is now (test runners swap it), not at creation."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

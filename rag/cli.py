@@ -336,7 +336,7 @@ def chat(
             out.print()
 
 
-def _eval_table(reports: Mapping[str, Report], dataset: str) -> None:
+def _eval_table(reports: Mapping[RetrieverName, Report], dataset: str) -> None:
     from rich.table import Table
 
     from rag.evaluation.runner import METRICS

@@ -18,6 +18,7 @@ from rag.errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np
+    from sentence_transformers import SentenceTransformer
 
 Progress = Callable[[int], None]
 
@@ -80,14 +81,14 @@ class SentenceTransformerEncoder:
             )
         self.model_id = self.path.name if self.path.name != "model" else "all-MiniLM-L6-v2"
         self.device = device
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
     @property
     def weights_sha256(self) -> str:
         return weights_sha256(self.path)
 
-    def _load(self):
+    def _load(self) -> SentenceTransformer:
         with self._lock:
             if self._model is None:
                 # Belt and braces: a local path never needs the hub, and must not try it.
@@ -99,7 +100,7 @@ class SentenceTransformerEncoder:
                     from transformers.utils import logging as hf_logging
 
                     # Weight-loading bars would interleave with our own progress output.
-                    hf_logging.disable_progress_bar()
+                    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
                     self._model = SentenceTransformer(
                         str(self.path), device=self.device, local_files_only=True
@@ -114,7 +115,10 @@ class SentenceTransformerEncoder:
         getter = getattr(model, "get_embedding_dimension", None) or (
             model.get_sentence_embedding_dimension
         )
-        return int(getter())
+        dimension = getter()
+        if dimension is None:
+            raise ModelError(f"{self.path}: the model does not state its embedding dimension")
+        return int(dimension)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None

@@ -52,4 +52,5 @@ def maxsim(query: np.ndarray, tokens: np.ndarray, offsets: np.ndarray) -> np.nda
         return np.zeros(max(len(offsets) - 1, 0), dtype=np.float32)
     sims = query @ tokens.T  # (query tokens, all sentence tokens)
     best = np.maximum.reduceat(sims, offsets[:-1], axis=1)  # (query tokens, sentences)
-    return best.mean(axis=0)
+    mean: np.ndarray = best.mean(axis=0)
+    return mean

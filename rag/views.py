@@ -49,7 +49,9 @@ class PassageView(BaseModel):
     document: DocumentView
 
     @classmethod
-    def of(cls, passage: Passage, rank: int | None = None, score: float | None = None):
+    def of(
+        cls, passage: Passage, rank: int | None = None, score: float | None = None
+    ) -> PassageView:
         return cls(
             id=passage.id,
             rank=rank,

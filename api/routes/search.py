@@ -21,12 +21,12 @@ from api.models import (
     QUESTION_HELP,
     RETRIEVER_HELP,
     SECTION_HELP,
-    RetrieverName,
     SearchRequest,
     SearchResponse,
     UsableText,
     error,
 )
+from rag.config import RetrieverName
 from rag.engine import Engine
 from rag.views import PassageView
 

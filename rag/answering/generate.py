@@ -10,7 +10,7 @@ exactly as for extractive answers. Nothing here runs unless the setting is given
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.answering.records import Citation
@@ -91,7 +91,7 @@ def _failure(exc: Exception, url: str, settings: Settings) -> GeneratorError:
 
 async def generate(
     settings: Settings, question: str, citations: Sequence[Citation]
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """Yield the generated answer text as it arrives.
 
     Raises :class:`GeneratorError`, naming the server, on any failure. The connection is

@@ -85,9 +85,9 @@ def _read_jsonl(path: Path, model: type[T]) -> list[T]:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "record"
             raise DatasetError(f"{path}:{number}: {field}: {first['msg']}") from None
-        if item.id in seen:  # type: ignore[attr-defined]
-            raise DatasetError(f"{path}:{number}: duplicate id {item.id!r}")  # type: ignore[attr-defined]
-        seen.add(item.id)  # type: ignore[attr-defined]
+        if item.id in seen:
+            raise DatasetError(f"{path}:{number}: duplicate id {item.id!r}")
+        seen.add(item.id)
         items.append(item)
     if not items:
         raise DatasetError(f"{path}: holds no records")

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from rag.config import RetrieverName
 from rag.errors import DatasetError
 from rag.evaluation.dataset import FootnoteItem, QAItem
 from rag.evaluation.evidence import EvidenceLocator, EvidenceSpan, covers
 from rag.evaluation.metrics import mean, ndcg_at, recall_at, reciprocal_rank
 from rag.index import IndexHandle
-from rag.retrieval import Retriever, RetrieverName
+from rag.retrieval import Retriever
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RETRIEVERS: tuple[RetrieverName, ...] = ("bm25", "dense", "hybrid")
 METRICS = (
@@ -79,11 +84,11 @@ def evaluate(
     name: RetrieverName,
     items: Sequence[QAItem],
     relevant_ids: dict[str, set[str]],
-    qvecs,
-    qtokens,
+    qvecs: Sequence[np.ndarray],
+    qtokens: Sequence[np.ndarray],
     footnote_items: Sequence[FootnoteItem] = (),
-    footnote_qvecs=None,
-    footnote_qtokens=None,
+    footnote_qvecs: Sequence[np.ndarray] | None = None,
+    footnote_qtokens: Sequence[np.ndarray] | None = None,
     k: int = 10,
     progress: Callable[[int], None] | None = None,
 ) -> Report:
@@ -108,19 +113,19 @@ def evaluate(
         report.qrels[item.id] = relevant_ids[item.id]
         if progress:
             progress(1)
-    for item, qvec, qtok in zip(
+    for note, qvec, qtok in zip(
         footnote_items, footnote_qvecs or [], footnote_qtokens or [], strict=True
     ):
-        hits = retriever.search(item.question, k=5, retriever=name, qvec=qvec, qtokens=qtok)
+        hits = retriever.search(note.question, k=5, retriever=name, qvec=qvec, qtokens=qtok)
         carried = any(
-            f.number == item.footnote
-            and (item.document is None or h.passage.document.id == item.document)
+            f.number == note.footnote
+            and (note.document is None or h.passage.document.id == note.document)
             for h in hits
             for f in h.passage.footnotes
         )
         per["footnote_accuracy@5"].append(float(carried))
         if not carried:
-            report.misses.append(Miss(item.id, item.question, [h.passage.id for h in hits]))
+            report.misses.append(Miss(note.id, note.question, [h.passage.id for h in hits]))
         if progress:
             progress(1)
     report.metrics = {m: (round(mean(v), 4) if v else None) for m, v in per.items()}
@@ -141,7 +146,7 @@ def run(
     encoder = retriever.encoder
     questions = [i.question for i in items]
     notes = [i.question for i in footnote_items]
-    qvecs, qtokens = encoder.encode(questions), encoder.encode_tokens(questions)
+    qvecs, qtokens = list(encoder.encode(questions)), encoder.encode_tokens(questions)
     fvecs = list(encoder.encode(notes)) if notes else []
     ftokens = encoder.encode_tokens(notes) if notes else []
     return {
