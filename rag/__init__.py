@@ -37,7 +37,23 @@ _EXPORTS = {
     "RagError": "rag.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "Answer",
+    "Answerer",
+    "Citation",
+    "Document",
+    "Engine",
+    "Findings",
+    "Footnote",
+    "Hit",
+    "Passage",
+    "RagError",
+    "SearchResult",
+    "Settings",
+    "__version__",
+    "build",
+    "open_engine",
+]
 
 if TYPE_CHECKING:
     from rag.answering import Answer, Answerer, Citation, Findings

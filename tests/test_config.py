@@ -42,3 +42,16 @@ def test_out_of_range_chunk_size_is_refused(monkeypatch, value):
     monkeypatch.setenv("RAG_MAX_TOKENS", value)
     with pytest.raises(ValueError, match="max_tokens"):
         Settings()
+
+
+def test_the_public_api_is_named_once_and_loads_lazily():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rag; assert 'rag.engine' not in sys.modules; "
+        "assert sorted(rag.__all__) == sorted([*rag._EXPORTS, '__version__']); "
+        "[getattr(rag, n) for n in rag.__all__]; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
