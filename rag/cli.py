@@ -97,12 +97,21 @@ def index(
         for warning in manifest.warnings:
             err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
         c = manifest.counts
+        pages = f" ({c.pages} PDF pages)" if c.pages else ""
         out.print(
-            f"indexed {c.documents} document(s): {c.sections} sections, {c.footnotes} footnotes, "
-            f"{c.passages} passages, {c.tokens} tokens in {manifest.build_seconds:.1f}s "
+            f"indexed {c.documents} document(s){pages}: {c.sections} sections, "
+            f"{c.footnotes} footnotes, {c.passages} passages, {c.tokens} tokens; "
+            f"parsed in {manifest.parse_seconds:.2f}s, built in {manifest.build_seconds:.1f}s "
             f"→ {cfg.index_dir}",
             soft_wrap=True,
         )
+
+
+def page_label(pages: tuple[int, ...]) -> str:
+    """``p. 3``, ``pp. 3–4``; empty for briefs without pages (text, Markdown)."""
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
 
 
 def _print_hits(result) -> None:
@@ -114,7 +123,10 @@ def _print_hits(result) -> None:
     for hit in result.hits:
         p = hit.passage
         path = " › ".join(p.section.path)
-        out.print(f"[bold]{hit.rank}.[/] [cyan]{escape(path)}[/]  [dim]score {hit.score:.4f}[/]")
+        where = f"  {page_label(p.pages)}" if p.pages else ""
+        out.print(
+            f"[bold]{hit.rank}.[/] [cyan]{escape(path)}[/]{where}  [dim]score {hit.score:.4f}[/]"
+        )
         out.print(Padding(escape(p.text), (0, 0, 0, 3)))
         for note in p.footnotes:
             url = f"  [blue]{escape(note.url)}[/]" if note.url else ""

@@ -15,6 +15,7 @@ from rag.config import Settings
 from rag.encoder import Encoder, load_encoder
 from rag.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
 from rag.manifest import MANIFEST, Manifest
+from rag.parsing import ReadOptions
 from rag.publish import build_lock
 from rag.records import Hit
 from rag.retrieval import RetrievalParams, Retriever, RetrieverName
@@ -108,6 +109,7 @@ def build(
             model_path=settings.model,
             batch_size=settings.batch_size,
             progress=progress,
+            read_options=ReadOptions(max_pdf_pages=settings.pdf_max_pages),
         )
 
 

@@ -31,7 +31,7 @@ from rag.manifest import (
     SourceInfo,
     file_sha256,
 )
-from rag.parsing import load_sources
+from rag.parsing import ReadOptions, load_sources
 from rag.publish import discard, new_build_dir, publish
 from rag.records import Document, Footnote, Passage
 from rag.represent import footnote_text, passage_text, sentence_texts
@@ -124,6 +124,7 @@ def build_index(
     model_path: str,
     batch_size: int = 32,
     progress: BuildProgress | None = None,
+    read_options: ReadOptions | None = None,
 ) -> Manifest:
     """Parse, chunk, embed and publish atomically; on any error the old index stays."""
     import faiss
@@ -131,7 +132,8 @@ def build_index(
 
     started = time.perf_counter()
     progress = progress or BuildProgress()
-    sources = load_sources(paths)
+    sources = load_sources(paths, read_options)
+    parse_seconds = time.perf_counter() - started
     documents = [doc for _, doc in sources]
     source_paths = {doc.id: path for path, doc in sources}
     passages = chunk_documents(documents, params)
@@ -207,8 +209,10 @@ def build_index(
                 footnotes=len(notes),
                 passages=len(passages),
                 tokens=sum(p.tokens for p in passages),
+                pages=sum(d.page_count or 0 for d in documents),
             ),
             build_seconds=round(time.perf_counter() - started, 3),
+            parse_seconds=round(parse_seconds, 3),
             warnings=[f"{d.source}: {w}" for d in documents for w in d.warnings],
             artifacts=artifacts,
         )

@@ -62,9 +62,7 @@ def parse_file(
     )
 
 
-def load_documents(
-    paths: Iterable[Path], options: ReadOptions | None = None
-) -> list[Document]:
+def load_documents(paths: Iterable[Path], options: ReadOptions | None = None) -> list[Document]:
     """Parse every brief under ``paths``; document ids are unique slugs of the file names."""
     return [doc for _, doc in load_sources(paths, options)]
 

@@ -100,9 +100,7 @@ def assemble(
 
     warnings = list(draft.warnings)
     footnotes = tuple(
-        parse_footnote(number, raw).model_copy(
-            update={"page": draft.definition_pages.get(number)}
-        )
+        parse_footnote(number, raw).model_copy(update={"page": draft.definition_pages.get(number)})
         for number, raw in sorted(draft.definitions.items())
     )
     warnings += _check_markers(body, footnotes)

@@ -16,10 +16,8 @@ from pathlib import Path
 from rag.errors import CorpusFormatError
 
 # Ligatures some fonts map to one code point; spelled out so words match and search.
-LIGATURES = str.maketrans(
-    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-     "\ufb05": "st", "\ufb06": "st"}  # fmt: skip
-)
+_LIGATURE_PARTS = ("ff", "fi", "fl", "ffi", "ffl", "st", "st")  # U+FB00 … U+FB06
+LIGATURES = str.maketrans({chr(0xFB00 + i): parts for i, parts in enumerate(_LIGATURE_PARTS)})
 _BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi", re.I)
 _ITALIC_RE = re.compile(r"italic|oblique|slanted", re.I)
 

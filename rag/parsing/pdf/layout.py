@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import Counter
@@ -105,7 +106,7 @@ def measure_column(pages: list[list[Line]], size: float) -> Column:
     gaps = [
         b.baseline - a.baseline
         for lines in pages
-        for a, b in zip(lines, lines[1:], strict=False)
+        for a, b in itertools.pairwise(lines)
         if a.style[0] == b.style[0] == size and 0 < b.baseline - a.baseline < 2.5 * size
     ]
     return Column(

@@ -84,8 +84,9 @@ def make_line(page: int, glyphs: list[Glyph]) -> Line:
     in_italic = False
     previous: Glyph | None = None
     for g in glyphs:
-        gap = g.x0 - previous.x1 if previous is not None else 0.0
-        if previous is not None and (g.space_before or gap > SPACE_GAP * min(g.size, previous.size)):
+        if previous is not None and (
+            g.space_before or g.x0 - previous.x1 > SPACE_GAP * min(g.size, previous.size)
+        ):
             if in_italic:
                 marked.append("*")
                 in_italic = False

@@ -188,7 +188,8 @@ def _footnotes(notes: list[Line], lexicon: Lexicon, draft: Draft) -> None:
             draft.definition_pages[number] = line.page
             current = number
         elif current is not None:
-            draft.definitions[current] = _join_note(draft.definitions[current], line.marked, lexicon)
+            joined = _join_note(draft.definitions[current], line.marked, lexicon)
+            draft.definitions[current] = joined
 
 
 def _join_note(raw: str, more: str, lexicon: Lexicon) -> str:
