@@ -2,7 +2,7 @@
 
 The PDFs are committed, so the tests need no typesetter; rerun this only to change them:
 
-    pip install -e '.[fixtures]'      # WeasyPrint (needs Debian's pango) and pypdf
+    pip install -e '.[pdf-tools]'     # WeasyPrint (needs Debian's pango), pypdf
     python scripts/typeset_fixtures.py
 
 WeasyPrint is a real layout engine: CSS ``float: footnote`` puts each citation at the foot

@@ -1,7 +1,8 @@
 """Page layout: what on each page is furniture, footnote area or body, and the body's blocks.
 
 - Running headers, footers and page numbers: the first and last lines of a page whose text,
-  digits aside, repeats on other pages, or that are only a page number ("3", "Page 3 of 7").
+  digits aside, repeats at the same height on other pages, or that are only a page number
+  ("3", "Page 3 of 7").
 - The footnote area: the run of lines at the foot of a page set smaller than the body text,
   opening with a footnote number.
 - Blocks: body lines split where the style changes, at a vertical gap wider than the line
@@ -49,8 +50,9 @@ class Column:
         return line.x1 - line.x0 + width + 0.3 * line.size > self.right - self.left
 
 
-def _key(line: Line) -> str:
-    return re.sub(r"\d+", "#", line.text.casefold())
+def _key(line: Line) -> tuple[str, int]:
+    # Running heads sit at the same height on every page; digits aside, same words.
+    return re.sub(r"\d+", "#", line.text.casefold()), round(line.baseline / 4)
 
 
 def strip_furniture(pages: list[list[Line]]) -> list[list[Line]]:
