@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 from rag.errors import CorpusFormatError
+from rag.parsing.markdown import parse_markdown
+from rag.parsing.plaintext import parse_plaintext
 from rag.parsing.structure import Draft
 from rag.text import looks_binary
 
@@ -70,14 +72,10 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def _read_text(path: Path, data: bytes, options: ReadOptions) -> Read:
-    from rag.parsing.plaintext import parse_plaintext
-
     return Read(parse_plaintext(_decode(path, data)))
 
 
 def _read_markdown(path: Path, data: bytes, options: ReadOptions) -> Read:
-    from rag.parsing.markdown import parse_markdown
-
     return Read(parse_markdown(_decode(path, data)))
 
 
