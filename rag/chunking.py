@@ -127,6 +127,7 @@ def chunk_document(doc: Document, params: ChunkParams) -> list[Passage]:
                     tokens=count_tokens(text, params.tokenizer),
                     ordinal=len(passages),
                     kind=para.kind,
+                    pages=doc.pages_of(start, end),
                 )
             )
     return passages

@@ -30,6 +30,7 @@ from rag.errors import (
     QueryError,
     RagError,
 )
+from rag.text import page_label
 
 if TYPE_CHECKING:
     from rag.answering import Answer, Answerer
@@ -137,9 +138,11 @@ def index(
         for warning in manifest.warnings:
             err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
         c = manifest.counts
+        pages = f" ({c.pages} PDF pages)" if c.pages else ""
         out.print(
-            f"indexed {c.documents} document(s): {c.sections} sections, {c.footnotes} footnotes, "
-            f"{c.passages} passages, {c.tokens} tokens in {manifest.build_seconds:.1f}s "
+            f"indexed {c.documents} document(s){pages}: {c.sections} sections, "
+            f"{c.footnotes} footnotes, {c.passages} passages, {c.tokens} tokens; "
+            f"parsed in {manifest.parse_seconds:.2f}s, built in {manifest.build_seconds:.1f}s "
             f"→ {cfg.index_dir}",
             soft_wrap=True,
         )
@@ -153,7 +156,10 @@ def _print_hits(result: SearchResult) -> None:
     for hit in result.hits:
         p = hit.passage
         path = " › ".join(p.section.path)
-        out.print(f"[bold]{hit.rank}.[/] [cyan]{escape(path)}[/]  [dim]score {hit.score:.4f}[/]")
+        where = f"  {page_label(p.pages)}" if p.pages else ""
+        out.print(
+            f"[bold]{hit.rank}.[/] [cyan]{escape(path)}[/]{where}  [dim]score {hit.score:.4f}[/]"
+        )
         out.print(Padding(escape(p.text), (0, 0, 0, 3)))
         for note in p.footnotes:
             url = f"  [blue]{escape(note.url)}[/]" if note.url else ""
@@ -212,7 +218,8 @@ def _print_sources(answer: Answer) -> None:
     for citation in answer.citations:
         passage = citation.passage
         title = f"  [dim]{escape(passage.document.title)}[/]" if passage.document.title else ""
-        out.print(f"[bold][{citation.number}][/] [cyan]{escape(citation.label)}[/]{title}")
+        where = f"  {page_label(passage.pages)}" if passage.pages else ""
+        out.print(f"[bold][{citation.number}][/] [cyan]{escape(citation.label)}[/]{where}{title}")
         for note in citation.footnotes:
             out.print(f"    [dim]{note.number}.[/] {escape(note.citation)}", soft_wrap=True)
             if note.url:

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # Evaluation
     eval_dir: Path = Field(default_factory=default_eval_dir)
 
+    # PDF input: a limit so a mistaken 2,000-page file fails at once with a clear message.
+    pdf_max_pages: int = Field(default=300, ge=1, le=100_000)
+
     # HTTP API
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

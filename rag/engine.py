@@ -16,6 +16,7 @@ from rag.encoder import Encoder, load_encoder
 from rag.errors import QueryError
 from rag.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
 from rag.manifest import MANIFEST, Manifest
+from rag.parsing import ReadOptions
 from rag.publish import build_lock
 from rag.records import Hit
 from rag.retrieval import RetrievalParams, Retriever
@@ -109,6 +110,7 @@ def build(
             model_path=settings.model,
             batch_size=settings.batch_size,
             progress=progress,
+            read_options=ReadOptions(max_pdf_pages=settings.pdf_max_pages),
         )
 
 

@@ -31,7 +31,7 @@ from rag.manifest import (
     check_fresh,
     read_manifest,
 )
-from rag.parsing import load_sources
+from rag.parsing import ReadOptions, load_sources
 from rag.publish import discard, new_build_dir, publish
 from rag.records import Document, Passage
 from rag.represent import footnote_text, passage_text, sentence_quotes, sentence_texts
@@ -79,10 +79,12 @@ def build_index(
     model_path: str,
     batch_size: int = 32,
     progress: BuildProgress | None = None,
+    read_options: ReadOptions | None = None,
 ) -> Manifest:
     """Parse, chunk, embed and publish atomically; on any error the old index stays."""
     started = time.perf_counter()
-    sources = load_sources(paths)
+    sources = load_sources(paths, read_options)
+    parse_seconds = time.perf_counter() - started
     documents = [doc for _, doc in sources]
     passages = chunk_documents(documents, params)
     if not passages:
@@ -111,6 +113,7 @@ def build_index(
             bm25=bm25_params,
             counts=_counts(contents),
             build_seconds=round(time.perf_counter() - started, 3),
+            parse_seconds=round(parse_seconds, 3),
             warnings=[f"{d.source}: {w}" for d in documents for w in d.warnings],
             artifacts=checksums,
         )
@@ -191,6 +194,7 @@ def _counts(contents: IndexContents) -> Counts:
         footnotes=sum(len(d.footnotes) for d in documents),
         passages=len(contents.passages),
         tokens=sum(p.tokens for p in contents.passages),
+        pages=sum(d.page_count or 0 for d in documents),
     )
 
 

@@ -42,6 +42,7 @@ class Counts(BaseModel):
     footnotes: int
     passages: int
     tokens: int
+    pages: int = 0  # PDF pages read (text and Markdown briefs have none)
 
 
 class Manifest(BaseModel):
@@ -58,6 +59,7 @@ class Manifest(BaseModel):
     bm25: BM25Params
     counts: Counts
     build_seconds: float
+    parse_seconds: float = 0.0  # reading and parsing the briefs, part of build_seconds
     warnings: list[str] = []
     artifacts: dict[str, str]
 

@@ -20,6 +20,7 @@ class Footnote(Record):
     title: str | None = None
     publisher: str | None = None
     date: str | None = Field(default=None, description="ISO date when parseable.")
+    page: int | None = Field(default=None, description="PDF page it is printed on.")
 
 
 class FootnoteRef(Record):
@@ -61,6 +62,13 @@ class Paragraph(Record):
     kind: Literal["front_matter", "body"] = "body"
 
 
+class PageStart(Record):
+    """Body text from ``offset`` on was printed on ``page`` (1-based), until the next one."""
+
+    page: int
+    offset: int
+
+
 class Section(Record):
     title: str
     path: tuple[str, ...]
@@ -74,16 +82,27 @@ class Document(Record):
     title: str
     source: str = Field(description="File name the document was read from.")
     sha256: str
-    format: Literal["text", "markdown"]
+    format: Literal["text", "markdown", "pdf"]
     body: str = Field(description="Clean text: escapes removed, footnote blocks lifted out.")
     front_matter: FrontMatter | None = None
     sections: tuple[Section, ...] = ()
     paragraphs: tuple[Paragraph, ...] = ()
     footnotes: tuple[Footnote, ...] = ()
     warnings: tuple[str, ...] = ()
+    pages: tuple[PageStart, ...] = Field(
+        default=(), description="Page map of the body (PDF only; empty for text and Markdown)."
+    )
+    page_count: int | None = Field(default=None, description="Pages in the PDF.")
 
     def footnote(self, number: int) -> Footnote | None:
         return next((f for f in self.footnotes if f.number == number), None)
+
+    def pages_of(self, start: int, end: int) -> tuple[int, ...]:
+        """Pages the body text ``[start, end)`` was printed on, in order."""
+        found = [p.page for p in self.pages if start < p.offset < end]
+        before = [p.page for p in self.pages if p.offset <= start]
+        pages = before[-1:] + found
+        return tuple(dict.fromkeys(pages))
 
 
 class DocumentRef(Record):
@@ -103,6 +122,9 @@ class Passage(Record):
     tokens: int
     ordinal: int = Field(description="Position of the passage in its document.")
     kind: Literal["front_matter", "body"] = "body"
+    pages: tuple[int, ...] = Field(
+        default=(), description="PDF pages its text came from; empty for text and Markdown."
+    )
 
 
 class Hit(Record):

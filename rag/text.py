@@ -59,6 +59,13 @@ def match_key(text: str) -> str:
     return collapse_space(unicodedata.normalize("NFC", text)).casefold()
 
 
+def page_label(pages: tuple[int, ...] | list[int]) -> str:
+    """``p. 3``, ``pp. 3–4``; empty for briefs without pages (text, Markdown)."""
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
+
+
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or a high share of control characters mean this is not a text brief."""
     sample = data[:8192]

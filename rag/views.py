@@ -47,6 +47,10 @@ class PassageView(BaseModel):
     span: SpanView
     tokens: int
     document: DocumentView
+    pages: list[int] = Field(
+        default_factory=list,
+        description="PDF pages the text came from (e.g. [3, 4]); empty for text and Markdown.",
+    )
 
     @classmethod
     def of(
@@ -62,6 +66,7 @@ class PassageView(BaseModel):
             span=SpanView(start=passage.span.start, end=passage.span.end),
             tokens=passage.tokens,
             document=DocumentView(id=passage.document.id, title=passage.document.title),
+            pages=list(passage.pages),
         )
 
     @classmethod

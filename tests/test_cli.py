@@ -32,8 +32,10 @@ def test_ask_json_shape(real_index_dir, monkeypatch):
     assert data["question"] == "How did Pakistan help end the Cold War?"
     first = data["passages"][0]
     assert set(first) == {
-        "id", "rank", "score", "text", "section", "footnotes", "span", "tokens", "document"
+        "id", "rank", "score", "text", "section", "footnotes", "span", "tokens", "document",
+        "pages",
     }  # fmt: skip
+    assert first["pages"] == []  # a text brief has no pages
     assert set(first["section"]) == {"title", "path"}
     assert set(first["span"]) == {"start", "end"}
     match = next(

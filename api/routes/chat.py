@@ -147,11 +147,15 @@ def source_event(citation: Citation) -> dict[str, Any]:
         "passage_id": passage.id,
         "document": {"id": passage.document.id, "title": passage.document.title},
         "section": {"title": passage.section.title, "path": list(passage.section.path)},
+        "pages": list(passage.pages),  # 1-based, as printed; empty for text briefs
         "footnotes": [
             {"number": f.number, "citation": f.citation, "url": f.url, "title": f.title}
             for f in citation.footnotes
         ],
     }
+    if passage.pages:
+        # Open WebUI counts pages from 0 (its PDF loader's habit) and shows "page {page + 1}".
+        metadata["page"] = passage.pages[0] - 1
     data: dict[str, Any] = {
         "source": {"id": citation.source_id, "name": name},
         "document": [passage.text],

@@ -40,6 +40,7 @@ def _passages_json(citations: Sequence[Citation]) -> str:
             "document": c.passage.document.title,
             "section": list(c.passage.section.path),
             "text": c.passage.text,
+            **({"pages": list(c.passage.pages)} if c.passage.pages else {}),
             "footnotes": [{"number": f.number, "citation": f.citation} for f in c.footnotes],
         }
         for c in citations

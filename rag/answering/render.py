@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from rag.answering.records import Answer, Candidate, Citation, Findings, UrlAnnotation
 from rag.answering.selection import select
-from rag.text import markers_in
+from rag.text import markers_in, page_label
 
 NOT_FOUND = "I could not find anything about that in the indexed briefs"
 
@@ -118,7 +118,9 @@ def sources_footer(
     notes: list[UrlAnnotation] = []
     position = offset + len(lines[0])
     for citation in citations:
-        lines.append(f"- [{citation.number}] {quote(citation.label)}\n")
+        pages = citation.passage.pages
+        where = f" ({page_label(pages)})" if pages else ""
+        lines.append(f"- [{citation.number}] {quote(citation.label)}{where}\n")
         position += len(lines[-1])
         for note in citation.footnotes:
             link = f" <{note.url}>" if note.url else ""

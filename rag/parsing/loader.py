@@ -8,15 +8,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rag.errors import CorpusFormatError, CorpusNotFound
-from rag.parsing.markdown import parse_markdown
-from rag.parsing.plaintext import parse_plaintext
+from rag.parsing.readers import ReadOptions, reader_for, suffixes
 from rag.parsing.structure import assemble
 from rag.records import Document
-from rag.text import looks_binary
-
-TEXT_SUFFIXES = {".txt", ".text"}
-MARKDOWN_SUFFIXES = {".md", ".markdown"}
-SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES
 
 
 def slug(name: str) -> str:
@@ -24,7 +18,7 @@ def slug(name: str) -> str:
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Expand files and folders into brief files (.txt, .md), in a stable order."""
+    """Expand files and folders into brief files (.txt, .md, .pdf), in a stable order."""
     found: list[Path] = []
     for path in paths:
         path = Path(path)
@@ -32,11 +26,11 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             raise CorpusNotFound(f"{path}: no such file or folder; check the path and try again")
         if path.is_dir():
             files = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes()
             )
             if not files:
                 raise CorpusFormatError(
-                    f"{path}: folder holds no briefs (.txt, .md or .markdown files)"
+                    f"{path}: folder holds no briefs (.txt, .md, .markdown or .pdf files)"
                 )
             found.extend(files)
         else:
@@ -45,23 +39,17 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return unique
 
 
-def parse_file(path: Path, doc_id: str | None = None) -> Document:
-    """Read one brief; raise :class:`CorpusFormatError` when it is not a usable text brief."""
+def parse_file(
+    path: Path, doc_id: str | None = None, options: ReadOptions | None = None
+) -> Document:
+    """Read one brief with the reader for its suffix; raise :class:`CorpusFormatError`
+    (naming the file) when it is not a usable brief."""
     data = path.read_bytes()
     if not data.strip():
         raise CorpusFormatError(f"{path}: file is empty; give a brief with text in it")
-    if looks_binary(data):
-        raise CorpusFormatError(
-            f"{path}: looks binary, not a text brief; convert it to .txt or .md first"
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorpusFormatError(
-            f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8 and retry"
-        ) from None
-    is_markdown = path.suffix.lower() in MARKDOWN_SUFFIXES
-    draft = parse_markdown(text) if is_markdown else parse_plaintext(text)
+    reader = reader_for(path)
+    read = reader.read(path, data, options or ReadOptions())
+    draft = read.draft
     if not draft.items and not draft.front_matter:
         raise CorpusFormatError(f"{path}: no text found to index")
     return assemble(
@@ -69,16 +57,19 @@ def parse_file(path: Path, doc_id: str | None = None) -> Document:
         doc_id=doc_id or slug(path.stem),
         source=path.name,
         sha256=hashlib.sha256(data).hexdigest(),
-        fmt="markdown" if is_markdown else "text",
+        fmt=reader.format,
+        page_count=read.page_count,
     )
 
 
-def load_documents(paths: Iterable[Path]) -> list[Document]:
+def load_documents(paths: Iterable[Path], options: ReadOptions | None = None) -> list[Document]:
     """Parse every brief under ``paths``; document ids are unique slugs of the file names."""
-    return [doc for _, doc in load_sources(paths)]
+    return [doc for _, doc in load_sources(paths, options)]
 
 
-def load_sources(paths: Iterable[Path]) -> list[tuple[Path, Document]]:
+def load_sources(
+    paths: Iterable[Path], options: ReadOptions | None = None
+) -> list[tuple[Path, Document]]:
     """Like :func:`load_documents`, keeping the file each document was read from."""
     documents: list[tuple[Path, Document]] = []
     used: set[str] = set()
@@ -88,5 +79,5 @@ def load_sources(paths: Iterable[Path]) -> list[tuple[Path, Document]]:
         while doc_id in used:
             doc_id, n = f"{base}-{n}", n + 1
         used.add(doc_id)
-        documents.append((path, parse_file(path, doc_id)))
+        documents.append((path, parse_file(path, doc_id, options)))
     return documents

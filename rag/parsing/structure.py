@@ -1,8 +1,9 @@
 """Assemble what a format parser found into a Document with clean text and exact spans.
 
-Both parsers (plain text from PDFs, Markdown) produce a :class:`Draft`; this module writes
+Every reader (plain text, Markdown, PDF) produces a :class:`Draft`; this module writes
 the clean body text once and records every span into it, so spans mean the same thing
-whatever the source format was.
+whatever the source format was. A PDF draft also says which page each piece came from;
+those become the document's page map (body offset where each page's text starts).
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rag.parsing.footnotes import parse_footnote
-from rag.records import Document, Footnote, FrontMatter, Paragraph, Section, SectionRef, Span
+from rag.records import (
+    Document,
+    Footnote,
+    FrontMatter,
+    PageStart,
+    Paragraph,
+    Section,
+    SectionRef,
+    Span,
+)
 from rag.text import markers_in, to_superscript
 
 FRONT_MATTER = SectionRef(title="Front Matter", path=("Front Matter",))
@@ -20,12 +30,15 @@ FRONT_MATTER = SectionRef(title="Front Matter", path=("Front Matter",))
 @dataclass
 class Heading:
     section: SectionRef
+    page: int | None = None
 
 
 @dataclass
 class Para:
     text: str
     section: SectionRef
+    # (offset in ``text``, page) where the text of each page starts; PDF drafts only.
+    pages: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -35,15 +48,29 @@ class Draft:
     items: list[Heading | Para] = field(default_factory=list)
     definitions: dict[int, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Pages, for formats that have them (PDF).
+    front_matter_page: int | None = None
+    definition_pages: dict[int, int] = field(default_factory=dict)
 
 
 def assemble(
-    draft: Draft, *, doc_id: str, source: str, sha256: str, fmt: Literal["text", "markdown"]
+    draft: Draft,
+    *,
+    doc_id: str,
+    source: str,
+    sha256: str,
+    fmt: Literal["text", "markdown", "pdf"],
+    page_count: int | None = None,
 ) -> Document:
     parts: list[str] = []
     paragraphs: list[Paragraph] = []
     headings: list[tuple[SectionRef, int]] = []
+    page_starts: list[PageStart] = []
     cursor = 0
+
+    def mark(page: int | None, offset: int) -> None:
+        if page is not None and (not page_starts or page_starts[-1].page != page):
+            page_starts.append(PageStart(page=page, offset=offset))
 
     def write(text: str) -> Span:
         nonlocal cursor
@@ -59,16 +86,22 @@ def assemble(
         span = write("\n".join(draft.front_matter.lines))
         paragraphs.append(Paragraph(section=FRONT_MATTER, span=span, kind="front_matter"))
         headings.append((FRONT_MATTER, span.start))
+        mark(draft.front_matter_page, span.start)
     for item in draft.items:
         if isinstance(item, Heading):
             headings.append((item.section, write(item.section.title).start))
+            mark(item.page, headings[-1][1])
         else:
-            paragraphs.append(Paragraph(section=item.section, span=write(item.text)))
+            span = write(item.text)
+            paragraphs.append(Paragraph(section=item.section, span=span))
+            for offset, page in item.pages:
+                mark(page, span.start + offset)
     body = "".join(parts)
 
     warnings = list(draft.warnings)
     footnotes = tuple(
-        parse_footnote(number, raw) for number, raw in sorted(draft.definitions.items())
+        parse_footnote(number, raw).model_copy(update={"page": draft.definition_pages.get(number)})
+        for number, raw in sorted(draft.definitions.items())
     )
     warnings += _check_markers(body, footnotes)
     title = draft.title or (draft.front_matter.title if draft.front_matter else None) or doc_id
@@ -84,6 +117,8 @@ def assemble(
         paragraphs=tuple(paragraphs),
         footnotes=footnotes,
         warnings=tuple(warnings),
+        pages=tuple(page_starts),
+        page_count=page_count,
     )
 
 

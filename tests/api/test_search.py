@@ -9,7 +9,9 @@ from fastapi.testclient import TestClient
 
 from tests.api.helpers import QUESTION
 
-PASSAGE_KEYS = {"id", "rank", "score", "text", "section", "footnotes", "span", "tokens", "document"}
+PASSAGE_KEYS = {
+    "id", "rank", "score", "text", "section", "footnotes", "span", "tokens", "document", "pages"
+}  # fmt: skip
 
 
 def test_done_means_centcom_visit_in_security_cooperation(client: TestClient) -> None:
