@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-Q      ?= How did Pakistan help end the Cold War?
+Q      ?= What did the U.S. commit to higher education in Pakistan?
 
 .PHONY: run serve test lint install clean
 
@@ -15,8 +15,8 @@ $(BIN)/rag: pyproject.toml
 
 install: $(BIN)/rag
 
-run: install  ## install, build the index of the bundled brief on first use, ask a question
-	$(BIN)/rag ask "$(Q)"
+run: install  ## install, build the index of the bundled brief on first use, answer a question
+	$(BIN)/rag answer "$(Q)"
 
 serve: install  ## the HTTP API, OpenAI-compatible endpoints and chat page on :8000
 	$(BIN)/rag serve

@@ -30,7 +30,7 @@ from rag.errors import (
     QueryError,
     RagError,
 )
-from rag.text import page_label
+from rag.text import page_label, unescape_markdown
 
 if TYPE_CHECKING:
     from rag.answering import Answer, Answerer
@@ -209,28 +209,38 @@ def _load_answerer(show_progress: bool = True) -> Answerer:
 
 
 def _print_sources(answer: Answer) -> None:
-    """The cited passages as a terminal reader wants them: section path, then each
-    footnote's citation and URL."""
+    """The cited passages as a terminal reader wants them: section path and page, then each
+    footnote's citation and URL (the document title too when the answer spans several)."""
     if not answer.citations:
         return
+    several = len({c.passage.document.id for c in answer.citations}) > 1
     out.print()
     out.print("[bold]Sources[/]")
     for citation in answer.citations:
         passage = citation.passage
-        title = f"  [dim]{escape(passage.document.title)}[/]" if passage.document.title else ""
-        where = f"  {page_label(passage.pages)}" if passage.pages else ""
-        out.print(f"[bold][{citation.number}][/] [cyan]{escape(citation.label)}[/]{where}{title}")
+        where = f"  [dim]{page_label(passage.pages)}[/]" if passage.pages else ""
+        out.print(f"[bold][{citation.number}][/] [cyan]{escape(citation.label)}[/]{where}")
+        if several:
+            out.print(f"    [dim]{escape(passage.document.title)}[/]", soft_wrap=True)
         for note in citation.footnotes:
             out.print(f"    [dim]{note.number}.[/] {escape(note.citation)}", soft_wrap=True)
             if note.url:
                 out.print(f"       [blue]{escape(note.url)}[/]", soft_wrap=True)
 
 
+def _print_body(answer: Answer) -> None:
+    # Rendered Markdown on a terminal; plain text (escapes undone, no padding) in a pipe.
+    if out.is_terminal:
+        from rich.markdown import Markdown
+
+        out.print(Markdown(answer.body_text))
+    else:
+        out.print(escape(unescape_markdown(answer.body_text)), soft_wrap=True)
+
+
 async def _say(answerer: Answerer, question: str, history: list[str], k: int | None) -> Answer:
     """Answer one question on the terminal: a generated answer streams as it is written,
     a quoted one is rendered as Markdown; then the sources."""
-    from rich.markdown import Markdown
-
     from rag.answering import Done, Text
 
     findings = await asyncio.to_thread(answerer.find, question, history, k)
@@ -243,7 +253,7 @@ async def _say(answerer: Answerer, question: str, history: list[str], k: int | N
             if streamed:
                 out.print()
             else:
-                out.print(Markdown(event.answer.body_text))
+                _print_body(event.answer)
             _print_sources(event.answer)
             return event.answer
     raise AssertionError("an answer stream always ends with Done")  # pragma: no cover
