@@ -49,37 +49,31 @@ def candidates(
     for hit in hits:
         sentences, notes = _rows(handle, hit)
         cosines = handle.sentence_vectors[sentences.start : sentences.stop] @ qvec
-        for order, (row, cosine) in enumerate(zip(sentences, cosines.tolist(), strict=True)):
-            text = handle.sentences[row]
-            key = match_key(text)
-            if key in seen:
+        # (text, footnote number, cosine, terms): the sentences as written, then the notes.
+        pool: list[tuple[str, int | None, float, frozenset[str]]] = [
+            (handle.sentences[row], None, cosine, words.sentences[row])
+            for row, cosine in zip(sentences, cosines.tolist(), strict=True)
+        ]
+        for row in notes:
+            key = handle.footnote_keys[row]
+            note = handle.footnote(key)
+            text = f"Footnote {key[1]}: {note.citation if note else ''}"
+            cosine = float(handle.footnote_vectors[row] @ qvec)
+            pool.append((text, key[1], cosine, words.footnotes[row]))
+        for order, (text, number, cosine, have) in enumerate(pool):
+            folded = match_key(text)
+            if folded in seen:
                 continue
-            seen.add(key)
+            seen.add(folded)
+            coverage = words.coverage(want, have)
             out.append(
                 Candidate(
                     hit,
                     text,
                     order,
-                    cosine=round(float(cosine), 6),
-                    coverage=round(words.coverage(want, words.sentences[row]), 6),
-                )
-            )
-        for j, row in enumerate(notes):
-            number = handle.footnote_keys[row][1]
-            note = handle.footnote(handle.footnote_keys[row])
-            text = f"Footnote {number}: {note.citation if note else ''}"
-            key = match_key(text)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(
-                Candidate(
-                    hit,
-                    text,
-                    len(sentences) + j,
                     footnote=number,
-                    cosine=round(float(handle.footnote_vectors[row] @ qvec), 6),
-                    coverage=round(words.coverage(want, words.footnotes[row]), 6),
+                    cosine=round(float(cosine), 6),
+                    coverage=round(coverage, 6),
                 )
             )
     return out
