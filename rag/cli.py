@@ -395,6 +395,50 @@ def _print_misses(report: Report) -> None:
         out.print(f"  {miss.id}: {escape(miss.question)}  [dim]got {', '.join(miss.got[:3])}[/]")
 
 
+def _tune(
+    cfg: Settings,
+    dataset: Path | None,
+    footnotes: Path | None,
+    *,
+    n_folds: int,
+    repeats: int,
+    grid: str,
+    as_json: bool,
+) -> None:
+    """``rag eval --tune``: cross-validated fusion settings, as Markdown tables or JSON."""
+    from dataclasses import asdict
+
+    from rich.progress import Progress
+
+    from rag.engine import open_engine
+    from rag.evaluation import tuning
+    from rag.evaluation.dataset import load_footnote_questions, load_qa
+
+    engine = open_engine(cfg)
+    handle = engine.handle
+    sets = [dataset] if dataset else [cfg.eval_dir / "qa.jsonl", cfg.eval_dir / "heldout.jsonl"]
+    notes = footnotes or (cfg.eval_dir / "footnotes.jsonl" if dataset is None else None)
+    questions = [q for p in sets for q in tuning.evidence_questions(handle, p.stem, load_qa(p), p)]
+    if notes:
+        questions += tuning.footnote_questions(handle, notes.stem, load_footnote_questions(notes))
+    with Progress(console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("ranking every leg", total=len(questions))
+        report = tuning.tune(
+            engine.retriever,
+            questions,
+            n_folds=n_folds,
+            repeats=repeats,
+            grid=grid,
+            progress=lambda n: bar.advance(task, n),
+        )
+    if as_json:
+        payload = {**asdict(report), "env": report.env()}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    for line in tuning.render(report):
+        out.print(escape(line), soft_wrap=True)
+
+
 @app.command("eval")
 def evaluate(
     dataset: Annotated[
@@ -425,9 +469,32 @@ def evaluate(
         Path | None,
         typer.Option(help="Off-topic questions for --answers (default: bundled)."),
     ] = None,
+    tune: Annotated[
+        bool,
+        typer.Option(
+            "--tune",
+            help="Choose the fusion weights by k-fold cross-validation (default: all bundled "
+            "sets pooled) and print the out-of-fold table and the ablation of each leg.",
+        ),
+    ] = False,
+    folds: Annotated[int, typer.Option(min=2, max=50, help="Folds for --tune.")] = 5,
+    repeats: Annotated[
+        int, typer.Option(min=1, max=100, help="--tune: splits into folds, averaged.")
+    ] = 20,
+    grid: Annotated[
+        str, typer.Option(help="--tune: 'subsets' (legs on or off) or 'weights' (0-2).")
+    ] = "subsets",
 ) -> None:
     """Score retrieval on Q&A pairs whose gold answers are evidence quotes."""
     with user_errors():
+        if tune:
+            if grid not in ("subsets", "weights"):
+                raise QueryError(f"unknown grid {grid!r}; use subsets or weights")
+            cfg = settings()
+            _tune(
+                cfg, dataset, footnotes, n_folds=folds, repeats=repeats, grid=grid, as_json=as_json
+            )
+            return
         name = _retriever(retriever) or "hybrid"
         from rich.progress import Progress
 

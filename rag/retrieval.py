@@ -3,6 +3,7 @@
 - dense: the passage vector in FAISS (exact inner product over unit vectors);
 - sentences: the best-matching sentence of each passage (max-sim), so one precise sentence
   is not diluted by the rest of a 200-token passage;
+- tokens: late interaction, the question's token vectors against each sentence's (MaxSim);
 - bm25: lexical, for names, numbers and acronyms the encoder blurs;
 - footnotes: the citations themselves (title, publisher, date). When a question is closer to
   a citation than to any passage, the passages citing that footnote rank — which is how
@@ -11,9 +12,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rag import bm25
 from rag.config import RetrieverName
@@ -28,6 +31,13 @@ if TYPE_CHECKING:
     from rag.index import IndexHandle
 
 Ranking = list[tuple[int, float]]  # (passage index, score), best first
+LegName = Literal["dense", "sentences", "tokens", "bm25", "footnotes"]
+LEGS: tuple[LegName, ...] = ("dense", "sentences", "tokens", "bm25", "footnotes")  # fusion order
+RETRIEVER_LEGS: dict[RetrieverName, tuple[LegName, ...]] = {
+    "hybrid": LEGS,
+    "dense": ("dense", "sentences", "tokens"),
+    "bm25": ("bm25",),
+}
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,45 @@ class Retriever:
         self.encoder = encoder
         self.params = params
 
+    def legs(
+        self,
+        question: str,
+        names: Collection[LegName],
+        qvec: np.ndarray,
+        qtokens: np.ndarray | None,
+        depth: int,
+        allowed: set[int] | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> dict[LegName, Ranking]:
+        """Each leg in ``names`` ranked for one question, before fusion (dense always: it
+        gives hits their cosine). With ``timings``, each leg's seconds are added under its
+        name. The footnote leg is gated on the best dense or sentence similarity, so asking
+        for it computes the sentence leg too."""
+        handle, p = self.handle, self.params
+        clock = _Clock(timings)
+        with clock("dense"):
+            out: dict[LegName, Ranking] = {
+                "dense": _keep(dense_ranking(handle, qvec, depth), allowed)
+            }
+        if "sentences" in names or "footnotes" in names:
+            with clock("sentences"):
+                out["sentences"] = _keep(sentence_ranking(handle, qvec, depth), allowed)
+        if "tokens" in names:
+            if qtokens is None:
+                raise ValueError("the token leg needs the question's token vectors")
+            with clock("tokens"):
+                out["tokens"] = _keep(token_ranking(handle, qtokens, depth), allowed)
+        if "bm25" in names:
+            with clock("bm25"):
+                out["bm25"] = _keep(bm25_ranking(handle, question, depth), allowed)
+        if "footnotes" in names:
+            with clock("footnotes"):
+                best = max((s for _, s in out["sentences"][:1]), default=-1.0)
+                best = max(best, max((s for _, s in out["dense"][:1]), default=-1.0))
+                notes = footnote_ranking(handle, question, qvec, p, best)
+                out["footnotes"] = _keep(notes, allowed)
+        return out
+
     def search(
         self,
         question: str,
@@ -173,32 +222,21 @@ class Retriever:
             shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
             raise SectionNotFound(f"no section named {section!r}; use one of: {shown}")
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
-        wants_tokens = retriever != "bm25" and p.token_weight > 0
-        if qvec is None and wants_tokens and qtokens is None:
+        weights = leg_weights(p, retriever)
+        names = [n for n, w in weights.items() if w > 0]
+        if qvec is None and "tokens" in names and qtokens is None:
             vecs, toks = self.encoder.encode_with_tokens([question])
             qvec, qtokens = vecs[0], toks[0]
         elif qvec is None:
             qvec = self.encoder.encode([question])[0]
-        dense = _keep(dense_ranking(handle, qvec, depth), allowed)
-        cosine = dict(dense)
-
+        if "tokens" in names and qtokens is None:
+            qtokens = self.encoder.encode_tokens([question])[0]
+        legs = self.legs(question, names, qvec, qtokens, depth, allowed)
+        cosine = dict(legs["dense"])
         if retriever == "bm25":
-            ranking = _keep(bm25_ranking(handle, question, depth), allowed)
+            ranking = legs["bm25"]
         else:
-            sentences = _keep(sentence_ranking(handle, qvec, depth), allowed)
-            legs = [(dense, p.dense_weight), (sentences, p.sentence_weight)]
-            if wants_tokens:
-                if qtokens is None:
-                    qtokens = self.encoder.encode_tokens([question])[0]
-                tokens = _keep(token_ranking(handle, qtokens, depth), allowed)
-                legs.append((tokens, p.token_weight))
-            if retriever == "hybrid":
-                lexical = _keep(bm25_ranking(handle, question, depth), allowed)
-                best = max((s for _, s in sentences[:1]), default=-1.0)
-                best = max(best, max((s for _, s in dense[:1]), default=-1.0))
-                notes = _keep(footnote_ranking(handle, question, qvec, p, best), allowed)
-                legs += [(lexical, p.bm25_weight), (notes, p.footnote_weight)]
-            ranking = rrf(legs, p.rrf_k)
+            ranking = rrf([(legs[n], weights[n]) for n in names], p.rrf_k)
         return [
             Hit(
                 passage=handle.passages[idx],
@@ -208,3 +246,37 @@ class Retriever:
             )
             for rank, (idx, score) in enumerate(ranking[:k], start=1)
         ]
+
+
+def leg_weights(params: RetrievalParams, retriever: RetrieverName) -> dict[LegName, float]:
+    """The fusion weight of each leg a retriever uses, in fusion order (a leg outside the
+    retriever weighs 0; the bm25 retriever ranks by BM25 score alone)."""
+    own = {
+        "dense": params.dense_weight,
+        "sentences": params.sentence_weight,
+        "tokens": params.token_weight,
+        "bm25": params.bm25_weight,
+        "footnotes": params.footnote_weight,
+    }
+    used = RETRIEVER_LEGS[retriever]
+    if retriever == "bm25":
+        return {n: (1.0 if n == "bm25" else 0.0) for n in LEGS}
+    return {n: (own[n] if n in used else 0.0) for n in LEGS}
+
+
+class _Clock:
+    """Adds the seconds spent in each ``with clock(name):`` block to ``timings``."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self.timings is None:
+            yield
+            return
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
