@@ -482,14 +482,14 @@ def evaluate(
         int, typer.Option(min=1, max=100, help="--tune: splits into folds, averaged.")
     ] = 20,
     grid: Annotated[
-        str, typer.Option(help="--tune: 'subsets' (legs on or off) or 'weights' (0-2).")
-    ] = "subsets",
+        str, typer.Option(help="--tune: 'weights' (0-2 per leg) or 'subsets' (legs on or off).")
+    ] = "weights",
 ) -> None:
     """Score retrieval on Q&A pairs whose gold answers are evidence quotes."""
     with user_errors():
         if tune:
             if grid not in ("subsets", "weights"):
-                raise QueryError(f"unknown grid {grid!r}; use subsets or weights")
+                raise QueryError(f"unknown grid {grid!r}; use weights or subsets")
             cfg = settings()
             _tune(
                 cfg, dataset, footnotes, n_folds=folds, repeats=repeats, grid=grid, as_json=as_json

@@ -199,7 +199,7 @@ def test_tune_reports_every_row_and_times_every_step(fake_setup):
     retriever, questions = fake_setup
     report = tuning.tune(retriever, questions, n_folds=3, repeats=2)
     names = [r.name for r in report.rows]
-    assert names[:2] == ["hybrid, current settings", "hybrid, cross-validated"]
+    assert names[:2] == ["hybrid, settings in use", "hybrid, cross-validated"]
     assert {"dense, cross-validated", "bm25"} <= set(names)
     assert [leg for leg, _ in report.ablation] == list(LEGS)
     for leg, row in report.ablation:
@@ -209,5 +209,41 @@ def test_tune_reports_every_row_and_times_every_step(fake_setup):
     assert report.env()["RAG_RETRIEVER"] == report.retriever
     lines = tuning.render(report)
     assert any(line.startswith("| hybrid, cross-validated |") for line in lines)
-    fixed = report.row("hybrid, current settings")
+    fixed = report.row("hybrid, settings in use")
     assert not fixed.tuned and fixed.setting == Fusion.of(retriever.params)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+@pytest.mark.model
+def test_the_defaults_are_what_cross_validation_picks(real_index_dir, monkeypatch):
+    """`rag eval --tune` on the bundled sets picks the settings in rag/config.py and the
+    default retriever: change one without the other and this fails."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_INDEX_DIR", str(real_index_dir))
+    result = CliRunner().invoke(app, ["eval", "--tune", "--json", "--repeats", "2"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["sets"] == {"qa": 82, "heldout": 30, "footnotes": 21}
+    chosen = report["chosen"]
+    defaults = Settings()
+    assert Fusion(tuple(chosen["weights"]), chosen["rrf_k"], chosen["footnote_margin"]) == (
+        Fusion.of(RetrievalParams.from_settings(defaults))
+    )
+    assert report["retriever"] == defaults.retriever
+    assert report["env"]["RAG_RETRIEVER"] == defaults.retriever
+
+
+def test_an_unknown_grid_is_bad_input():
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--tune", "--grid", "fine"])
+    assert result.exit_code == 2 and "unknown grid 'fine'" in result.output
