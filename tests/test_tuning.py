@@ -168,7 +168,7 @@ SETTINGS = [
 def test_fused_cache_equals_search_and_the_rank_matrix(fake_setup):
     retriever, questions = fake_setup
     cached = tuning.cache_legs(retriever, questions, SETTINGS)
-    ranks = tuning.rank_matrix(cached, SETTINGS, len(retriever.handle.passages))
+    ranks = tuning.rank_matrix(cached, SETTINGS)
     opened = 0
     for s, fusion in enumerate(SETTINGS):
         searcher = Retriever(retriever.handle, retriever.encoder, fusion.params(retriever.params))
@@ -182,6 +182,19 @@ def test_fused_cache_equals_search_and_the_rank_matrix(fake_setup):
             assert ranks[s, q] == tuning.first_relevant_rank(ranking, item.question.relevant)
             opened += bool(item.footnotes[(fusion.rrf_k, fusion.footnote_margin)])
     assert opened  # the footnote gate opened somewhere, so that path is compared too
+
+
+def test_rank_matrix_equals_exact_fusion_over_a_grid_sample(fake_setup):
+    import random
+
+    retriever, questions = fake_setup
+    sample = random.Random(0).sample(tuning.WEIGHTS.settings(), 300)
+    cached = tuning.cache_legs(retriever, questions, sample)
+    ranks = tuning.rank_matrix(cached, sample)
+    for s, fusion in enumerate(sample):
+        for q, item in enumerate(cached):
+            exact = tuning.first_relevant_rank(tuning.fused(item, fusion), item.question.relevant)
+            assert ranks[s, q] == exact, (fusion, item.question.key)
 
 
 def test_bm25_alone_orders_as_the_bm25_retriever(fake_setup):

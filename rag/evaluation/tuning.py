@@ -225,13 +225,12 @@ def first_relevant_rank(ranking: Ranking, relevant: frozenset[int]) -> int:
     return next((r for r, (i, _) in enumerate(ranking[:10], 1) if i in relevant), MISS)
 
 
-def rank_matrix(
-    cached: Sequence[CachedQuestion], settings: Sequence[Fusion], n_passages: int
-) -> np.ndarray:
+def rank_matrix(cached: Sequence[CachedQuestion], settings: Sequence[Fusion]) -> np.ndarray:
     """``ranks[s, q]``: the first relevant rank of question q under setting s (MISS beyond
     10). Vectorised over the settings sharing an (rrf_k, margin) pair, with the sums taken
     leg by leg in LEGS order as :func:`rag.retrieval.rrf` takes them, so the scores, their
-    ties and the ranks are the same bit for bit."""
+    ties and the ranks are the same bit for bit. Only the passages some leg ranked take part
+    (the others score 0 and are never ranked), so the cost does not grow with the corpus."""
     import numpy as np
 
     ranks = np.full((len(settings), len(cached)), MISS, dtype=np.int16)
@@ -241,19 +240,22 @@ def rank_matrix(
     for (k, _), members in groups.items():
         weights = np.array([settings[s].weights for s in members], dtype=np.float64)
         for q, item in enumerate(cached):
-            relevant = sorted(item.question.relevant)
+            legs = item.rankings(settings[members[0]])
+            ranked = sorted({i for ranking in legs for i, _ in ranking})  # ties: index order
+            column = {idx: c for c, idx in enumerate(ranked)}
+            relevant = [column[i] for i in sorted(item.question.relevant) if i in column]
             if not relevant:
                 continue
-            scores = np.zeros((len(members), n_passages))
-            for leg, ranking in enumerate(item.rankings(settings[members[0]])):
-                position = np.full(n_passages, np.inf)
+            scores = np.zeros((len(members), len(ranked)))
+            for leg, ranking in enumerate(legs):
+                position = np.full(len(ranked), np.inf)
                 for rank, (idx, _) in enumerate(ranking, start=1):
-                    position[idx] = rank
+                    position[column[idx]] = rank
                 scores += weights[:, leg, None] / (k + position)[None, :]
             best = np.full(len(members), MISS, dtype=np.int64)
-            for p in relevant:
-                own = scores[:, p, None]
-                ahead = (scores > own).sum(axis=1) + (scores[:, :p] == own).sum(axis=1)
+            for c in relevant:
+                own = scores[:, c, None]
+                ahead = (scores > own).sum(axis=1) + (scores[:, :c] == own).sum(axis=1)
                 best = np.minimum(best, np.where(own[:, 0] > 0, ahead + 1, MISS))
             ranks[members, q] = np.minimum(best, MISS)
     return ranks
@@ -440,7 +442,7 @@ def tune(
     splits = [folds(questions, n_folds, seed) for seed in range(repeats)]
     timings: dict[str, list[float]] = {}
     cached = cache_legs(retriever, questions, settings, timings=timings, progress=progress)
-    ranks = rank_matrix(cached, settings, len(retriever.handle.passages))
+    ranks = rank_matrix(cached, settings)
     step_ms = {s: round(statistics.median(v) * 1000, 2) for s, v in timings.items()}
     kinds = [q.kind for q in questions]
     sources = [q.source for q in questions]
