@@ -6,6 +6,7 @@ Built once by the CLI or the server and passed down; nothing else reads the envi
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -38,6 +39,12 @@ def default_index_dir() -> Path:
     return Path.home() / ".local" / "share" / "brief-rag" / "index"
 
 
+def default_model_cache() -> Path:
+    # A cache keyed by the weights' sha256, so one export serves every index and checkout.
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "brief-rag" / "models"
+
+
 def default_eval_dir() -> Path:
     packaged = Path(str(resources.files("rag") / "data" / "eval"))
     return packaged if packaged.is_dir() else PROJECT_ROOT / "eval"
@@ -58,6 +65,18 @@ class Settings(BaseSettings):
     model: str = Field(
         default_factory=default_model_path,
         description="Local sentence-transformers directory (no hub downloads).",
+    )
+    encoder: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
+        default="auto",
+        description="auto: the backend an existing index was built with, else onnx (then "
+        "torch); onnx-int8 is faster with slightly lower quality.",
+    )
+    model_cache: Path = Field(
+        default_factory=default_model_cache,
+        description="Where the ONNX export of the model is cached (made on first use).",
+    )
+    encoder_threads: int = Field(
+        default=0, ge=0, le=256, description="Inference threads; 0: cores / workers."
     )
     device: str = "cpu"
     batch_size: int = Field(default=32, ge=1, le=1024)
@@ -110,6 +129,10 @@ class Settings(BaseSettings):
     # Measured on the eval sets vs. 38 off-topic questions: on-topic scores >= 0.407,
     # off-topic <= 0.334 (see rag/answering/records.py for the score).
     no_answer_threshold: float = 0.37
+
+    def inference_threads(self) -> int:
+        """Threads for one encoder call: the cores shared out between worker processes."""
+        return self.encoder_threads or max(1, (os.cpu_count() or 1) // self.workers)
 
     @field_validator("corpus", mode="before")
     @classmethod

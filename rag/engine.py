@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rag.chunking import ChunkParams
 from rag.config import RetrieverName, Settings
-from rag.encoder import Encoder, load_encoder
+from rag.encoder import Encoder, load_encoder, resolve_backend
 from rag.errors import QueryError
 from rag.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
 from rag.manifest import MANIFEST, Manifest
@@ -97,7 +97,7 @@ def build(
 ) -> Manifest | None:
     """Build and publish an index; with ``only_if_missing``, skip when one exists (checked
     under the lock, so concurrent first uses build once)."""
-    encoder = encoder or load_encoder(settings.model, settings.device)
+    encoder = encoder or make_encoder(settings)
     target = out or settings.index_dir
     with build_lock(target):
         if only_if_missing and (target / MANIFEST).is_file():
@@ -121,12 +121,28 @@ def open_engine(
     auto_build: bool = True,
     progress: BuildProgress | None = None,
 ) -> Engine:
-    """Load (and on first use build) the index at ``settings.index_dir``, checked fresh."""
-    encoder = encoder or load_encoder(settings.model, settings.device)
+    """Load (and on first use build) the index at ``settings.index_dir``, checked fresh:
+    sources, chunking, model and the encoder that computed its vectors."""
     if auto_build and not (settings.index_dir / MANIFEST).is_file():
+        encoder = encoder or make_encoder(settings)
         build(settings, encoder=encoder, progress=progress, only_if_missing=True)
     handle = load_index(settings.index_dir)
+    encoder = encoder or make_encoder(settings, built_with=handle.manifest.model.backend)
     check_fresh(
-        handle.manifest, model_path=settings.model, params=ChunkParams.from_settings(settings)
+        handle.manifest,
+        model_path=settings.model,
+        params=ChunkParams.from_settings(settings),
+        encoder=encoder,
     )
     return Engine(settings, encoder, handle)
+
+
+def make_encoder(settings: Settings, built_with: str | None = None) -> Encoder:
+    """The configured encoder (``auto`` resolved against the index's own backend)."""
+    return load_encoder(
+        settings.model,
+        backend=resolve_backend(settings.encoder, built_with),
+        device=settings.device,
+        cache_dir=settings.model_cache,
+        threads=settings.inference_threads(),
+    )

@@ -107,6 +107,8 @@ def build_index(
                 id=encoder.model_id,
                 path=model_path,
                 weights_sha256=encoder.weights_sha256,
+                backend=encoder.backend,
+                vectors_sha256=encoder.vectors_sha256,
                 dimension=int(contents.faiss_index.d),
             ),
             chunking=params,

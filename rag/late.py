@@ -32,6 +32,16 @@ def keep_token(token: str) -> bool:
     return any(c.isalnum() for c in word) and word not in _stopwords()
 
 
+_SPECIAL = frozenset({"[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>"})
+
+
+def content_positions(tokens: Sequence[str]) -> list[int]:
+    """Positions of the content word pieces of one encoded text; a text of only stopwords
+    keeps its non-special tokens (it still needs a vector to compare)."""
+    keep = [j for j, token in enumerate(tokens) if keep_token(token)]
+    return keep or [j for j, token in enumerate(tokens) if token not in _SPECIAL] or [0]
+
+
 def pack(groups: Sequence[np.ndarray], dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate per-sentence token arrays; offsets[i]:offsets[i+1] are sentence i's rows."""
     import numpy as np

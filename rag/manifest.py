@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rag.bm25 import BM25_PARAMS, BM25Params
 from rag.chunking import ChunkParams
-from rag.encoder import weights_sha256
+from rag.encoder import Encoder, weights_sha256
 from rag.errors import IndexCorrupt, IndexMissing, IndexStale
 
 # 3: `sentences.json` added, `vectors.npy` dropped (the FAISS file holds those vectors).
@@ -34,6 +34,8 @@ class ModelInfo(BaseModel):
     weights_sha256: str
     dimension: int
     normalized: bool = True
+    backend: str  # the encoder that computed the vectors (RAG_ENCODER): torch, onnx-int8
+    vectors_sha256: str  # what computed them: the weights, or the exported int8 file
 
 
 class Counts(BaseModel):
@@ -92,8 +94,11 @@ def read_manifest(folder: Path, shown: Path | None = None) -> Manifest:
         ) from None
 
 
-def check_fresh(manifest: Manifest, *, model_path: str, params: ChunkParams) -> None:
-    """Raise :class:`IndexStale` when sources, model, chunking or BM25 differ from the build."""
+def check_fresh(
+    manifest: Manifest, *, model_path: str, params: ChunkParams, encoder: Encoder | None = None
+) -> None:
+    """Raise :class:`IndexStale` when sources, model, encoder, chunking or BM25 differ from
+    the build."""
     for src in manifest.documents:
         path = Path(src.path)
         if path.is_file() and file_sha256(path) != src.sha256:
@@ -114,3 +119,12 @@ def check_fresh(manifest: Manifest, *, model_path: str, params: ChunkParams) -> 
             f"index was built with model {manifest.model.id} "
             f"({manifest.model.weights_sha256[:12]}…), not the configured {model_path}; {REBUILD}"
         )
+    if encoder is not None:
+        built = manifest.model
+        if encoder.backend != built.backend or encoder.vectors_sha256 != built.vectors_sha256:
+            raise IndexStale(
+                f"index vectors were computed by the {built.backend} encoder "
+                f"({built.vectors_sha256[:12]}…), but the configured one is {encoder.backend} "
+                f"({encoder.vectors_sha256[:12]}…) and its vectors differ; {REBUILD}, "
+                f"or set RAG_ENCODER={built.backend}"
+            )

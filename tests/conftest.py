@@ -22,7 +22,9 @@ class FakeEncoder:
     """Hashing bag-of-words: similar wording → similar vectors, deterministic, no torch."""
 
     model_id = "fake-hash-64"
+    backend = "fake"
     weights_sha256 = "0" * 64
+    vectors_sha256 = "0" * 64
     dimension = DIM
 
     def __init__(self, fail_after: int | None = None) -> None:

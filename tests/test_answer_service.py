@@ -27,7 +27,9 @@ class Counting:
         self.inner = inner
         self.calls: list[tuple[str, int]] = []
         self.model_id = inner.model_id
+        self.backend = inner.backend
         self.weights_sha256 = inner.weights_sha256
+        self.vectors_sha256 = inner.vectors_sha256
 
     @property
     def dimension(self) -> int:
