@@ -510,7 +510,7 @@ def serve(
     with user_errors():
         import uvicorn
 
-        from rag.engine import open_engine
+        from rag.engine import for_serving, open_engine
 
         cfg = settings(host=host, port=port, workers=workers)
         # Build or verify the index before binding, so errors surface as one clean line.
@@ -522,7 +522,7 @@ def serve(
             from api.main import create_app
 
             # One process: hand over the engine already loaded, instead of loading twice.
-            target: object = create_app(cfg, engine=engine)
+            target: object = create_app(cfg, engine=for_serving(engine))
         else:
             target = "api.main:create_app"  # each worker process loads its own copy
         uvicorn.run(

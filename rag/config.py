@@ -119,7 +119,14 @@ class Settings(BaseSettings):
         default=1024 * 1024, description="Chat clients resend the whole conversation."
     )
     max_question_chars: int = 2000
-    encode_concurrency: int = Field(default=0, ge=0, description="0 means one per core.")
+    # Micro-batching of concurrent questions in the server (rag/batching.py).
+    max_batch: int = Field(default=16, ge=1, le=256, description="Texts per encoder call.")
+    batch_wait_ms: float = Field(
+        default=2.0, ge=0, le=100, description="How long a batch waits for company, under load."
+    )
+    encode_queue: int = Field(
+        default=64, ge=1, le=100_000, description="Questions waiting for the encoder before 503."
+    )
 
     # Optional generative answers through an OpenAI-compatible server
     llm_base_url: str | None = None

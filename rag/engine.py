@@ -56,6 +56,10 @@ class Engine:
     def retriever(self) -> Retriever:
         return self._retriever
 
+    def with_encoder(self, encoder: Encoder) -> Engine:
+        """The same index and settings, searched with another encoder (e.g. a batching one)."""
+        return Engine(self.settings, encoder, self.snapshot().handle)
+
     def swap(self, handle: IndexHandle) -> None:
         """Serve a new index from the next query on; in-flight queries keep the old one."""
         self._retriever = Retriever(handle, self.encoder, self._params)
@@ -135,6 +139,21 @@ def open_engine(
         encoder=encoder,
     )
     return Engine(settings, encoder, handle)
+
+
+def for_serving(engine: Engine) -> Engine:
+    """The engine a server uses: concurrent questions share encoder calls (micro-batching),
+    with a bounded queue."""
+    from rag.batching import BatchingEncoder
+
+    settings = engine.settings
+    batching = BatchingEncoder(
+        engine.encoder,
+        max_batch=settings.max_batch,
+        max_wait_ms=settings.batch_wait_ms,
+        max_queue=settings.encode_queue,
+    )
+    return engine.with_encoder(batching)
 
 
 def make_encoder(settings: Settings, built_with: str | None = None) -> Encoder:

@@ -15,6 +15,7 @@ no CLI flags): the shells add their own hints.
     ├── QueryError                an empty, overlong or unusable question or parameter
     │   └── SectionNotFound       a section filter that names no section
     ├── GeneratorError            the answer server (RAG_LLM_BASE_URL) failed
+    ├── Overloaded                too many questions waiting for the encoder: retry soon
     └── DatasetError              an evaluation file that cannot be used
 
 Exit codes live in the CLI (``rag.cli.EXIT_CODES``), HTTP status codes in ``api/errors.py``:
@@ -76,6 +77,10 @@ class GeneratorError(RagError):
     """The answer server could not be reached, timed out or returned an error."""
 
 
+class Overloaded(RagError):
+    """The encoder's queue is full: the caller should retry in a moment."""
+
+
 class DatasetError(RagError):
     pass
 
@@ -92,6 +97,7 @@ __all__ = [
     "IndexMissing",
     "IndexStale",
     "ModelError",
+    "Overloaded",
     "QueryError",
     "RagError",
     "SectionNotFound",
