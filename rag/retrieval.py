@@ -173,18 +173,18 @@ class Retriever:
             shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
             raise SectionNotFound(f"no section named {section!r}; use one of: {shown}")
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
-        wants_tokens = retriever != "bm25" and p.token_weight > 0
-        if qvec is None and wants_tokens and qtokens is None:
-            vecs, toks = self.encoder.encode_with_tokens([question])
-            qvec, qtokens = vecs[0], toks[0]
-        elif qvec is None:
-            qvec = self.encoder.encode([question])[0]
-        dense = _keep(dense_ranking(handle, qvec, depth), allowed)
-        cosine = dict(dense)
-
-        if retriever == "bm25":
+        cosine: dict[int, float] = {}
+        if retriever == "bm25":  # lexical only: the model is never run
             ranking = _keep(bm25_ranking(handle, question, depth), allowed)
         else:
+            wants_tokens = p.token_weight > 0
+            if qvec is None and wants_tokens and qtokens is None:
+                vecs, toks = self.encoder.encode_with_tokens([question])
+                qvec, qtokens = vecs[0], toks[0]
+            elif qvec is None:
+                qvec = self.encoder.encode([question])[0]
+            dense = _keep(dense_ranking(handle, qvec, depth), allowed)
+            cosine = dict(dense)
             sentences = _keep(sentence_ranking(handle, qvec, depth), allowed)
             legs = [(dense, p.dense_weight), (sentences, p.sentence_weight)]
             if wants_tokens:

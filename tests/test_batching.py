@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -92,3 +93,20 @@ def test_bulk_calls_bypass_the_queue() -> None:
 def test_it_is_the_encoder_it_wraps_to_the_manifest(name: str) -> None:
     inner = FakeEncoder()
     assert getattr(BatchingEncoder(inner), name) == getattr(inner, name)
+
+
+def test_the_lexical_retriever_never_runs_the_model(tmp_path: Path) -> None:
+    from rag.config import Settings
+    from rag.index import build_index, load_index
+    from rag.retrieval import RetrievalParams, Retriever
+    from tests.conftest import chunk_params
+
+    brief = tmp_path / "b.md"
+    brief.write_text("# B\n\n## Trade\n\nBilateral trade grew by half in two years.\n")
+    build_index([brief], tmp_path / "i", FakeEncoder(), chunk_params(), model_path="/x")
+    encoder = FakeEncoder()
+    params = RetrievalParams.from_settings(Settings(model="/x"))
+    hits = Retriever(load_index(tmp_path / "i"), encoder, params).search(
+        "bilateral trade", retriever="bm25"
+    )
+    assert hits and encoder.calls == 0
