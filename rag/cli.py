@@ -497,6 +497,33 @@ def evaluate(
 
 
 @app.command()
+def bench(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also write the JSON report to this file.")
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A smoke run: 16 questions, 64 crowd requests.")
+    ] = False,
+) -> None:
+    """Measure what a question costs: the bare encoder, each retriever and leg, a real
+    `rag serve` on loopback (start-up, one client, 32 clients) and the targets."""
+    with user_errors():
+        from rag.bench.report import print_report
+        from rag.bench.run import run
+
+        cfg = settings()
+        result = run(cfg, say=lambda step: err.print(f"[dim]{step}…[/]"), quick=quick)
+        text = json.dumps(result, ensure_ascii=False, indent=1)
+        if out_file is not None:
+            out_file.write_text(text + "\n", encoding="utf-8")
+        if as_json:
+            sys.stdout.write(text + "\n")
+        else:
+            print_report(result, out)
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.", envvar="RAG_HOST")] = None,
     port: Annotated[

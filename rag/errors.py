@@ -16,7 +16,8 @@ no CLI flags): the shells add their own hints.
     │   └── SectionNotFound       a section filter that names no section
     ├── GeneratorError            the answer server (RAG_LLM_BASE_URL) failed
     ├── Overloaded                too many questions waiting for the encoder: retry soon
-    └── DatasetError              an evaluation file that cannot be used
+    ├── DatasetError              an evaluation file that cannot be used
+    └── BenchmarkError            `rag bench` could not run (its server did not start)
 
 Exit codes live in the CLI (``rag.cli.EXIT_CODES``), HTTP status codes in ``api/errors.py``:
 one table each, so the library never decides how a shell reports it.
@@ -85,7 +86,12 @@ class DatasetError(RagError):
     pass
 
 
+class BenchmarkError(RagError):
+    pass
+
+
 __all__ = [
+    "BenchmarkError",
     "ConfigError",
     "CorpusError",
     "CorpusFormatError",
