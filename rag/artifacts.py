@@ -192,8 +192,12 @@ def check_sizes(contents: IndexContents, manifest: Manifest, shown: Path) -> Non
         "sentence rows": not (len(c.sentence_vectors) == len(c.sentences) == rows),
         "sentence owners and passages": bool(rows)
         and int(c.sentence_owners.max()) >= len(c.passages),
+        "sentence owners in passage order": bool(rows)
+        and bool((c.sentence_owners[1:] < c.sentence_owners[:-1]).any()),
         "token offsets and sentences": len(c.token_offsets) != rows + 1
         or int(c.token_offsets[-1]) != len(c.token_vectors),
+        "token vectors of int8 and the model's dimension": c.token_vectors.dtype.str != "|i1"
+        or c.token_vectors.shape[1:] != (manifest.model.dimension,),
     }
     wrong = [what for what, bad in mismatches.items() if bad]
     if wrong:

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     footnote_margin: float = Field(default=0.1, ge=-1, le=1)
     candidates: int = Field(default=50, ge=1, description="Depth of each leg before fusion.")
 
+    # Dense index: exact flat scan up to this many passages, FAISS HNSW above it. Threshold
+    # and graph parameters measured with scripts/scale_bench.py (README, "Scaling").
+    hnsw_min_passages: int = Field(default=20_000, ge=0)
+    hnsw_m: int = Field(default=32, ge=4, le=128)
+    hnsw_ef_construction: int = Field(default=80, ge=8)
+    hnsw_ef_search: int = Field(default=128, ge=1, description="Floor; a search asks >= k.")
+
     # Evaluation
     eval_dir: Path = Field(default_factory=default_eval_dir)
 
