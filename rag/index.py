@@ -155,10 +155,9 @@ def _contents(
     dim = int(vectors.shape[1])
     # Token vectors come from the bare sentence: the section path would match every question
     # about that section equally and drown the sentence's own words.
-    token_vectors, token_offsets = late.pack(
-        encoder.encode_tokens(bare, batch_size=batch_size), dim
+    token_codes, token_offsets = late.encode_table(  # int8: a quarter of float32's bytes
+        lambda texts: encoder.encode_tokens(texts, batch_size=batch_size), bare, dim
     )
-    token_codes = late.quantize(token_vectors)  # int8: a quarter of the float32 bytes
     note_vectors = encoder.encode(notes, batch_size=batch_size, progress=progress.advance)
     if not notes:
         note_vectors = np.zeros((0, dim), dtype=np.float32)

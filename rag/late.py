@@ -15,7 +15,7 @@ every row is unit length the scale need not be stored — ``q / ‖q‖`` is the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,28 @@ def pack(groups: Sequence[np.ndarray], dim: int) -> tuple[np.ndarray, np.ndarray
     if not groups:
         return np.zeros((0, dim), dtype=np.float32), offsets
     return np.ascontiguousarray(np.vstack(groups), dtype=np.float32), offsets
+
+
+def encode_table(
+    encode_tokens: Callable[[Sequence[str]], list[np.ndarray]],
+    texts: Sequence[str],
+    dim: int,
+    chunk: int = 4096,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The int8 token table of ``texts`` and its offsets, quantised ``chunk`` texts at a
+    time, so the float32 vectors of a large corpus (4× the bytes) are never all in memory."""
+    import numpy as np
+
+    parts: list[np.ndarray] = []
+    sizes: list[int] = []
+    for start in range(0, len(texts), chunk):
+        vectors, offsets = pack(encode_tokens(texts[start : start + chunk]), dim)
+        parts.append(quantize(vectors))
+        sizes.extend(np.diff(offsets).tolist())
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(sizes)
+    codes = np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.int8)
+    return codes, offsets
 
 
 def quantize(vectors: np.ndarray) -> np.ndarray:
