@@ -93,7 +93,7 @@ def _name(rng: random.Random, parts: int) -> str:
 
 def _sentence(rng: random.Random, cast: dict[str, list[str]]) -> str:
     sector, sector2 = rng.sample(_SECTORS, 2)
-    return rng.choice(_TEMPLATES).format(
+    text = rng.choice(_TEMPLATES).format(
         year=rng.randint(1990, 2025),
         country=rng.choice(cast["country"]),
         partner=rng.choice(cast["partner"]),
@@ -108,6 +108,7 @@ def _sentence(rng: random.Random, cast: dict[str, list[str]]) -> str:
         pct=rng.randint(3, 80),
         n=rng.randint(2, 12),
     )
+    return text[0].upper() + text[1:]
 
 
 def brief(number: int, seed: int) -> str:
