@@ -130,8 +130,11 @@ def maxsim_passages(
     s_lo, s_hi = passage_sentences[passages], passage_sentences[passages + 1]
     sentences = spans(s_lo, s_hi)
     t_lo, t_hi = token_offsets[sentences], token_offsets[sentences + 1]
-    rows = dequantize(tokens[spans(t_lo, t_hi)])
+    rows = np.asarray(tokens[spans(t_lo, t_hi)], dtype=np.float32)
     sims = query @ rows.T  # (query tokens, the candidates' tokens)
+    if tokens.dtype == np.int8:  # the scale: unit length, so divide by the code's norm
+        norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+        sims /= np.where(norms > 0, norms, 1.0)
     best = segment_max(sims, t_hi - t_lo, axis=1)  # (query tokens, candidate sentences)
     per_sentence = best.mean(axis=0)
     return segment_max(per_sentence, s_hi - s_lo, axis=0)
