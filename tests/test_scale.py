@@ -191,3 +191,28 @@ def test_small_corpus_stays_flat(handle):
 
     assert isinstance(handle.faiss_index, faiss.IndexFlatIP)
     assert handle.manifest.dense_index.type == "IndexFlatIP"
+
+
+# --------------------------------------------------------------------------- export
+
+
+@pytest.mark.parametrize("fmt", ["qdrant", "opensearch"])
+def test_export_writes_every_passage_with_its_vector_and_footnotes(handle, fmt):
+    from rag.export import export_lines, opensearch_mapping
+
+    lines = [json.loads(line) for line in export_lines(handle, fmt, batch=5)]
+    if fmt == "opensearch":
+        actions, docs = lines[::2], lines[1::2]
+        assert [a["index"]["_id"] for a in actions] == [p.id for p in handle.passages]
+        dim = opensearch_mapping(handle)["mappings"]["properties"]["vector"]["dimension"]
+        assert dim == handle.faiss_index.d
+    else:
+        docs = [point["payload"] | {"vector": point["vector"]} for point in lines]
+        assert [point["id"] for point in lines] == list(range(len(handle.passages)))
+    assert len(docs) == len(handle.passages)
+    vectors = handle.faiss_index.reconstruct_n(0, handle.faiss_index.ntotal)
+    for row, doc in enumerate(docs):
+        passage = handle.passages[row]
+        assert doc["passage_id"] == passage.id and doc["section_path"] == list(passage.section.path)
+        assert [f["number"] for f in doc["footnotes"]] == [f.number for f in passage.footnotes]
+        assert np.allclose(doc["vector"], vectors[row], atol=1e-6)
