@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     footnote_depth: int = Field(default=1, ge=0, le=20)
     footnote_margin: float = Field(default=0.1, ge=-1, le=1)
     candidates: int = Field(default=50, ge=1, description="Depth of each leg before fusion.")
+    # The token leg re-ranks the union of the cheap legs' top `token_candidates` (dense,
+    # sentences, bm25): deeper than `candidates`, because on a 1k-passage corpus the token
+    # leg found held-out answers beyond the other legs' top 50 (README, "Scaling").
+    token_candidates: int = Field(default=200, ge=1)
 
     # Dense index: exact flat scan up to this many passages, FAISS HNSW above it. Threshold
     # and graph parameters measured with scripts/scale_bench.py (README, "Scaling").

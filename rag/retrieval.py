@@ -48,6 +48,7 @@ class RetrievalParams:
     footnote_depth: int
     footnote_margin: float
     candidates: int
+    token_candidates: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrievalParams:
@@ -195,26 +196,31 @@ class Retriever:
             shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
             raise SectionNotFound(f"no section named {section!r}; use one of: {shown}")
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
+        # The cheap legs look deeper when their union feeds the token leg's re-ranking;
+        # fusion still reads each leg's top `depth` only.
         wants_tokens = retriever != "bm25" and p.token_weight > 0
+        first = max(depth, p.token_candidates) if wants_tokens else depth
         if qvec is None and wants_tokens and qtokens is None:
             vecs, toks = self.encoder.encode_with_tokens([question])
             qvec, qtokens = vecs[0], toks[0]
         elif qvec is None:
             qvec = self.encoder.encode([question])[0]
-        dense = _keep(dense_ranking(handle, qvec, depth), allowed)
-        cosine = dict(dense)
+        deep_dense = _keep(dense_ranking(handle, qvec, first), allowed)
+        dense, cosine = deep_dense[:depth], dict(deep_dense)
 
         if retriever == "bm25":
             ranking = _keep(bm25_ranking(handle, question, depth), allowed)
         else:
-            sentences = _keep(sentence_ranking(handle, qvec, depth), allowed)
+            deep_sentences = _keep(sentence_ranking(handle, qvec, first), allowed)
+            sentences = deep_sentences[:depth]
             legs = [(dense, p.dense_weight), (sentences, p.sentence_weight)]
             hybrid = retriever == "hybrid"
-            lexical = _keep(bm25_ranking(handle, question, depth), allowed) if hybrid else []
+            deep_lexical = _keep(bm25_ranking(handle, question, first), allowed) if hybrid else []
+            lexical = deep_lexical[:depth]
             if wants_tokens:
                 if qtokens is None:
                     qtokens = self.encoder.encode_tokens([question])[0]
-                pool = candidate_pool(dense, sentences, lexical)
+                pool = candidate_pool(deep_dense, deep_sentences, deep_lexical)
                 tokens = token_ranking(handle, qtokens, depth, pool)
                 legs.append((tokens, p.token_weight))
             if hybrid:

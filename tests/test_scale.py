@@ -107,7 +107,7 @@ def test_search_scores_tokens_only_for_the_cheap_legs_candidates(handle, monkeyp
         return original(h, q, depth, candidates)
 
     monkeypatch.setattr("rag.retrieval.token_ranking", spy)
-    params = RetrievalParams.from_settings(Settings(candidates=5))
+    params = RetrievalParams.from_settings(Settings(candidates=5, token_candidates=8))
     retriever = Retriever(handle, FakeEncoder(), params)
     question = "security cooperation with the United States"
     retriever.search(question, retriever="hybrid")
@@ -115,9 +115,9 @@ def test_search_scores_tokens_only_for_the_cheap_legs_candidates(handle, monkeyp
     from rag.retrieval import bm25_ranking
 
     cheap = candidate_pool(
-        dense_ranking(handle, qvec, 5),
-        sentence_ranking(handle, qvec, 5),
-        bm25_ranking(handle, question, 5),
+        dense_ranking(handle, qvec, 8),
+        sentence_ranking(handle, qvec, 8),
+        bm25_ranking(handle, question, 8),
     )
     assert seen == [cheap] and len(cheap) < len(handle.passages)
 

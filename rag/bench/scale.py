@@ -69,17 +69,19 @@ def leg_latency(
     is not what this measures), and of the whole search given those encodings."""
     from rag import retrieval as r
 
-    depth = params.candidates
+    depth, first = params.candidates, max(params.candidates, params.token_candidates)
     times: dict[str, list[float]] = {leg: [] for leg in LEGS}
     searcher = r.Retriever(handle, encoder, params)
     for question, qvec, qtok in zip(questions, qvecs, qtokens, strict=True):
-        dense, t = _timed(partial(r.dense_ranking, handle, qvec, depth))
+        deep_dense, t = _timed(partial(r.dense_ranking, handle, qvec, first))
         times["dense"].append(t)
-        sentences, t = _timed(partial(r.sentence_ranking, handle, qvec, depth))
+        deep_sentences, t = _timed(partial(r.sentence_ranking, handle, qvec, first))
         times["sentences"].append(t)
-        lexical, t = _timed(partial(r.bm25_ranking, handle, question, depth))
+        deep_lexical, t = _timed(partial(r.bm25_ranking, handle, question, first))
         times["bm25"].append(t)
-        pool = r.candidate_pool(dense, sentences, lexical)
+        pool = r.candidate_pool(deep_dense, deep_sentences, deep_lexical)
+        dense, sentences = deep_dense[:depth], deep_sentences[:depth]
+        lexical = deep_lexical[:depth]
         tokens, t = _timed(partial(r.token_ranking, handle, qtok, depth, pool))
         times["tokens"].append(t)
         best = max([s for _, s in dense[:1] + sentences[:1]], default=-1.0)
