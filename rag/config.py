@@ -100,6 +100,17 @@ class Settings(BaseSettings):
     footnote_depth: int = Field(default=1, ge=0, le=20)
     footnote_margin: float = Field(default=0.1, ge=-1, le=1)
     candidates: int = Field(default=50, ge=1, description="Depth of each leg before fusion.")
+    # The token leg re-ranks the union of the cheap legs' top `token_candidates` (dense,
+    # sentences, bm25): deeper than `candidates`, because on a 1k-passage corpus the token
+    # leg found held-out answers beyond the other legs' top 50 (README, "Scaling").
+    token_candidates: int = Field(default=200, ge=1)
+
+    # Dense index: exact flat scan up to this many passages, FAISS HNSW above it. Threshold
+    # and graph parameters measured with scripts/scale_bench.py (README, "Scaling").
+    hnsw_min_passages: int = Field(default=20_000, ge=0)
+    hnsw_m: int = Field(default=32, ge=4, le=128)
+    hnsw_ef_construction: int = Field(default=80, ge=8)
+    hnsw_ef_search: int = Field(default=128, ge=1, description="Floor; a search asks >= k.")
 
     # Evaluation
     eval_dir: Path = Field(default_factory=default_eval_dir)

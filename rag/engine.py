@@ -20,6 +20,7 @@ from rag.parsing import ReadOptions
 from rag.publish import build_lock
 from rag.records import Hit
 from rag.retrieval import RetrievalParams, Retriever
+from rag.vectors import DenseIndexParams
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def build(
             encoder,
             ChunkParams.from_settings(settings),
             model_path=settings.model,
+            dense=DenseIndexParams.from_settings(settings),
             batch_size=settings.batch_size,
             progress=progress,
             read_options=ReadOptions(max_pdf_pages=settings.pdf_max_pages),

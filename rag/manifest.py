@@ -12,9 +12,12 @@ from rag.bm25 import BM25_PARAMS, BM25Params
 from rag.chunking import ChunkParams
 from rag.encoder import Encoder, weights_sha256
 from rag.errors import IndexCorrupt, IndexMissing, IndexStale
+from rag.vectors import DenseIndexInfo
 
 # 3: `sentences.json` added, `vectors.npy` dropped (the FAISS file holds those vectors).
-SCHEMA_VERSION = 3
+# 4: token vectors stored as int8 (rag.late.quantize); the dense index described by
+#    `dense_index` (flat, or HNSW above a size, with its parameters).
+SCHEMA_VERSION = 4
 MANIFEST = "manifest.json"
 REBUILD = "run `rag index` to rebuild it"
 
@@ -56,8 +59,9 @@ class Manifest(BaseModel):
     documents: list[SourceInfo]
     model: ModelInfo
     chunking: ChunkParams
-    index_type: str = "faiss.IndexFlatIP"
+    dense_index: DenseIndexInfo
     metric: str = "inner_product over L2-normalised vectors"
+    token_dtype: str = "int8, per-row scale implied by unit length"
     bm25: BM25Params
     counts: Counts
     build_seconds: float

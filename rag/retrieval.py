@@ -1,8 +1,12 @@
 """Retrieval legs fused by weighted reciprocal rank (RRF):
 
-- dense: the passage vector in FAISS (exact inner product over unit vectors);
+- dense: the passage vector in FAISS (inner product over unit vectors; exact, or HNSW for a
+  large corpus, see :mod:`rag.vectors`);
 - sentences: the best-matching sentence of each passage (max-sim), so one precise sentence
   is not diluted by the rest of a 200-token passage;
+- tokens: late interaction (MaxSim over contextual token vectors), re-ranking only the
+  passages the cheap legs (dense, sentences, bm25) returned, so its cost does not grow with
+  the corpus;
 - bm25: lexical, for names, numbers and acronyms the encoder blurs;
 - footnotes: the citations themselves (title, publisher, date). When a question is closer to
   a citation than to any passage, the passages citing that footnote rank — which is how
@@ -44,6 +48,7 @@ class RetrievalParams:
     footnote_depth: int
     footnote_margin: float
     candidates: int
+    token_candidates: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrievalParams:
@@ -80,8 +85,10 @@ def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
     depth = min(depth, handle.faiss_index.ntotal)
     if depth == 0:
         return []
-    scores, ids = handle.faiss_index.search(qvec.reshape(1, -1), depth)
-    pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+    from rag.vectors import search
+
+    scores, ids = search(handle.faiss_index, qvec, depth)
+    pairs = [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
     return sorted(pairs, key=lambda item: (-item[1], item[0]))
 
 
@@ -89,23 +96,39 @@ def sentence_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranki
     """Passages ranked by their best sentence's cosine similarity to the question."""
     import numpy as np
 
-    best = np.full(len(handle.passages), -np.inf, dtype=np.float32)
-    np.maximum.at(best, handle.sentence_owners, handle.sentence_vectors @ qvec)
-    order = np.lexsort((np.arange(len(best)), -best))[:depth]
-    return [(int(i), float(best[i])) for i in order if np.isfinite(best[i])]
+    from rag.ranks import segment_max, top_order
+
+    # Sentence rows are in passage order: each passage's best is one segmented maximum.
+    best = segment_max(handle.sentence_vectors @ qvec, np.diff(handle.passage_sentences))
+    return [(int(i), float(best[i])) for i in top_order(best, depth) if np.isfinite(best[i])]
 
 
-def token_ranking(handle: IndexHandle, qtokens: np.ndarray, depth: int) -> Ranking:
-    """Passages ranked by their best sentence under late-interaction MaxSim."""
+def candidate_pool(*rankings: Ranking) -> list[int]:
+    """The passages any cheap leg returned, in index order: what the token leg re-ranks."""
+    return sorted({idx for ranking in rankings for idx, _ in ranking})
+
+
+def token_ranking(
+    handle: IndexHandle, qtokens: np.ndarray, depth: int, candidates: Sequence[int] | None = None
+) -> Ranking:
+    """``candidates`` (all passages when None) ranked by their best sentence under
+    late-interaction MaxSim. Only the candidates' token rows are read, so the cost follows
+    the first stage's depth, not the corpus size."""
     import numpy as np
 
-    from rag.late import maxsim
+    from rag.late import maxsim_passages
+    from rag.ranks import top_order
 
-    per_sentence = maxsim(qtokens, handle.token_vectors, handle.token_offsets)
-    best = np.full(len(handle.passages), -np.inf, dtype=np.float32)
-    np.maximum.at(best, handle.sentence_owners, per_sentence)
-    order = np.lexsort((np.arange(len(best)), -best))[:depth]
-    return [(int(i), float(best[i])) for i in order if np.isfinite(best[i])]
+    pool = (
+        np.arange(len(handle.passages), dtype=np.int64)
+        if candidates is None
+        else np.asarray(candidates, dtype=np.int64)
+    )
+    scores = maxsim_passages(
+        qtokens, handle.token_vectors, handle.token_offsets, handle.passage_sentences, pool
+    )
+    order = top_order(scores, depth)
+    return [(int(pool[i]), float(scores[i])) for i in order if np.isfinite(scores[i])]
 
 
 def bm25_ranking(handle: IndexHandle, question: str, depth: int) -> Ranking:
@@ -177,23 +200,30 @@ class Retriever:
         if retriever == "bm25":  # lexical only: the model is never run
             ranking = _keep(bm25_ranking(handle, question, depth), allowed)
         else:
+            # The cheap legs look deeper when their union feeds the token leg's re-ranking;
+            # fusion still reads each leg's top `depth` only.
             wants_tokens = p.token_weight > 0
+            first = max(depth, p.token_candidates) if wants_tokens else depth
             if qvec is None and wants_tokens and qtokens is None:
                 vecs, toks = self.encoder.encode_with_tokens([question])
                 qvec, qtokens = vecs[0], toks[0]
             elif qvec is None:
                 qvec = self.encoder.encode([question])[0]
-            dense = _keep(dense_ranking(handle, qvec, depth), allowed)
-            cosine = dict(dense)
-            sentences = _keep(sentence_ranking(handle, qvec, depth), allowed)
+            deep_dense = _keep(dense_ranking(handle, qvec, first), allowed)
+            dense, cosine = deep_dense[:depth], dict(deep_dense)
+            deep_sentences = _keep(sentence_ranking(handle, qvec, first), allowed)
+            sentences = deep_sentences[:depth]
             legs = [(dense, p.dense_weight), (sentences, p.sentence_weight)]
+            hybrid = retriever == "hybrid"
+            deep_lexical = _keep(bm25_ranking(handle, question, first), allowed) if hybrid else []
+            lexical = deep_lexical[:depth]
             if wants_tokens:
                 if qtokens is None:
                     qtokens = self.encoder.encode_tokens([question])[0]
-                tokens = _keep(token_ranking(handle, qtokens, depth), allowed)
+                pool = candidate_pool(deep_dense, deep_sentences, deep_lexical)
+                tokens = token_ranking(handle, qtokens, depth, pool)
                 legs.append((tokens, p.token_weight))
-            if retriever == "hybrid":
-                lexical = _keep(bm25_ranking(handle, question, depth), allowed)
+            if hybrid:
                 best = max((s for _, s in sentences[:1]), default=-1.0)
                 best = max(best, max((s for _, s in dense[:1]), default=-1.0))
                 notes = _keep(footnote_ranking(handle, question, qvec, p, best), allowed)

@@ -96,6 +96,13 @@ def real_engine(real_index_dir: Path):
     return open_engine(Settings(index_dir=real_index_dir), auto_build=False)
 
 
+def dense_params(**changes: object):
+    """The dense-index parameters the settings ask for (their defaults unless changed)."""
+    from rag.vectors import DenseIndexParams
+
+    return DenseIndexParams.from_settings(Settings(model="/nonexistent", **changes))
+
+
 def chunk_params(**changes: object) -> ChunkParams:
     """The chunking the settings ask for (their defaults unless changed): ChunkParams has no
     defaults of its own."""

@@ -46,6 +46,7 @@ def legs(engine: Any, questions: Sequence[str]) -> dict[str, dict[str, float]]:
     snapshot = engine.snapshot()
     handle, params = snapshot.handle, snapshot.params
     depth = max(params.candidates, 5)
+    first = max(depth, params.token_candidates)  # the cheap legs feed the token leg's pool
     times: dict[str, list[float]] = {
         k: [] for k in ("encode", "dense", "sentences", "tokens", "bm25", "footnotes", "fusion")
     }
@@ -56,17 +57,20 @@ def legs(engine: Any, questions: Sequence[str]) -> dict[str, dict[str, float]]:
         qvec, qtok = vectors[0], tokens[0]
         found: dict[str, Any] = {}
         steps: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
-            "dense": (r.dense_ranking, (handle, qvec, depth)),
-            "sentences": (r.sentence_ranking, (handle, qvec, depth)),
-            "tokens": (r.token_ranking, (handle, qtok, depth)),
-            "bm25": (r.bm25_ranking, (handle, q, depth)),
+            "dense": (r.dense_ranking, (handle, qvec, first)),
+            "sentences": (r.sentence_ranking, (handle, qvec, first)),
+            "bm25": (r.bm25_ranking, (handle, q, first)),
             "footnotes": (r.footnote_ranking, (handle, q, qvec, params, 0.0)),
         }
         for name, (step, args) in steps.items():
             started = time.perf_counter()
             found[name] = step(*args)
             times[name].append((time.perf_counter() - started) * 1000)
-        rankings = [(found[name], 1.0) for name in steps]
+        pool = r.candidate_pool(found["dense"], found["sentences"], found["bm25"])
+        started = time.perf_counter()
+        found["tokens"] = r.token_ranking(handle, qtok, depth, pool)
+        times["tokens"].append((time.perf_counter() - started) * 1000)
+        rankings = [(ranking[:depth], 1.0) for ranking in found.values()]
         times["fusion"].append(_timed(r.rrf, rankings, params.rrf_k))
     return {name: summary(values) for name, values in times.items()}
 
