@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import os
-import threading
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -27,11 +25,6 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def encode_slots(settings: Settings) -> threading.BoundedSemaphore:
-    """One slot per core (or ``RAG_ENCODE_CONCURRENCY``): more parallel encodes only thrash."""
-    return threading.BoundedSemaphore(settings.encode_concurrency or os.cpu_count() or 1)
-
-
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
@@ -41,13 +34,7 @@ def get_answerer(engine: EngineDep, request: Request) -> Answerer:
     return Answerer(engine, get_settings(request))
 
 
-def get_encode_slots(request: Request) -> threading.BoundedSemaphore:
-    slots: threading.BoundedSemaphore = request.app.state.encode_slots
-    return slots
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-EncodeSlotsDep = Annotated[threading.BoundedSemaphore, Depends(get_encode_slots)]
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 
 

@@ -3,6 +3,7 @@
 SectionNotFound                   404  a section filter that names no section
 QueryError                        422  an unusable question or parameter
 GeneratorError                    502  the answer server (RAG_LLM_BASE_URL) failed
+Overloaded                        503  the encoder's queue is full; with ``Retry-After: 1``
 IndexError_, ModelError,
 CorpusError, ConfigError          503  the server's index, model or settings are unusable
 other RagError                    400
@@ -30,6 +31,7 @@ from rag.errors import (
     GeneratorError,
     IndexError_,
     ModelError,
+    Overloaded,
     QueryError,
     RagError,
     SectionNotFound,
@@ -43,6 +45,7 @@ _STATUS: tuple[tuple[type[RagError], int], ...] = (
     (CorpusError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (ConfigError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (GeneratorError, status.HTTP_502_BAD_GATEWAY),
+    (Overloaded, status.HTTP_503_SERVICE_UNAVAILABLE),
 )
 
 
@@ -62,7 +65,9 @@ def status_for(exc: RagError) -> int:
 async def rag_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RagError)
     body = ErrorBody(detail=printable(exc))
-    return JSONResponse(body.model_dump(), status_code=status_for(exc))
+    # A full queue drains in well under a second: tell clients when to come back.
+    headers = {"Retry-After": "1"} if isinstance(exc, Overloaded) else None
+    return JSONResponse(body.model_dump(), status_code=status_for(exc), headers=headers)
 
 
 def _message(error: dict[str, Any]) -> str:

@@ -20,9 +20,9 @@ from rag.engine import Engine
 
 
 def _load_engine(settings: Settings) -> Engine:
-    from rag.engine import open_engine
+    from rag.engine import for_serving, open_engine
 
-    return open_engine(settings)
+    return for_serving(open_engine(settings))
 
 
 def _warm(engine: Engine) -> None:
@@ -96,12 +96,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
     )
     from api import errors, middleware, routes
-    from api.deps import encode_slots
 
     app.state.settings = settings
     app.state.engine = engine
     app.state.ready = False
-    app.state.encode_slots = encode_slots(settings)
 
     routes.install(app, settings)
     errors.install(app)

@@ -94,6 +94,15 @@ def _load_array(path: Path) -> NDArray[Any]:
     return array
 
 
+def _map_array(path: Path) -> NDArray[Any]:
+    """Memory-mapped, read-only: the token table is the largest artifact and a query reads
+    only its candidates' rows, so only those pages need to be in memory."""
+    import numpy as np
+
+    array: NDArray[Any] = np.load(path, mmap_mode="r", allow_pickle=False)
+    return array
+
+
 def _save_faiss(path: Path, index: Any) -> None:
     import faiss
 
@@ -114,6 +123,7 @@ DOCUMENTS = Codec(_save_documents, _load_documents)
 PASSAGES = Codec(_save_passages, _load_passages)
 STRINGS = Codec(_save_strings, _load_strings)
 ARRAY = Codec(_save_array, _load_array)
+MAPPED = Codec(_save_array, _map_array)
 FAISS = Codec(_save_faiss, _load_faiss)
 BM25 = Codec(_save_bm25, bm25.load)
 
@@ -127,7 +137,7 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("sentence_vectors.npy", "sentence_vectors", ARRAY),
     Artifact("sentence_owners.npy", "sentence_owners", ARRAY),
     Artifact("sentences.json", "sentences", STRINGS),
-    Artifact("token_vectors.npy", "token_vectors", ARRAY),
+    Artifact("token_vectors.npy", "token_vectors", MAPPED),
     Artifact("token_offsets.npy", "token_offsets", ARRAY),
 )
 
@@ -192,8 +202,12 @@ def check_sizes(contents: IndexContents, manifest: Manifest, shown: Path) -> Non
         "sentence rows": not (len(c.sentence_vectors) == len(c.sentences) == rows),
         "sentence owners and passages": bool(rows)
         and int(c.sentence_owners.max()) >= len(c.passages),
+        "sentence owners in passage order": bool(rows)
+        and bool((c.sentence_owners[1:] < c.sentence_owners[:-1]).any()),
         "token offsets and sentences": len(c.token_offsets) != rows + 1
         or int(c.token_offsets[-1]) != len(c.token_vectors),
+        "token vectors of int8 and the model's dimension": c.token_vectors.dtype.str != "|i1"
+        or c.token_vectors.shape[1:] != (manifest.model.dimension,),
     }
     wrong = [what for what, bad in mismatches.items() if bad]
     if wrong:

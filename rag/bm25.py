@@ -85,9 +85,9 @@ def search(
     n_docs = int(retriever.scores["num_docs"])
     if not tokens or not tokens[0] or n_docs == 0:
         return []
-    import numpy as np
+    from rag.ranks import top_order
 
     scores = retriever.get_scores(tokens[0])
     # Ties keep document order, so equal scores always rank the same way.
-    order = np.lexsort((np.arange(len(scores)), -scores))[: min(size, n_docs)]
+    order = top_order(scores, min(size, n_docs))
     return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

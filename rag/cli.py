@@ -564,6 +564,33 @@ def evaluate(
 
 
 @app.command()
+def bench(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also write the JSON report to this file.")
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A smoke run: 16 questions, 64 crowd requests.")
+    ] = False,
+) -> None:
+    """Measure what a question costs: the bare encoder, each retriever and leg, a real
+    `rag serve` on loopback (start-up, one client, 32 clients) and the targets."""
+    with user_errors():
+        from rag.bench.report import print_report
+        from rag.bench.run import run
+
+        cfg = settings()
+        result = run(cfg, say=lambda step: err.print(f"[dim]{step}…[/]"), quick=quick)
+        text = json.dumps(result, ensure_ascii=False, indent=1)
+        if out_file is not None:
+            out_file.write_text(text + "\n", encoding="utf-8")
+        if as_json:
+            sys.stdout.write(text + "\n")
+        else:
+            print_report(result, out)
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.", envvar="RAG_HOST")] = None,
     port: Annotated[
@@ -577,7 +604,7 @@ def serve(
     with user_errors():
         import uvicorn
 
-        from rag.engine import open_engine
+        from rag.engine import for_serving, open_engine
 
         cfg = settings(host=host, port=port, workers=workers)
         # Build or verify the index before binding, so errors surface as one clean line.
@@ -589,7 +616,7 @@ def serve(
             from api.main import create_app
 
             # One process: hand over the engine already loaded, instead of loading twice.
-            target: object = create_app(cfg, engine=engine)
+            target: object = create_app(cfg, engine=for_serving(engine))
         else:
             target = "api.main:create_app"  # each worker process loads its own copy
         uvicorn.run(

@@ -6,6 +6,7 @@ Built once by the CLI or the server and passed down; nothing else reads the envi
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -38,6 +39,12 @@ def default_index_dir() -> Path:
     return Path.home() / ".local" / "share" / "brief-rag" / "index"
 
 
+def default_model_cache() -> Path:
+    # A cache keyed by the weights' sha256, so one export serves every index and checkout.
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "brief-rag" / "models"
+
+
 def default_eval_dir() -> Path:
     packaged = Path(str(resources.files("rag") / "data" / "eval"))
     return packaged if packaged.is_dir() else PROJECT_ROOT / "eval"
@@ -59,6 +66,18 @@ class Settings(BaseSettings):
         default_factory=default_model_path,
         description="Local sentence-transformers directory (no hub downloads).",
     )
+    encoder: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
+        default="auto",
+        description="auto: the backend an existing index was built with, else onnx (then "
+        "torch); onnx-int8 is faster with slightly lower quality.",
+    )
+    model_cache: Path = Field(
+        default_factory=default_model_cache,
+        description="Where the ONNX export of the model is cached (made on first use).",
+    )
+    encoder_threads: int = Field(
+        default=0, ge=0, le=256, description="Inference threads; 0: cores / workers."
+    )
     device: str = "cpu"
     batch_size: int = Field(default=32, ge=1, le=1024)
 
@@ -71,7 +90,8 @@ class Settings(BaseSettings):
     # cross-validation over the qa, heldout and footnotes sets pooled; the README's
     # Evaluation section has the table and the ablation of each leg). The token leg carries
     # the ranking; the dense passage vector measured no gain, so it weighs 0 (it still runs:
-    # it gives each hit its cosine).
+    # it gives each hit its cosine and feeds the token leg's candidates). BM25 measured no
+    # gain out of fold either, but keeps the qa recall@1 floor of the tests (README).
     retriever: RetrieverName = "hybrid"
     top_k: int = Field(default=5, ge=1, le=50)
     rrf_k: int = Field(default=10, ge=1)
@@ -83,6 +103,17 @@ class Settings(BaseSettings):
     footnote_depth: int = Field(default=1, ge=0, le=20)
     footnote_margin: float = Field(default=0.1, ge=-1, le=1)
     candidates: int = Field(default=50, ge=1, description="Depth of each leg before fusion.")
+    # The token leg re-ranks the union of the cheap legs' top `token_candidates` (dense,
+    # sentences, bm25): deeper than `candidates`, because on a 1k-passage corpus the token
+    # leg found held-out answers beyond the other legs' top 50 (README, "Scaling").
+    token_candidates: int = Field(default=200, ge=1)
+
+    # Dense index: exact flat scan up to this many passages, FAISS HNSW above it. Threshold
+    # and graph parameters measured with scripts/scale_bench.py (README, "Scaling").
+    hnsw_min_passages: int = Field(default=20_000, ge=0)
+    hnsw_m: int = Field(default=32, ge=4, le=128)
+    hnsw_ef_construction: int = Field(default=80, ge=8)
+    hnsw_ef_search: int = Field(default=128, ge=1, description="Floor; a search asks >= k.")
 
     # Evaluation
     eval_dir: Path = Field(default_factory=default_eval_dir)
@@ -102,7 +133,14 @@ class Settings(BaseSettings):
         default=1024 * 1024, description="Chat clients resend the whole conversation."
     )
     max_question_chars: int = 2000
-    encode_concurrency: int = Field(default=0, ge=0, description="0 means one per core.")
+    # Micro-batching of concurrent questions in the server (rag/batching.py).
+    max_batch: int = Field(default=16, ge=1, le=256, description="Texts per encoder call.")
+    batch_wait_ms: float = Field(
+        default=2.0, ge=0, le=100, description="How long a batch waits for company, under load."
+    )
+    encode_queue: int = Field(
+        default=64, ge=1, le=100_000, description="Questions waiting for the encoder before 503."
+    )
 
     # Optional generative answers through an OpenAI-compatible server
     llm_base_url: str | None = None
@@ -112,6 +150,10 @@ class Settings(BaseSettings):
     # Measured on the eval sets vs. 38 off-topic questions: on-topic scores >= 0.407,
     # off-topic <= 0.334 (see rag/answering/records.py for the score).
     no_answer_threshold: float = 0.37
+
+    def inference_threads(self) -> int:
+        """Threads for one encoder call: the cores shared out between worker processes."""
+        return self.encoder_threads or max(1, (os.cpu_count() or 1) // self.workers)
 
     @field_validator("corpus", mode="before")
     @classmethod

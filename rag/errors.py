@@ -15,7 +15,9 @@ no CLI flags): the shells add their own hints.
     ├── QueryError                an empty, overlong or unusable question or parameter
     │   └── SectionNotFound       a section filter that names no section
     ├── GeneratorError            the answer server (RAG_LLM_BASE_URL) failed
-    └── DatasetError              an evaluation file that cannot be used
+    ├── Overloaded                too many questions waiting for the encoder: retry soon
+    ├── DatasetError              an evaluation file that cannot be used
+    └── BenchmarkError            `rag bench` could not run (its server did not start)
 
 Exit codes live in the CLI (``rag.cli.EXIT_CODES``), HTTP status codes in ``api/errors.py``:
 one table each, so the library never decides how a shell reports it.
@@ -76,11 +78,20 @@ class GeneratorError(RagError):
     """The answer server could not be reached, timed out or returned an error."""
 
 
+class Overloaded(RagError):
+    """The encoder's queue is full: the caller should retry in a moment."""
+
+
 class DatasetError(RagError):
     pass
 
 
+class BenchmarkError(RagError):
+    pass
+
+
 __all__ = [
+    "BenchmarkError",
     "ConfigError",
     "CorpusError",
     "CorpusFormatError",
@@ -92,6 +103,7 @@ __all__ = [
     "IndexMissing",
     "IndexStale",
     "ModelError",
+    "Overloaded",
     "QueryError",
     "RagError",
     "SectionNotFound",

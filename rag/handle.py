@@ -18,13 +18,28 @@ if TYPE_CHECKING:
 FootnoteKey = tuple[str, int]
 
 
+def _no_rows() -> NDArray[np.int64]:
+    import numpy as np
+
+    return np.zeros(1, dtype=np.int64)
+
+
+def _row_offsets(owners: NDArray[np.int32], count: int) -> NDArray[np.int64]:
+    import numpy as np
+
+    offsets: NDArray[np.int64] = np.searchsorted(owners, np.arange(count + 1)).astype(np.int64)
+    return offsets
+
+
 @dataclass(frozen=True, eq=False)
 class IndexContents:
     """What a build stores: one attribute per entry of :data:`rag.artifacts.ARTIFACTS`."""
 
     documents: dict[str, Document]
     passages: tuple[Passage, ...]
-    faiss_index: Any  # faiss.IndexFlatIP over the passage vectors (faiss ships no types)
+    # faiss.IndexFlatIP, or IndexHNSWFlat above a size (rag.vectors), over the passage
+    # vectors (faiss ships no types)
+    faiss_index: Any
     bm25: Any  # bm25s.BM25 over the passage texts
     footnote_vectors: NDArray[np.float32]  # one row per footnote, in `footnote_keys` order
     footnote_bm25: Any
@@ -33,7 +48,9 @@ class IndexContents:
     sentence_vectors: NDArray[np.float32]
     sentence_owners: NDArray[np.int32]  # passage index of each sentence row
     sentences: tuple[str, ...]  # quotable text of each sentence row (markers kept)
-    token_vectors: NDArray[np.float32]  # content-token vectors of all sentences, concatenated
+    # Content-token vectors of all sentences, concatenated: int8, one scale per row implied
+    # by unit length (rag.late.quantize), a quarter of float32's bytes.
+    token_vectors: NDArray[np.int8]
     token_offsets: NDArray[np.int64]  # sentence i owns token rows offsets[i]:offsets[i+1]
 
     def parts(self) -> dict[str, Any]:
@@ -51,6 +68,9 @@ class IndexHandle(IndexContents):
     footnote_keys: tuple[FootnoteKey, ...] = ()
     by_id: dict[str, int] = field(default_factory=dict)
     citing: dict[FootnoteKey, tuple[int, ...]] = field(default_factory=dict)
+    # Passage p owns sentence rows passage_sentences[p]:passage_sentences[p+1] (the rows are
+    # in passage order), so a passage's sentences and tokens are two slices, not a search.
+    passage_sentences: NDArray[np.int64] = field(default_factory=lambda: _no_rows())
 
     @classmethod
     def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
@@ -65,6 +85,7 @@ class IndexHandle(IndexContents):
             footnote_keys=keys,
             by_id={p.id: i for i, p in enumerate(contents.passages)},
             citing={k: tuple(v) for k, v in citing.items()},
+            passage_sentences=_row_offsets(contents.sentence_owners, len(contents.passages)),
             **contents.parts(),
         )
 

@@ -35,6 +35,7 @@ from rag.parsing import ReadOptions, load_sources
 from rag.publish import discard, new_build_dir, publish
 from rag.records import Document, Passage
 from rag.represent import footnote_text, passage_text, sentence_quotes, sentence_texts
+from rag.vectors import DenseIndexParams, build_dense, describe
 
 __all__ = [
     "BuildProgress",
@@ -77,6 +78,7 @@ def build_index(
     params: ChunkParams,
     *,
     model_path: str,
+    dense: DenseIndexParams,
     batch_size: int = 32,
     progress: BuildProgress | None = None,
     read_options: ReadOptions | None = None,
@@ -94,7 +96,7 @@ def build_index(
         )
     bm25_params = bm25.BM25_PARAMS  # read by the builder and recorded, from this one object
     contents = _contents(
-        documents, passages, encoder, bm25_params, batch_size, progress or BuildProgress()
+        documents, passages, encoder, bm25_params, dense, batch_size, progress or BuildProgress()
     )
     build = new_build_dir(out)
     try:
@@ -107,9 +109,12 @@ def build_index(
                 id=encoder.model_id,
                 path=model_path,
                 weights_sha256=encoder.weights_sha256,
+                backend=encoder.backend,
+                vectors_sha256=encoder.vectors_sha256,
                 dimension=int(contents.faiss_index.d),
             ),
             chunking=params,
+            dense_index=describe(contents.faiss_index, dense),
             bm25=bm25_params,
             counts=_counts(contents),
             build_seconds=round(time.perf_counter() - started, 3),
@@ -130,11 +135,11 @@ def _contents(
     passages: Sequence[Passage],
     encoder: Encoder,
     bm25_params: BM25Params,
+    dense: DenseIndexParams,
     batch_size: int,
     progress: BuildProgress,
 ) -> IndexContents:
     """Embed and index everything in memory; nothing touches the disk here."""
-    import faiss
     import numpy as np
 
     fronts = {d.id: d.front_matter for d in documents}
@@ -152,25 +157,23 @@ def _contents(
     dim = int(vectors.shape[1])
     # Token vectors come from the bare sentence: the section path would match every question
     # about that section equally and drown the sentence's own words.
-    token_vectors, token_offsets = late.pack(
-        encoder.encode_tokens(bare, batch_size=batch_size), dim
+    token_codes, token_offsets = late.encode_table(  # int8: a quarter of float32's bytes
+        lambda texts: encoder.encode_tokens(texts, batch_size=batch_size), bare, dim
     )
     note_vectors = encoder.encode(notes, batch_size=batch_size, progress=progress.advance)
     if not notes:
         note_vectors = np.zeros((0, dim), dtype=np.float32)
-    dense = faiss.IndexFlatIP(dim)
-    dense.add(vectors)
     return IndexContents(
         documents={d.id: d for d in documents},
         passages=tuple(passages),
-        faiss_index=dense,
+        faiss_index=build_dense(vectors, dense),
         bm25=bm25.build(texts, bm25_params),
         footnote_vectors=note_vectors,
         footnote_bm25=bm25.build(notes, bm25_params),
         sentence_vectors=sentence_vectors,
         sentence_owners=owners,
         sentences=quotes,
-        token_vectors=token_vectors,
+        token_vectors=token_codes,
         token_offsets=token_offsets,
     )
 

@@ -10,11 +10,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rag.bm25 import BM25_PARAMS, BM25Params
 from rag.chunking import ChunkParams
-from rag.encoder import weights_sha256
+from rag.encoder import Encoder, weights_sha256
 from rag.errors import IndexCorrupt, IndexMissing, IndexStale
+from rag.vectors import DenseIndexInfo
 
 # 3: `sentences.json` added, `vectors.npy` dropped (the FAISS file holds those vectors).
-SCHEMA_VERSION = 3
+# 4: token vectors stored as int8 (rag.late.quantize); the dense index described by
+#    `dense_index` (flat, or HNSW above a size, with its parameters).
+SCHEMA_VERSION = 4
 MANIFEST = "manifest.json"
 REBUILD = "run `rag index` to rebuild it"
 
@@ -34,6 +37,8 @@ class ModelInfo(BaseModel):
     weights_sha256: str
     dimension: int
     normalized: bool = True
+    backend: str  # the encoder that computed the vectors (RAG_ENCODER): torch, onnx-int8
+    vectors_sha256: str  # what computed them: the weights, or the exported int8 file
 
 
 class Counts(BaseModel):
@@ -54,8 +59,9 @@ class Manifest(BaseModel):
     documents: list[SourceInfo]
     model: ModelInfo
     chunking: ChunkParams
-    index_type: str = "faiss.IndexFlatIP"
+    dense_index: DenseIndexInfo
     metric: str = "inner_product over L2-normalised vectors"
+    token_dtype: str = "int8, per-row scale implied by unit length"
     bm25: BM25Params
     counts: Counts
     build_seconds: float
@@ -92,8 +98,11 @@ def read_manifest(folder: Path, shown: Path | None = None) -> Manifest:
         ) from None
 
 
-def check_fresh(manifest: Manifest, *, model_path: str, params: ChunkParams) -> None:
-    """Raise :class:`IndexStale` when sources, model, chunking or BM25 differ from the build."""
+def check_fresh(
+    manifest: Manifest, *, model_path: str, params: ChunkParams, encoder: Encoder | None = None
+) -> None:
+    """Raise :class:`IndexStale` when sources, model, encoder, chunking or BM25 differ from
+    the build."""
     for src in manifest.documents:
         path = Path(src.path)
         if path.is_file() and file_sha256(path) != src.sha256:
@@ -114,3 +123,12 @@ def check_fresh(manifest: Manifest, *, model_path: str, params: ChunkParams) -> 
             f"index was built with model {manifest.model.id} "
             f"({manifest.model.weights_sha256[:12]}…), not the configured {model_path}; {REBUILD}"
         )
+    if encoder is not None:
+        built = manifest.model
+        if encoder.backend != built.backend or encoder.vectors_sha256 != built.vectors_sha256:
+            raise IndexStale(
+                f"index vectors were computed by the {built.backend} encoder "
+                f"({built.vectors_sha256[:12]}…), but the configured one is {encoder.backend} "
+                f"({encoder.vectors_sha256[:12]}…) and its vectors differ; {REBUILD}, "
+                f"or set RAG_ENCODER={built.backend}"
+            )

@@ -1,9 +1,12 @@
 """Retrieval legs fused by weighted reciprocal rank (RRF):
 
-- dense: the passage vector in FAISS (exact inner product over unit vectors);
+- dense: the passage vector in FAISS (inner product over unit vectors; exact, or HNSW for a
+  large corpus, see :mod:`rag.vectors`);
 - sentences: the best-matching sentence of each passage (max-sim), so one precise sentence
   is not diluted by the rest of a 200-token passage;
-- tokens: late interaction, the question's token vectors against each sentence's (MaxSim);
+- tokens: late interaction (MaxSim over contextual token vectors), re-ranking only the
+  passages the cheap legs (dense, sentences, bm25) returned, so its cost does not grow with
+  the corpus;
 - bm25: lexical, for names, numbers and acronyms the encoder blurs;
 - footnotes: the citations themselves (title, publisher, date). When a question is closer to
   a citation than to any passage, the passages citing that footnote rank — which is how
@@ -54,6 +57,7 @@ class RetrievalParams:
     footnote_depth: int
     footnote_margin: float
     candidates: int
+    token_candidates: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrievalParams:
@@ -90,8 +94,10 @@ def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
     depth = min(depth, handle.faiss_index.ntotal)
     if depth == 0:
         return []
-    scores, ids = handle.faiss_index.search(qvec.reshape(1, -1), depth)
-    pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+    from rag.vectors import search
+
+    scores, ids = search(handle.faiss_index, qvec, depth)
+    pairs = [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
     return sorted(pairs, key=lambda item: (-item[1], item[0]))
 
 
@@ -99,23 +105,39 @@ def sentence_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranki
     """Passages ranked by their best sentence's cosine similarity to the question."""
     import numpy as np
 
-    best = np.full(len(handle.passages), -np.inf, dtype=np.float32)
-    np.maximum.at(best, handle.sentence_owners, handle.sentence_vectors @ qvec)
-    order = np.lexsort((np.arange(len(best)), -best))[:depth]
-    return [(int(i), float(best[i])) for i in order if np.isfinite(best[i])]
+    from rag.ranks import segment_max, top_order
+
+    # Sentence rows are in passage order: each passage's best is one segmented maximum.
+    best = segment_max(handle.sentence_vectors @ qvec, np.diff(handle.passage_sentences))
+    return [(int(i), float(best[i])) for i in top_order(best, depth) if np.isfinite(best[i])]
 
 
-def token_ranking(handle: IndexHandle, qtokens: np.ndarray, depth: int) -> Ranking:
-    """Passages ranked by their best sentence under late-interaction MaxSim."""
+def candidate_pool(*rankings: Ranking) -> list[int]:
+    """The passages any cheap leg returned, in index order: what the token leg re-ranks."""
+    return sorted({idx for ranking in rankings for idx, _ in ranking})
+
+
+def token_ranking(
+    handle: IndexHandle, qtokens: np.ndarray, depth: int, candidates: Sequence[int] | None = None
+) -> Ranking:
+    """``candidates`` (all passages when None) ranked by their best sentence under
+    late-interaction MaxSim. Only the candidates' token rows are read, so the cost follows
+    the first stage's depth, not the corpus size."""
     import numpy as np
 
-    from rag.late import maxsim
+    from rag.late import maxsim_passages
+    from rag.ranks import top_order
 
-    per_sentence = maxsim(qtokens, handle.token_vectors, handle.token_offsets)
-    best = np.full(len(handle.passages), -np.inf, dtype=np.float32)
-    np.maximum.at(best, handle.sentence_owners, per_sentence)
-    order = np.lexsort((np.arange(len(best)), -best))[:depth]
-    return [(int(i), float(best[i])) for i in order if np.isfinite(best[i])]
+    pool = (
+        np.arange(len(handle.passages), dtype=np.int64)
+        if candidates is None
+        else np.asarray(candidates, dtype=np.int64)
+    )
+    scores = maxsim_passages(
+        qtokens, handle.token_vectors, handle.token_offsets, handle.passage_sentences, pool
+    )
+    order = top_order(scores, depth)
+    return [(int(pool[i]), float(scores[i])) for i in order if np.isfinite(scores[i])]
 
 
 def bm25_ranking(handle: IndexHandle, question: str, depth: int) -> Ranking:
@@ -166,34 +188,42 @@ class Retriever:
         self,
         question: str,
         names: Collection[LegName],
-        qvec: np.ndarray,
+        qvec: np.ndarray | None,
         qtokens: np.ndarray | None,
         depth: int,
         allowed: set[int] | None = None,
         timings: dict[str, float] | None = None,
     ) -> dict[LegName, Ranking]:
-        """Each leg in ``names`` ranked for one question, before fusion (dense always: it
-        gives hits their cosine). With ``timings``, each leg's seconds are added under its
-        name. The footnote leg is gated on the best dense or sentence similarity, so asking
-        for it computes the sentence leg too."""
+        """The top ``depth`` of each leg in ``names`` for one question, before fusion.
+
+        Dense runs whenever there is a question vector (it gives hits their cosine). The
+        token leg re-ranks the union of the cheap legs' top ``token_candidates`` (dense,
+        sentences, and bm25 when asked for), so asking for it runs those deeper; the
+        footnote gate reads the best dense and sentence similarity. With ``timings``, each
+        leg's seconds are added under its name.
+        """
         handle, p = self.handle, self.params
         clock = _Clock(timings)
-        with clock("dense"):
-            out: dict[LegName, Ranking] = {
-                "dense": _keep(dense_ranking(handle, qvec, depth), allowed)
-            }
-        if "sentences" in names or "footnotes" in names:
-            with clock("sentences"):
-                out["sentences"] = _keep(sentence_ranking(handle, qvec, depth), allowed)
-        if "tokens" in names:
+        wants_tokens = "tokens" in names
+        first = max(depth, p.token_candidates) if wants_tokens else depth
+        deep: dict[LegName, Ranking] = {}
+        if qvec is not None:
+            with clock("dense"):
+                deep["dense"] = _keep(dense_ranking(handle, qvec, first), allowed)
+            if any(n in names for n in ("sentences", "tokens", "footnotes")):
+                with clock("sentences"):
+                    deep["sentences"] = _keep(sentence_ranking(handle, qvec, first), allowed)
+        if "bm25" in names:
+            with clock("bm25"):
+                deep["bm25"] = _keep(bm25_ranking(handle, question, first), allowed)
+        out: dict[LegName, Ranking] = {n: r[:depth] for n, r in deep.items()}
+        if wants_tokens:
             if qtokens is None:
                 raise ValueError("the token leg needs the question's token vectors")
             with clock("tokens"):
-                out["tokens"] = _keep(token_ranking(handle, qtokens, depth), allowed)
-        if "bm25" in names:
-            with clock("bm25"):
-                out["bm25"] = _keep(bm25_ranking(handle, question, depth), allowed)
-        if "footnotes" in names:
+                pool = candidate_pool(*deep.values())
+                out["tokens"] = token_ranking(handle, qtokens, depth, pool)
+        if "footnotes" in names and qvec is not None:
             with clock("footnotes"):
                 best = max((s for _, s in out["sentences"][:1]), default=-1.0)
                 best = max(best, max((s for _, s in out["dense"][:1]), default=-1.0))
@@ -223,7 +253,11 @@ class Retriever:
             raise SectionNotFound(f"no section named {section!r}; use one of: {shown}")
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
         weights = leg_weights(p, retriever)
-        names = [n for n, w in weights.items() if w > 0]
+        names = [n for n in RETRIEVER_LEGS[retriever] if n != "tokens" or p.token_weight > 0]
+        if retriever == "bm25":  # lexical only: the model is never run
+            return _hits(
+                handle, self.legs(question, names, None, None, depth, allowed)["bm25"], k, {}
+            )
         if qvec is None and "tokens" in names and qtokens is None:
             vecs, toks = self.encoder.encode_with_tokens([question])
             qvec, qtokens = vecs[0], toks[0]
@@ -233,35 +267,35 @@ class Retriever:
             qtokens = self.encoder.encode_tokens([question])[0]
         legs = self.legs(question, names, qvec, qtokens, depth, allowed)
         cosine = dict(legs["dense"])
-        if retriever == "bm25":
-            ranking = legs["bm25"]
-        else:
-            ranking = rrf([(legs[n], weights[n]) for n in names], p.rrf_k)
-        return [
-            Hit(
-                passage=handle.passages[idx],
-                rank=rank,
-                score=round(float(score), 6),
-                dense_score=round(cosine[idx], 6) if idx in cosine else None,
-            )
-            for rank, (idx, score) in enumerate(ranking[:k], start=1)
-        ]
+        ranking = rrf([(legs[n], weights[n]) for n in names], p.rrf_k)
+        return _hits(handle, ranking, k, cosine)
+
+
+def _hits(handle: IndexHandle, ranking: Ranking, k: int, cosine: dict[int, float]) -> list[Hit]:
+    return [
+        Hit(
+            passage=handle.passages[idx],
+            rank=rank,
+            score=round(float(score), 6),
+            dense_score=round(cosine[idx], 6) if idx in cosine else None,
+        )
+        for rank, (idx, score) in enumerate(ranking[:k], start=1)
+    ]
 
 
 def leg_weights(params: RetrievalParams, retriever: RetrieverName) -> dict[LegName, float]:
-    """The fusion weight of each leg a retriever uses, in fusion order (a leg outside the
-    retriever weighs 0; the bm25 retriever ranks by BM25 score alone)."""
-    own = {
+    """The fusion weight of each leg, in fusion order: 0 for a leg outside the retriever;
+    the bm25 retriever ranks by BM25 alone."""
+    if retriever == "bm25":
+        return {n: (1.0 if n == "bm25" else 0.0) for n in LEGS}
+    own: dict[LegName, float] = {
         "dense": params.dense_weight,
         "sentences": params.sentence_weight,
         "tokens": params.token_weight,
         "bm25": params.bm25_weight,
         "footnotes": params.footnote_weight,
     }
-    used = RETRIEVER_LEGS[retriever]
-    if retriever == "bm25":
-        return {n: (1.0 if n == "bm25" else 0.0) for n in LEGS}
-    return {n: (own[n] if n in used else 0.0) for n in LEGS}
+    return {n: (own[n] if n in RETRIEVER_LEGS[retriever] else 0.0) for n in LEGS}
 
 
 class _Clock:

@@ -22,7 +22,9 @@ class FakeEncoder:
     """Hashing bag-of-words: similar wording → similar vectors, deterministic, no torch."""
 
     model_id = "fake-hash-64"
+    backend = "fake"
     weights_sha256 = "0" * 64
+    vectors_sha256 = "0" * 64
     dimension = DIM
 
     def __init__(self, fail_after: int | None = None) -> None:
@@ -92,6 +94,13 @@ def real_engine(real_index_dir: Path):
     from rag.engine import open_engine
 
     return open_engine(Settings(index_dir=real_index_dir), auto_build=False)
+
+
+def dense_params(**changes: object):
+    """The dense-index parameters the settings ask for (their defaults unless changed)."""
+    from rag.vectors import DenseIndexParams
+
+    return DenseIndexParams.from_settings(Settings(model="/nonexistent", **changes))
 
 
 def chunk_params(**changes: object) -> ChunkParams:

@@ -17,7 +17,7 @@ from rag.engine import Engine
 from rag.evaluation.answers import quotes_evidence
 from rag.index import build_index, load_index
 from tests.chat.helpers import HIGHER_ED_QUESTION
-from tests.conftest import FakeEncoder, chunk_params
+from tests.conftest import FakeEncoder, chunk_params, dense_params
 
 
 class Counting:
@@ -27,7 +27,9 @@ class Counting:
         self.inner = inner
         self.calls: list[tuple[str, int]] = []
         self.model_id = inner.model_id
+        self.backend = inner.backend
         self.weights_sha256 = inner.weights_sha256
+        self.vectors_sha256 = inner.vectors_sha256
 
     @property
     def dimension(self) -> int:
@@ -70,7 +72,9 @@ def _fake_index(tmp_path: Path, name: str, text: str) -> Any:
     brief = tmp_path / f"{name}.md"
     brief.write_text(text, encoding="utf-8")
     out = tmp_path / f"{name}-index"
-    build_index([brief], out, FakeEncoder(), chunk_params(), model_path="/nonexistent")
+    build_index(
+        [brief], out, FakeEncoder(), chunk_params(), model_path="/nonexistent", dense=dense_params()
+    )
     return load_index(out)
 
 

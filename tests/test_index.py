@@ -18,16 +18,17 @@ from rag.manifest import file_sha256
 from rag.represent import front_matter_facts
 from rag.sentences import sentence_spans
 from rag.text import MARKER_RE, collapse_space
-from tests.conftest import FakeEncoder, chunk_params
+from tests.conftest import FakeEncoder, chunk_params, dense_params
 
 
-def build(paths, out, encoder=None, params=None):
+def build(paths, out, encoder=None, params=None, dense=None):
     return build_index(
         paths,
         out,
         encoder or FakeEncoder(),
         params or chunk_params(),
         model_path="/nonexistent/fake-model",
+        dense=dense or dense_params(),
     )
 
 
@@ -43,7 +44,7 @@ def test_manifest_describes_the_build(tmp_path, corpus):
     out = tmp_path / "idx"
     manifest = build([corpus], out)
     on_disk = json.loads((out / "manifest.json").read_text())
-    assert on_disk["schema_version"] == 3
+    assert on_disk["schema_version"] == 4
     assert on_disk["documents"][0]["sha256"] == manifest.documents[0].sha256
     assert on_disk["model"]["dimension"] == 64 and on_disk["model"]["normalized"] is True
     assert on_disk["chunking"] == {
@@ -72,7 +73,15 @@ def test_manifest_describes_the_build(tmp_path, corpus):
     # Every file of the build has a checksum, and nothing else does.
     written = {str(f.relative_to(out.resolve())) for f in out.resolve().rglob("*") if f.is_file()}
     assert set(on_disk["artifacts"]) == written - {"manifest.json"}
-    assert on_disk["index_type"] == "faiss.IndexFlatIP"
+    assert on_disk["dense_index"] == {
+        "type": "IndexFlatIP",
+        "metric": "inner_product",
+        "vectors": on_disk["counts"]["passages"],
+        "hnsw_min_passages": 20_000,
+        "m": None,
+        "ef_construction": None,
+        "ef_search": None,
+    }
 
 
 def test_load_round_trip(tmp_path, corpus):
@@ -335,9 +344,9 @@ def test_sentences_that_are_not_strings_are_refused(tmp_path, corpus):
 def test_index_of_the_previous_schema_asks_for_a_rebuild(tmp_path, corpus):
     out = tmp_path / "idx"
     build([corpus], out)
-    _edit_manifest(out, lambda data: data.update({"schema_version": 2}))
+    _edit_manifest(out, lambda data: data.update({"schema_version": 3}))
     with pytest.raises(
-        IndexStale, match=r"schema version 2, this version reads 3; run `rag index`"
+        IndexStale, match=r"schema version 3, this version reads 4; run `rag index`"
     ):
         load_index(out)
 

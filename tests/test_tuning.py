@@ -12,7 +12,7 @@ from rag.evaluation.dataset import load_footnote_questions, load_qa
 from rag.evaluation.tuning import MISS, Fusion, Scores, TuningQuestion
 from rag.index import build_index, load_index
 from rag.retrieval import LEGS, RetrievalParams, Retriever
-from tests.conftest import FakeEncoder, chunk_params
+from tests.conftest import FakeEncoder, chunk_params, dense_params
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
 
@@ -144,7 +144,14 @@ def test_fusion_reads_and_writes_the_settings_fields():
 def fake_setup(tmp_path_factory, brief_path):
     out = tmp_path_factory.mktemp("tuning") / "idx"
     encoder = FakeEncoder()
-    build_index([brief_path], out, encoder, chunk_params(), model_path="/nonexistent")
+    build_index(
+        [brief_path],
+        out,
+        encoder,
+        chunk_params(),
+        model_path="/nonexistent",
+        dense=dense_params(),
+    )
     handle = load_index(out)
     params = RetrievalParams.from_settings(Settings(model="/nonexistent"))
     retriever = Retriever(handle, encoder, params)

@@ -9,7 +9,6 @@ one Open WebUI ``source`` event per citable passage first.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
@@ -35,7 +34,7 @@ from api.chat_models import (
     UrlCitation,
     Usage,
 )
-from api.deps import AnswererDep, AuthDep, EncodeSlotsDep, SettingsDep
+from api.deps import AnswererDep, AuthDep, SettingsDep
 from api.models import AUTH_ERRORS, INPUT_ERRORS, error
 from rag.answering import (
     Answer,
@@ -109,9 +108,8 @@ def _check_length(question: str, limit: int) -> None:
         )
 
 
-def _find(answerer: Answerer, slots: threading.BoundedSemaphore, turns: list[str]) -> Findings:
-    with slots:  # encoding is CPU-bound: at most one per core
-        return answerer.find(turns[-1], turns[:-1])
+def _find(answerer: Answerer, turns: list[str]) -> Findings:
+    return answerer.find(turns[-1], turns[:-1])
 
 
 def _annotations(spans: Sequence[UrlAnnotation]) -> list[Annotation]:
@@ -241,7 +239,6 @@ async def chat_completions(
     body: ChatCompletionRequest,
     answerer: AnswererDep,
     settings: SettingsDep,
-    slots: EncodeSlotsDep,
     request: Request,
 ) -> Any:
     """OpenAI-compatible chat completion. Unknown fields (temperature, tools, …) are
@@ -250,7 +247,7 @@ async def chat_completions(
     _check_length(turns[-1], settings.max_question_chars)
     if settings.log_questions:
         request.state.question = turns[-1]  # read by the request log, only when asked for
-    findings = await run_in_threadpool(_find, answerer, slots, turns)
+    findings = await run_in_threadpool(_find, answerer, turns)
     reply = _new_reply(body, settings)
     events = answerer.stream(findings)
     # The first event waits for a generator's first words: an unreachable answer server is

@@ -6,13 +6,12 @@ never blocks the event loop, and the encode semaphore keeps at most one encode p
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from api.deps import AuthDep, EncodeSlotsDep, EngineDep, SettingsDep
+from api.deps import AuthDep, EngineDep, SettingsDep
 from api.models import (
     AUTH_ERRORS,
     EXAMPLE_QUESTION,
@@ -58,7 +57,6 @@ def _check_length(question: str, limit: int, loc: tuple[str, str]) -> None:
 def run_search(
     request: Request,
     engine: Engine,
-    slots: threading.BoundedSemaphore,
     question: str,
     *,
     k: int,
@@ -67,8 +65,8 @@ def run_search(
 ) -> SearchResponse:
     if request.app.state.settings.log_questions:
         request.state.question = question  # read by the request log, only when asked for
-    with slots:
-        result = engine.search(question, k=k, retriever=retriever, section=section)
+    # Concurrent questions share encoder calls (the engine's batching encoder), so no lock.
+    result = engine.search(question, k=k, retriever=retriever, section=section)
     return SearchResponse(
         question=question,
         passages=[PassageView.of_hit(hit) for hit in result.hits],
@@ -82,7 +80,6 @@ def search(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    slots: EncodeSlotsDep,
 ) -> SearchResponse:
     """The passages that best answer `question`, best first, each with its section and
     the footnotes it cites."""
@@ -90,7 +87,6 @@ def search(
     return run_search(
         request,
         engine,
-        slots,
         body.question,
         k=body.top_k,
         retriever=body.retriever,
@@ -112,7 +108,6 @@ def search_get(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    slots: EncodeSlotsDep,
     k: Annotated[int, Query(ge=1, le=50, description="Passages to return.")] = 5,
     retriever: Annotated[RetrieverName | None, Query(description=RETRIEVER_HELP)] = None,
     section: Annotated[
@@ -127,4 +122,4 @@ def search_get(
 ) -> SearchResponse:
     """The same search for a browser or curl: `/search?q=...&k=5`."""
     _check_length(q, settings.max_question_chars, ("query", "q"))
-    return run_search(request, engine, slots, q, k=k, retriever=retriever, section=section)
+    return run_search(request, engine, q, k=k, retriever=retriever, section=section)

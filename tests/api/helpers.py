@@ -15,7 +15,6 @@ HTTP_DEFAULTS: dict[str, object] = {
     "max_body_bytes": 64 * 1024,
     "max_chat_body_bytes": 1024 * 1024,
     "max_question_chars": 2000,
-    "encode_concurrency": 0,
 }
 
 

@@ -1,9 +1,8 @@
-"""API key, CORS allowlist, the request log, and the encode semaphore."""
+"""API key, CORS allowlist, the request log, and micro-batching with a bounded queue."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -129,43 +128,55 @@ def test_questions_logged_only_when_asked(
     assert "question='debug me\\nplease'" in line  # repr: one line, even with a newline
 
 
-class Counting:
-    """The real engine, recording how many searches run at once."""
+class SlowEncoder:
+    """The real encoder, slowed down so concurrent questions pile up, counting its calls."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._lock = threading.Lock()
-        self.active = 0
-        self.peak = 0
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls: list[int] = []
+        for name in ("model_id", "backend", "dimension", "weights_sha256", "vectors_sha256"):
+            setattr(self, name, getattr(inner, name))
 
-    @property
-    def handle(self):  # type: ignore[no-untyped-def]
-        return self._engine.handle
-
-    def search(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        with self._lock:
-            self.active += 1
-            self.peak = max(self.peak, self.active)
-        try:
-            time.sleep(0.15)  # long enough for the other requests to pile up
-            return self._engine.search(*args, **kwargs)
-        finally:
-            with self._lock:
-                self.active -= 1
+    def encode_with_tokens(self, texts, **kw):  # type: ignore[no-untyped-def]
+        self.calls.append(len(texts))
+        time.sleep(0.2)
+        return self.inner.encode_with_tokens(texts, **kw)  # type: ignore[attr-defined]
 
 
-async def _fire(app: FastAPI, n: int) -> list[int]:
+async def _fire(app: FastAPI, n: int) -> list[httpx.Response]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         calls = [c.post("/search", json={"question": f"{QUESTION} {i}"}) for i in range(n)]
-        return [r.status_code for r in await asyncio.gather(*calls)]
+        return list(await asyncio.gather(*calls))
 
 
-@pytest.mark.parametrize("slots", [1, 3])
-def test_encoding_is_bounded_by_the_semaphore(
-    make_app: Callable[..., FastAPI], engine: Engine, slots: int
+def test_concurrent_questions_share_encoder_calls(
+    make_app: Callable[..., FastAPI], engine: Engine
 ) -> None:
-    counting = Counting(engine)
-    app = make_app(engine_=counting, encode_concurrency=slots)
-    assert asyncio.run(_fire(app, 4)) == [200] * 4
-    assert counting.peak == slots
+    from rag.engine import for_serving
+
+    slow = SlowEncoder(engine.encoder)
+    served = for_serving(engine.with_encoder(slow))  # type: ignore[arg-type]
+    app = make_app(engine_=served)
+    responses = asyncio.run(_fire(app, 6))
+    assert [r.status_code for r in responses] == [200] * 6
+    # Six questions, fewer forward passes: the ones that arrived during a pass shared the next.
+    assert sum(slow.calls) == 6 and len(slow.calls) < 6 and max(slow.calls) > 1
+    top = {r.json()["passages"][0]["id"] for r in responses}
+    assert len(top) == 1  # the same question (numbered) finds the same passage, batched or not
+
+
+def test_a_full_encoder_queue_is_a_503_with_retry_after(
+    make_app: Callable[..., FastAPI], engine: Engine
+) -> None:
+    from rag.batching import BatchingEncoder
+
+    slow = SlowEncoder(engine.encoder)
+    batching = BatchingEncoder(slow, max_batch=1, max_queue=2)  # type: ignore[arg-type]
+    app = make_app(engine_=engine.with_encoder(batching))  # type: ignore[arg-type]
+    responses = asyncio.run(_fire(app, 8))
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(200) >= 3 and codes.count(503) >= 1 and set(codes) == {200, 503}
+    refused = next(r for r in responses if r.status_code == 503)
+    assert refused.headers["retry-after"] == "1"
+    assert "retry in a moment" in refused.json()["detail"]

@@ -1,0 +1,152 @@
+"""Micro-batching: concurrent questions share one forward pass of the encoder.
+
+A server answering many clients would otherwise run one small forward pass per question,
+each competing for the same cores. :class:`BatchingEncoder` queues the texts of concurrent
+callers and one worker thread encodes them together: a question that arrives while the
+encoder is busy joins the next batch (up to ``max_batch`` texts, waiting at most
+``max_wait_ms`` for company only when the last batch had some), so a lone client pays
+nothing extra and a crowd is served at the encoder's batch rate. The queue is bounded: past
+``max_queue`` waiting texts a caller gets :class:`~rag.errors.Overloaded` at once (the API
+answers 503 with ``Retry-After``) instead of waiting ever longer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rag.encoder import Encoder, Progress
+from rag.errors import Overloaded
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Encoded = tuple["np.ndarray", list["np.ndarray"]]
+
+
+@dataclass
+class _Request:
+    texts: list[str]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Encoded | None = None
+    error: BaseException | None = None
+
+
+class BatchingEncoder:
+    """An :class:`~rag.encoder.Encoder` whose small calls are batched across threads."""
+
+    def __init__(
+        self, inner: Encoder, *, max_batch: int = 16, max_wait_ms: float = 2.0, max_queue: int = 64
+    ) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.backend = inner.backend
+        self.max_batch = max_batch
+        self.max_wait = max_wait_ms / 1000
+        self.max_queue = max_queue
+        self._queue: deque[_Request] = deque()
+        self._waiting = 0  # texts queued, not yet taken by the worker
+        self._busy = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._last_batch = 0
+        self.batches: list[int] = []  # sizes of recent batches, for the benchmark
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    @property
+    def weights_sha256(self) -> str:
+        return self.inner.weights_sha256
+
+    @property
+    def vectors_sha256(self) -> str:
+        return self.inner.vectors_sha256
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], *, batch_size: int = 32
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        if len(texts) > self.max_batch:  # bulk work (an index build) needs no company
+            return self.inner.encode_with_tokens(texts, batch_size=batch_size)
+        request = _Request(list(texts))
+        with self._busy:
+            if self._waiting + len(texts) > self.max_queue:
+                raise Overloaded(
+                    f"{self._waiting} questions are already waiting for the encoder "
+                    f"(the limit is {self.max_queue}); retry in a moment"
+                )
+            self._queue.append(request)
+            self._waiting += len(texts)
+            self._start()
+            self._busy.notify()
+        request.done.wait()
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
+    ) -> np.ndarray:
+        if len(texts) > self.max_batch or progress is not None:
+            return self.inner.encode(texts, batch_size=batch_size, progress=progress)
+        return self.encode_with_tokens(texts, batch_size=batch_size)[0]
+
+    def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> list[np.ndarray]:
+        return self.encode_with_tokens(texts, batch_size=batch_size)[1]
+
+    # ----------------------------------------------------------------- the worker
+
+    def _start(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._run, name="encoder-batcher", daemon=True)
+            self._worker.start()
+
+    def _take(self) -> list[_Request]:
+        """The next batch: what is queued, plus — under load — what arrives within
+        ``max_wait``, up to ``max_batch`` texts."""
+        with self._busy:
+            while not self._queue:
+                self._busy.wait()
+            deadline = time.monotonic() + (self.max_wait if self._last_batch > 1 else 0.0)
+            batch: list[_Request] = []
+            size = 0
+            while True:
+                while self._queue and size + len(self._queue[0].texts) <= self.max_batch:
+                    request = self._queue.popleft()
+                    batch.append(request)
+                    size += len(request.texts)
+                left = deadline - time.monotonic()
+                if size >= self.max_batch or left <= 0 or (self._queue and batch):
+                    break
+                self._busy.wait(left)
+            if not batch:  # a request larger than what is left of the batch: alone
+                batch.append(self._queue.popleft())
+            self._waiting -= sum(len(r.texts) for r in batch)
+            return batch
+
+    def _run(self) -> None:
+        import numpy as np
+
+        while True:
+            batch = self._take()
+            texts = [t for request in batch for t in request.texts]
+            self._last_batch = len(batch)
+            self.batches = [*self.batches[-999:], len(texts)]
+            try:
+                pooled, tokens = self.inner.encode_with_tokens(texts, batch_size=len(texts))
+            except BaseException as exc:  # every waiting caller gets the failure
+                for request in batch:
+                    request.error = exc
+                    request.done.set()
+                continue
+            start = 0
+            for request in batch:
+                end = start + len(request.texts)
+                request.result = (np.ascontiguousarray(pooled[start:end]), tokens[start:end])
+                request.done.set()
+                start = end

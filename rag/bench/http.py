@@ -1,0 +1,151 @@
+"""A real ``rag serve`` on loopback, measured from outside: start-up, one client, 32."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.bench.stats import summary, unique
+from rag.errors import BenchmarkError
+
+STARTUP_S = 180.0
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    ready_s: float
+
+    def peak_rss_mb(self) -> float:
+        """The server process's peak resident memory (VmHWM), from /proc."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return 0.0
+        line = next((x for x in status.splitlines() if x.startswith("VmHWM:")), "VmHWM: 0 kB")
+        return round(int(line.split()[1]) / 1024, 1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(index_dir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``rag serve`` on a free loopback port over ``index_dir``; ready time measured from
+    the process start to the first 200 of ``/ready``."""
+    import httpx
+
+    port = _free_port()
+    environ = {**os.environ, **(env or {})}
+    environ |= {"RAG_HOST": "127.0.0.1", "RAG_PORT": str(port), "RAG_INDEX_DIR": str(index_dir)}
+    command = [sys.executable, "-m", "rag.cli", "serve"]
+    # The server logs a line per request: into a file, since a pipe nobody reads fills up
+    # and stalls the server mid-benchmark.
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=environ, stdout=subprocess.DEVNULL, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    err = log.read().decode(errors="replace")
+                    raise BenchmarkError(
+                        f"rag serve exited with {process.returncode}: {err[-500:]}"
+                    )
+                try:
+                    if httpx.get(url + "/ready", timeout=1.0).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.perf_counter() - started > STARTUP_S:
+                    raise BenchmarkError(f"rag serve was not ready in {STARTUP_S:.0f}s")
+                time.sleep(0.02)
+            yield Server(url, process, round(time.perf_counter() - started, 2))
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _chat(question: str, stream: bool = False) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": question}], "stream": stream}
+
+
+def one_client(server: Server, questions: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Search, a chat answer, and a streamed chat answer (first token, end), one at a time."""
+    import httpx
+
+    times: dict[str, list[float]] = {"search": [], "chat": [], "stream_first": [], "stream_end": []}
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        client.post("/search", json={"question": "warm up"})
+        for q in unique(questions, len(questions), "c1-"):
+            started = time.perf_counter()
+            client.post("/search", json={"question": q}).raise_for_status()
+            times["search"].append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            client.post("/v1/chat/completions", json=_chat(q)).raise_for_status()
+            times["chat"].append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            first = None
+            with client.stream("POST", "/v1/chat/completions", json=_chat(q, True)) as response:
+                for line in response.iter_lines():
+                    if first is None and '"content":"' in line and '"content":""' not in line:
+                        first = (time.perf_counter() - started) * 1000
+            times["stream_first"].append(first or 0.0)
+            times["stream_end"].append((time.perf_counter() - started) * 1000)
+    return {name: summary(values) for name, values in times.items()}
+
+
+async def _load(url: str, questions: Sequence[str], concurrency: int) -> dict[str, Any]:
+    import httpx
+
+    todo = list(questions)
+    latencies: list[float] = []
+    codes: dict[int, int] = {}
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while todo:
+            q = todo.pop()
+            started = time.perf_counter()
+            try:
+                status = (await client.post("/search", json={"question": q})).status_code
+            except httpx.HTTPError:
+                status = 0  # a transport failure counts as an error
+            latencies.append((time.perf_counter() - started) * 1000)
+            codes[status] = codes.get(status, 0) + 1
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        **summary(latencies),
+        "concurrency": concurrency,
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "errors": sum(n for code, n in codes.items() if code != 200),
+        "status_codes": {str(k): v for k, v in sorted(codes.items())},
+    }
+
+
+def crowd(server: Server, questions: Sequence[str], concurrency: int = 32) -> dict[str, Any]:
+    """Searches from ``concurrency`` clients at once, a bounded number of requests."""
+    return asyncio.run(_load(server.url, questions, concurrency))

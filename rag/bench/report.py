@@ -1,0 +1,57 @@
+"""The ``rag bench`` table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _ms(row: dict[str, float]) -> list[str]:
+    return [f"{row['p50_ms']:.1f}", f"{row['p95_ms']:.1f}", f"{row['p99_ms']:.1f}"]
+
+
+def print_report(result: dict[str, Any], out: Console) -> None:
+    build = result["build"]
+    out.print(
+        f"[bold]rag bench[/]  encoder {result['encoder']}, {result['questions']} questions, "
+        f"{result['machine']['cpus']} cpus; index of {build['passages']} passages built in "
+        f"{build['seconds']:.1f}s ({build['index_bytes'] / 1e6:.1f} MB)"
+    )
+    table = Table(title="latency (ms)", title_justify="left")
+    for column in ("what", "p50", "p95", "p99", "note"):
+        table.add_column(column, justify="left" if column in ("what", "note") else "right")
+    for backend, floor in result["floor"].items():
+        note = f"batch of 16: {floor['batch16_qps']:.0f} questions/s"
+        table.add_row(f"bare encode, {backend}", *_ms(floor), note)
+    for name, row in result["in_process"].items():
+        table.add_row(f"in process, {name}", *_ms(row), "search(), encoding included")
+    for name, row in result["legs"].items():
+        table.add_row(f"  leg: {name}", *_ms(row), "")
+    labels = {
+        "search": "HTTP c=1 POST /search",
+        "chat": "HTTP c=1 chat answer",
+        "stream_first": "HTTP c=1 chat, first token",
+        "stream_end": "HTTP c=1 chat, streamed to the end",
+    }
+    for name, row in result["http_c1"].items():
+        table.add_row(labels[name], *_ms(row), "")
+    c32 = result["http_c32"]
+    table.add_row(
+        "HTTP c=32 POST /search",
+        *_ms(c32),
+        f"{c32['requests_per_s']:.0f} requests/s, {c32['errors']} errors of {c32['n']}",
+    )
+    out.print(table)
+    out.print(
+        f"server ready {result['ready_s']:.2f}s after start; peak RSS "
+        f"{result['server_peak_rss_mb']:.0f} MB"
+    )
+    targets = Table(title="targets", title_justify="left")
+    for column in ("target", "bound", "measured", "met"):
+        targets.add_column(column)
+    for row in result["targets"]:
+        mark = "[green]yes[/]" if row["met"] else "[red]no[/]"
+        targets.add_row(row["target"], row["bound"], f"{row['value']:g}", mark)
+    out.print(targets)

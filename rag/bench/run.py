@@ -1,0 +1,101 @@
+"""One ``rag bench`` run: build, measure in process, serve and load, compare to targets."""
+
+from __future__ import annotations
+
+import platform
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rag.bench import http, inprocess
+from rag.bench.stats import questions, unique
+from rag.config import Settings
+
+# (name, what it compares, the bound). Ratios are to the bare int8 encoder, as the
+# performance issue states them, measured in the same run.
+TARGETS: tuple[tuple[str, str, float], ...] = (
+    ("http_c1_search_p50 / int8_single_p50", "≤", 1.3),
+    ("c32_requests_per_s / int8_batch16_qps", "≥", 0.6),
+    ("c32_p99_ms", "≤", 100.0),
+    ("c32_errors", "≤", 0.0),
+    ("ready_s", "≤", 3.0),
+    ("server_peak_rss_mb", "≤", 600.0),
+)
+
+
+def run(
+    settings: Settings, say: Callable[[str], None] = lambda _: None, *, quick: bool = False
+) -> dict[str, Any]:
+    """Every figure of the report; ``quick`` uses 16 questions and 64 crowd requests (a
+    smoke run for tests, not a measurement)."""
+    from rag.encoder import available, load_encoder
+    from rag.engine import make_encoder, open_engine
+
+    asked = questions(settings.eval_dir)[: 16 if quick else None]
+    crowd_size = 64 if quick else 20 * 32
+    result: dict[str, Any] = {"questions": len(asked), "machine": _machine(), "quick": quick}
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as folder:
+        index_dir = Path(folder) / "index"
+        cfg = settings.model_copy(update={"index_dir": index_dir})
+        say("building the index")
+        result["build"] = inprocess.build_time(cfg, index_dir)
+        engine = open_engine(cfg, auto_build=False)
+        result["encoder"] = engine.encoder.backend
+        say(f"encoding floor ({engine.encoder.backend})")
+        result["floor"] = {engine.encoder.backend: inprocess.encode_floor(make_encoder(cfg), asked)}
+        if engine.encoder.backend != "onnx-int8" and available("onnx-int8"):
+            say("encoding floor (onnx-int8)")
+            int8 = load_encoder(
+                cfg.model, backend="onnx-int8", cache_dir=cfg.model_cache, threads=1
+            )
+            result["floor"]["onnx-int8"] = inprocess.encode_floor(int8, asked)
+        say("retrievers and legs in process")
+        result["in_process"] = inprocess.retrievers(engine, asked)
+        result["legs"] = inprocess.legs(engine, asked)
+        say("rag serve: start-up, one client, 32 clients")
+        with http.serve(index_dir) as server:
+            result["ready_s"] = server.ready_s
+            result["http_c1"] = http.one_client(server, asked)
+            result["http_c32"] = http.crowd(server, unique(asked, crowd_size, "x"), 32)
+            result["server_peak_rss_mb"] = server.peak_rss_mb()
+    result["targets"] = _targets(result)
+    return result
+
+
+def _figures(r: dict[str, Any]) -> dict[str, float]:
+    int8 = r["floor"].get("onnx-int8") or {}
+    single, rate = int8.get("p50_ms") or 0.0, int8.get("batch16_qps") or 0.0
+    c32 = r["http_c32"]
+    return {
+        "http_c1_search_p50 / int8_single_p50": (
+            r["http_c1"]["search"]["p50_ms"] / single if single else float("nan")
+        ),
+        "c32_requests_per_s / int8_batch16_qps": c32["requests_per_s"] / rate if rate else 0.0,
+        "c32_p99_ms": c32["p99_ms"],
+        "c32_errors": c32["errors"],
+        "ready_s": r["ready_s"],
+        "server_peak_rss_mb": r["server_peak_rss_mb"],
+    }
+
+
+def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    figures = _figures(r)
+    rows = []
+    for name, op, bound in TARGETS:
+        value = figures[name]
+        met = value <= bound if op == "≤" else value >= bound
+        rows.append(
+            {"target": name, "bound": f"{op} {bound:g}", "value": round(value, 3), "met": met}
+        )
+    return rows
+
+
+def _machine() -> dict[str, Any]:
+    import os
+
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }

@@ -1,0 +1,188 @@
+"""Scale measurements: build time, bytes on disk, RSS after load and per-leg query latency
+of one index, and flat vs HNSW on its passage vectors. Printed, never asserted.
+
+The query side is measured in a fresh process (:func:`measure_queries`), so its RSS is what
+a server holding that index needs, not what the build left behind.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rag.encoder import Encoder
+    from rag.handle import IndexHandle
+    from rag.retrieval import RetrievalParams
+
+LEGS = ("dense", "sentences", "tokens", "bm25", "footnotes", "fusion", "search")
+
+
+def rss_bytes() -> int:
+    """This process's resident set size now (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def folder_bytes(folder: Path) -> dict[str, int]:
+    """Bytes on disk per artifact (a bm25s folder counts as one)."""
+    build = folder.resolve()
+    sizes: dict[str, int] = {}
+    for f in build.rglob("*"):
+        if f.is_file():
+            top = f.relative_to(build).parts[0]
+            sizes[top] = sizes.get(top, 0) + f.stat().st_size
+    return sizes
+
+
+def _p50_ms(samples: Sequence[float]) -> float:
+    return round(statistics.median(samples) * 1000, 3)
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - started
+
+
+def leg_latency(
+    handle: IndexHandle,
+    questions: Sequence[str],
+    qvecs: np.ndarray,
+    qtokens: Sequence[np.ndarray],
+    params: RetrievalParams,
+    encoder: Encoder,
+) -> dict[str, float]:
+    """p50 milliseconds of each hybrid leg over ``questions`` (already encoded: the model
+    is not what this measures), and of the whole search given those encodings."""
+    from rag import retrieval as r
+
+    depth, first = params.candidates, max(params.candidates, params.token_candidates)
+    times: dict[str, list[float]] = {leg: [] for leg in LEGS}
+    searcher = r.Retriever(handle, encoder, params)
+    for question, qvec, qtok in zip(questions, qvecs, qtokens, strict=True):
+        deep_dense, t = _timed(partial(r.dense_ranking, handle, qvec, first))
+        times["dense"].append(t)
+        deep_sentences, t = _timed(partial(r.sentence_ranking, handle, qvec, first))
+        times["sentences"].append(t)
+        deep_lexical, t = _timed(partial(r.bm25_ranking, handle, question, first))
+        times["bm25"].append(t)
+        pool = r.candidate_pool(deep_dense, deep_sentences, deep_lexical)
+        dense, sentences = deep_dense[:depth], deep_sentences[:depth]
+        lexical = deep_lexical[:depth]
+        tokens, t = _timed(partial(r.token_ranking, handle, qtok, depth, pool))
+        times["tokens"].append(t)
+        best = max([s for _, s in dense[:1] + sentences[:1]], default=-1.0)
+        notes, t = _timed(partial(r.footnote_ranking, handle, question, qvec, params, best))
+        times["footnotes"].append(t)
+        legs = [
+            (dense, params.dense_weight),
+            (sentences, params.sentence_weight),
+            (tokens, params.token_weight),
+            (lexical, params.bm25_weight),
+            (notes, params.footnote_weight),
+        ]
+        _, t = _timed(partial(r.rrf, legs, params.rrf_k))
+        times["fusion"].append(t)
+        _, t = _timed(partial(searcher.search, question, k=5, qvec=qvec, qtokens=qtok))
+        times["search"].append(t)
+    return {leg: _p50_ms(samples) for leg, samples in times.items()}
+
+
+@dataclass(frozen=True)
+class DenseComparison:
+    passages: int
+    flat_p50_ms: float
+    hnsw_p50_ms: float
+    hnsw_build_s: float
+    recall_at_depth: float  # share of the exact top-`depth` the HNSW search returns
+    ef_search: int
+    m: int
+
+
+def compare_dense(
+    vectors: np.ndarray,
+    queries: np.ndarray,
+    depth: int,
+    m: int = 32,
+    ef_construction: int = 80,
+    ef_search: int = 128,
+) -> DenseComparison:
+    """Flat vs HNSW over the same unit vectors: p50 latency and recall of the exact top."""
+    import faiss
+
+    from rag.vectors import DenseIndexParams, build_dense, search
+
+    flat = faiss.IndexFlatIP(int(vectors.shape[1]))
+    flat.add(vectors)
+    params = DenseIndexParams(0, m, ef_construction, ef_search)
+    hnsw, build_s = _timed(lambda: build_dense(vectors, params))
+    flat_t, hnsw_t, found = [], [], []
+    for q in queries:
+        (_, exact), t = _timed(partial(search, flat, q, depth))
+        flat_t.append(t)
+        (_, approx), t = _timed(partial(search, hnsw, q, depth))
+        hnsw_t.append(t)
+        found.append(len(set(exact.tolist()) & set(approx.tolist())) / max(len(exact), 1))
+    return DenseComparison(
+        passages=len(vectors),
+        flat_p50_ms=_p50_ms(flat_t),
+        hnsw_p50_ms=_p50_ms(hnsw_t),
+        hnsw_build_s=round(build_s, 2),
+        recall_at_depth=round(statistics.mean(found), 4),
+        ef_search=ef_search,
+        m=m,
+    )
+
+
+def sample_questions(handle: IndexHandle, count: int, seed: int = 0) -> list[str]:
+    """Questions made from random stored sentences: their first eight words, each made
+    unique so no cache could help."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(handle.sentences), size=min(count, len(handle.sentences)), replace=False)
+    return [" ".join(handle.sentences[int(r)].split()[:8]) + f" ({i})" for i, r in enumerate(rows)]
+
+
+def measure_queries(
+    folder: Path, encoder: Encoder, params: RetrievalParams, count: int = 30
+) -> dict[str, Any]:
+    """Load ``folder`` (RSS before and after), then time every leg on ``count`` questions."""
+    from rag.index import load_index
+
+    rss_before = rss_bytes()
+    handle, load_s = _timed(lambda: load_index(folder))
+    rss_loaded = rss_bytes()
+    questions = sample_questions(handle, count)
+    qvecs, qtokens = encoder.encode_with_tokens(questions)
+    legs = leg_latency(handle, questions, qvecs, qtokens, params, encoder)
+    dense = compare_dense(
+        handle.faiss_index.reconstruct_n(0, handle.faiss_index.ntotal), qvecs, params.candidates
+    )
+    return {
+        "passages": len(handle.passages),
+        "sentences": len(handle.sentences),
+        "token_rows": int(handle.token_offsets[-1]),
+        "dense_index": handle.manifest.dense_index.type,
+        "build_s": handle.manifest.build_seconds,
+        "parse_s": handle.manifest.parse_seconds,
+        "bytes": folder_bytes(folder),
+        "load_s": round(load_s, 2),
+        "rss_after_load_mb": round(rss_loaded / 2**20, 1),
+        "rss_index_mb": round((rss_loaded - rss_before) / 2**20, 1),
+        "p50_ms": legs,
+        "dense_flat_vs_hnsw": dense.__dict__,
+    }

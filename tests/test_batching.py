@@ -1,0 +1,112 @@
+"""Micro-batching: callers on many threads get exactly what they would get alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rag.batching import BatchingEncoder
+from rag.errors import Overloaded
+from tests.conftest import FakeEncoder
+
+
+class Slow(FakeEncoder):
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+        self.fail = fail
+
+    def encode_with_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
+        self.batches.append(len(texts))
+        time.sleep(0.05)
+        if self.fail:
+            raise RuntimeError("model crashed")
+        return super().encode_with_tokens(texts)
+
+
+def _parallel(encoder: BatchingEncoder, questions: list[str]) -> list[Any]:
+    out: list[Any] = [None] * len(questions)
+
+    def ask(i: int) -> None:
+        try:
+            out[i] = encoder.encode_with_tokens([questions[i]])
+        except Exception as exc:
+            out[i] = exc
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return out
+
+
+def test_each_caller_gets_its_own_rows() -> None:
+    inner = Slow()
+    batching = BatchingEncoder(inner, max_batch=4, max_wait_ms=5)
+    questions = [f"question number {i} about trade" for i in range(10)]
+    results = _parallel(batching, questions)
+    alone = FakeEncoder()
+    for question, (pooled, tokens) in zip(questions, results, strict=True):
+        want_pooled, want_tokens = alone.encode_with_tokens([question])
+        assert np.allclose(pooled, want_pooled) and len(tokens) == 1
+        assert np.allclose(tokens[0], want_tokens[0])
+    assert sum(inner.batches) == 10 and max(inner.batches) <= 4 and len(inner.batches) < 10
+
+
+def test_a_lone_question_does_not_wait_for_company() -> None:
+    inner = FakeEncoder()
+    batching = BatchingEncoder(inner, max_wait_ms=1000)
+    started = time.perf_counter()
+    batching.encode_with_tokens(["alone"])
+    assert time.perf_counter() - started < 0.5  # far below the one-second wait
+
+
+def test_a_failure_reaches_every_caller_of_the_batch() -> None:
+    batching = BatchingEncoder(Slow(fail=True), max_batch=8)
+    results = _parallel(batching, [f"q{i}" for i in range(5)])
+    assert all(isinstance(r, RuntimeError) and "model crashed" in str(r) for r in results)
+
+
+def test_the_queue_is_bounded() -> None:
+    batching = BatchingEncoder(Slow(), max_batch=1, max_queue=2)
+    results = _parallel(batching, [f"q{i}" for i in range(8)])
+    refused = [r for r in results if isinstance(r, Overloaded)]
+    assert refused and len(refused) < 8
+    assert "retry in a moment" in str(refused[0])
+
+
+def test_bulk_calls_bypass_the_queue() -> None:
+    inner = Slow()
+    batching = BatchingEncoder(inner, max_batch=4)
+    pooled = batching.encode([f"text {i}" for i in range(20)])
+    assert pooled.shape == (20, 64) and inner.batches == [] and inner.calls == 1
+
+
+@pytest.mark.parametrize("name", ["model_id", "backend", "weights_sha256", "vectors_sha256"])
+def test_it_is_the_encoder_it_wraps_to_the_manifest(name: str) -> None:
+    inner = FakeEncoder()
+    assert getattr(BatchingEncoder(inner), name) == getattr(inner, name)
+
+
+def test_the_lexical_retriever_never_runs_the_model(tmp_path: Path) -> None:
+    from rag.config import Settings
+    from rag.index import build_index, load_index
+    from rag.retrieval import RetrievalParams, Retriever
+    from tests.conftest import chunk_params
+
+    brief = tmp_path / "b.md"
+    brief.write_text("# B\n\n## Trade\n\nBilateral trade grew by half in two years.\n")
+    build_index([brief], tmp_path / "i", FakeEncoder(), chunk_params(), model_path="/x")
+    encoder = FakeEncoder()
+    params = RetrievalParams.from_settings(Settings(model="/x"))
+    hits = Retriever(load_index(tmp_path / "i"), encoder, params).search(
+        "bilateral trade", retriever="bm25"
+    )
+    assert hits and encoder.calls == 0

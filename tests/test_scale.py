@@ -1,0 +1,218 @@
+"""What keeps a query's cost from growing with the corpus: the token leg re-ranks only the
+cheap legs' candidates, token vectors are int8, the dense index turns HNSW above a size,
+and top-k selection does not sort the whole corpus (fake encoder, no model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import late
+from rag.config import Settings
+from rag.index import build_index, load_index
+from rag.ranks import segment_max, top_order
+from rag.retrieval import (
+    RetrievalParams,
+    Retriever,
+    candidate_pool,
+    dense_ranking,
+    sentence_ranking,
+    token_ranking,
+)
+from tests.conftest import FakeEncoder, chunk_params, dense_params
+
+
+def _build(brief_path: Path, out: Path, **dense: object):
+    return build_index(
+        [brief_path],
+        out,
+        FakeEncoder(),
+        chunk_params(),
+        model_path="/nonexistent",
+        dense=dense_params(**dense),
+    )
+
+
+@pytest.fixture(scope="module")
+def handle(tmp_path_factory, brief_path):
+    out = tmp_path_factory.mktemp("scale") / "idx"
+    _build(brief_path, out)
+    return load_index(out)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- ranking helpers
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 7, 50, 200])
+def test_top_order_equals_the_full_stable_sort(k):
+    rng = np.random.default_rng(k)
+    scores = rng.integers(0, 5, size=120).astype(np.float32)  # many ties
+    scores[::17] = -np.inf
+    expected = np.lexsort((np.arange(len(scores)), -scores))[:k]
+    assert top_order(scores, k).tolist() == expected.tolist()
+
+
+def test_segment_max_with_empty_segments():
+    values = np.array([[1, 5, 2, 7, 3]], dtype=np.float32)
+    lengths = np.array([0, 2, 0, 3, 0])
+    out = segment_max(values, lengths, axis=1)
+    assert out.tolist() == [[-np.inf, 5, -np.inf, 7, -np.inf]]
+    assert late.spans(np.array([3, 9, 4]), np.array([5, 9, 6])).tolist() == [3, 4, 4, 5]
+
+
+# --------------------------------------------------------------------------- token leg
+
+
+def test_candidate_maxsim_equals_the_full_scan(handle):
+    rng = np.random.default_rng(0)
+    query = _unit(rng.normal(size=(6, handle.token_vectors.shape[1])))
+    per_sentence = late.maxsim(query, handle.token_vectors, handle.token_offsets)
+    full = np.full(len(handle.passages), -np.inf, dtype=np.float32)
+    np.maximum.at(full, handle.sentence_owners, per_sentence)
+    candidates = rng.choice(len(handle.passages), size=20, replace=False)
+    got = late.maxsim_passages(
+        query, handle.token_vectors, handle.token_offsets, handle.passage_sentences, candidates
+    )
+    np.testing.assert_allclose(got, full[candidates], rtol=1e-5, atol=1e-6)
+    everyone = np.arange(len(handle.passages))
+    got_all = late.maxsim_passages(
+        query, handle.token_vectors, handle.token_offsets, handle.passage_sentences, everyone
+    )
+    np.testing.assert_allclose(got_all, full, rtol=1e-5, atol=1e-6)
+
+
+def test_token_ranking_of_candidates_is_the_full_ranking_restricted(handle):
+    qtokens = FakeEncoder().encode_tokens(["CENTCOM commander visit to Pakistan"])[0]
+    full = token_ranking(handle, qtokens, len(handle.passages))
+    pool = list(range(0, len(handle.passages), 3))
+    restricted = [(i, s) for i, s in full if i in set(pool)]
+    got = token_ranking(handle, qtokens, len(handle.passages), pool)
+    assert [i for i, _ in got] == [i for i, _ in restricted]
+    assert np.allclose([s for _, s in got], [s for _, s in restricted], atol=1e-6)
+
+
+def test_search_scores_tokens_only_for_the_cheap_legs_candidates(handle, monkeypatch):
+    seen: list[list[int] | None] = []
+    original = token_ranking
+
+    def spy(h, q, depth, candidates=None):
+        seen.append(None if candidates is None else list(candidates))
+        return original(h, q, depth, candidates)
+
+    monkeypatch.setattr("rag.retrieval.token_ranking", spy)
+    params = RetrievalParams.from_settings(Settings(candidates=5, token_candidates=8))
+    retriever = Retriever(handle, FakeEncoder(), params)
+    question = "security cooperation with the United States"
+    retriever.search(question, retriever="hybrid")
+    qvec = FakeEncoder().encode([question])[0]
+    from rag.retrieval import bm25_ranking
+
+    cheap = candidate_pool(
+        dense_ranking(handle, qvec, 8),
+        sentence_ranking(handle, qvec, 8),
+        bm25_ranking(handle, question, 8),
+    )
+    assert seen == [cheap] and len(cheap) < len(handle.passages)
+
+
+# --------------------------------------------------------------------------- int8 storage
+
+
+def test_token_vectors_are_stored_as_int8(handle):
+    assert handle.token_vectors.dtype == np.int8
+    path = handle.path / "token_vectors.npy"
+    float32_bytes = handle.token_vectors.size * 4
+    assert path.stat().st_size <= 0.25 * float32_bytes + 256  # + the .npy header
+
+
+def test_int8_round_trip_scores_within_tolerance():
+    rng = np.random.default_rng(1)
+    # Transformer token vectors have a few large components; mimic that.
+    raw = rng.normal(size=(2000, 384))
+    raw[:, 7] *= 8
+    vectors = _unit(raw)
+    back = late.dequantize(late.quantize(vectors))
+    assert np.allclose(np.linalg.norm(back, axis=1), 1.0, atol=1e-5)
+    cosine = np.einsum("ij,ij->i", vectors, back)
+    assert cosine.min() > 0.999
+    query = _unit(rng.normal(size=(8, 384)))
+    offsets = np.arange(0, 2001, 20)
+    exact = late.maxsim(query, vectors, offsets)
+    packed = late.maxsim(query, late.quantize(vectors), offsets)
+    assert np.abs(exact - packed).max() < 0.005
+
+
+# --------------------------------------------------------------------------- HNSW
+
+
+def test_hnsw_index_round_trips_and_the_manifest_says_so(tmp_path, brief_path):
+    import faiss
+
+    out = tmp_path / "idx"
+    manifest = _build(brief_path, out, hnsw_min_passages=10, hnsw_m=16, hnsw_ef_search=40)
+    on_disk = json.loads((out / "manifest.json").read_text())["dense_index"]
+    passages = manifest.counts.passages
+    assert on_disk == {
+        "type": "IndexHNSWFlat",
+        "metric": "inner_product",
+        "vectors": passages,
+        "hnsw_min_passages": 10,
+        "m": 16,
+        "ef_construction": 80,
+        "ef_search": 40,
+    }
+    handle = load_index(out)
+    index = handle.faiss_index
+    assert (
+        isinstance(index, faiss.IndexHNSWFlat) and index.metric_type == faiss.METRIC_INNER_PRODUCT
+    )
+    assert index.hnsw.efSearch == 40
+    # Each passage's own vector finds itself first; scores are inner products.
+    vectors = index.reconstruct_n(0, index.ntotal)
+    for i in range(0, passages, 7):
+        ranking = dense_ranking(handle, vectors[i], 60)  # deeper than efSearch
+        assert ranking[0][0] == i and abs(ranking[0][1] - 1.0) < 1e-4
+        assert len(ranking) == min(60, passages)
+    hits = Retriever(handle, FakeEncoder(), RetrievalParams.from_settings(Settings())).search(
+        "CENTCOM commander visit", k=3
+    )
+    assert any("CENTCOM" in h.passage.text for h in hits)
+
+
+def test_small_corpus_stays_flat(handle):
+    import faiss
+
+    assert isinstance(handle.faiss_index, faiss.IndexFlatIP)
+    assert handle.manifest.dense_index.type == "IndexFlatIP"
+
+
+# --------------------------------------------------------------------------- export
+
+
+@pytest.mark.parametrize("fmt", ["qdrant", "opensearch"])
+def test_export_writes_every_passage_with_its_vector_and_footnotes(handle, fmt):
+    from rag.export import export_lines, opensearch_mapping
+
+    lines = [json.loads(line) for line in export_lines(handle, fmt, batch=5)]
+    if fmt == "opensearch":
+        actions, docs = lines[::2], lines[1::2]
+        assert [a["index"]["_id"] for a in actions] == [p.id for p in handle.passages]
+        dim = opensearch_mapping(handle)["mappings"]["properties"]["vector"]["dimension"]
+        assert dim == handle.faiss_index.d
+    else:
+        docs = [point["payload"] | {"vector": point["vector"]} for point in lines]
+        assert [point["id"] for point in lines] == list(range(len(handle.passages)))
+    assert len(docs) == len(handle.passages)
+    vectors = handle.faiss_index.reconstruct_n(0, handle.faiss_index.ntotal)
+    for row, doc in enumerate(docs):
+        passage = handle.passages[row]
+        assert doc["passage_id"] == passage.id and doc["section_path"] == list(passage.section.path)
+        assert [f["number"] for f in doc["footnotes"]] == [f.number for f in passage.footnotes]
+        assert np.allclose(doc["vector"], vectors[row], atol=1e-6)
