@@ -75,17 +75,23 @@ def _missing(sentence: str, note: Footnote, asks: Collection[Asked]) -> bool:
 
 
 def provenance(
-    sentence: str, footnotes: Sequence[Footnote], asks: Collection[Asked], skip: Collection[int]
+    sentence: str,
+    footnotes: Sequence[Footnote],
+    asks: Collection[Asked],
+    skip: Collection[int],
+    quoted: str = "",
 ) -> list[Footnote]:
     """The footnotes cited by ``sentence`` (its markers) that supply what the question asks
-    and the sentence does not say; numbers in ``skip`` were given already."""
+    and the quoted text does not say. ``quoted`` is everything the answer quotes from the
+    same passage (a date in the sentence before counts); numbers in ``skip`` were given."""
     if not asks:
         return []
+    said = quoted or sentence
     marked = markers_in(sentence)
     return [
         note
         for note in footnotes
-        if note.number in marked and note.number not in skip and _missing(sentence, note, asks)
+        if note.number in marked and note.number not in skip and _missing(said, note, asks)
     ]
 
 

@@ -70,7 +70,8 @@ def extractive(findings: Findings, footer: bool = True) -> Answer:
     for i, candidate in enumerate(chosen):
         citation = citations[candidate.hit.passage.id]
         quoted = f"{quote(candidate.text)} [{citation.number}]"
-        notes = provenance(candidate.text, citation.footnotes, asks, given)
+        same = " ".join(c.text for c in chosen if c.hit.passage.id == candidate.hit.passage.id)
+        notes = provenance(candidate.text, citation.footnotes, asks, given, same)
         given.update(n.number for n in notes)
         aside = "".join(f" ({escape(note_text(n))})" for n in notes)
         gap = " " if i < len(chosen) - 1 else ""

@@ -137,6 +137,10 @@ def title_of(question: str) -> str:
     first = question.strip().splitlines()[0] if question.strip() else ""
     first = re.sub(r"[\s?!.:;,]+$", "", first)
     subject = _LEAD_RE.sub("", first, count=1)
+    # The first clause names the subject: "Which negotiations did …, and what …?"
+    clause = re.split(r"[,;:(]", subject, maxsplit=1)[0].strip()
+    if len(clause.split()) >= 2:
+        subject = clause
     words = subject.split() if len(subject.split()) >= 2 else first.split()
     words = words[:_MAX_WORDS]
     while len(words) > 1 and words[-1].lower() in _SMALL:
