@@ -24,7 +24,9 @@ from tests.chat.test_frontend_tasks import fixture
 
 OPEN_WEBUI = fixture("openwebui-chat.json")["headers"]
 SDK = {"user-agent": "OpenAI/Python 2.8.1", "content-type": "application/json"}
-THREE_SOURCES = "Which negotiations did Islamabad help broker, and what did they eventually lead to?"
+THREE_SOURCES = (
+    "Which negotiations did Islamabad help broker, and what did they eventually lead to?"
+)
 
 
 def citation(number: int, title: str, path: tuple[str, ...] = ()) -> Citation:
@@ -103,9 +105,7 @@ def streamed(http: TestClient, body: dict[str, Any], headers: dict[str, str]) ->
     response = http.post("/v1/chat/completions", json={**body, "stream": True}, headers=headers)
     assert response.status_code == 200, response.text
     return [
-        json.loads(line[6:])
-        for line in response.text.splitlines()
-        if line.startswith("data: {")
+        json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: {")
     ]
 
 
