@@ -161,10 +161,13 @@ def source_event(citation: Citation) -> dict[str, Any]:
     if passage.pages:
         # Open WebUI counts pages from 0 (its PDF loader's habit) and shows "page {page + 1}".
         metadata["page"] = passage.pages[0] - 1
+    # Open WebUI shows only the name and this text in its source window, as Markdown: the
+    # heading is escaped like any quote; text_start says where the passage itself begins.
+    heading = f"*{escape(where)}*\n\n"
+    metadata["text_start"] = len(heading)
     data: dict[str, Any] = {
         "source": {"id": citation.source_id, "name": citation.name},
-        # Open WebUI renders this as Markdown: the heading line is escaped like any quote.
-        "document": [f"*{escape(where)}*\n\n{passage.text}"],
+        "document": [heading + passage.text],
         "metadata": [metadata],
     }
     if citation.hit.dense_score is not None:

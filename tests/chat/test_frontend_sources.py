@@ -127,7 +127,12 @@ def test_open_webui_gets_distinct_chips_and_one_list_of_sources(http: TestClient
         meta = event["metadata"][0]
         # The full path and the document stay in the metadata and head the passage text.
         assert meta["section"]["path"] and meta["document"]["title"]
-        assert meta["section"]["path"][-1] in event["document"][0].split("\n\n", 1)[0]
+        heading, passage = (
+            event["document"][0][: meta["text_start"]],
+            event["document"][0][meta["text_start"] :],
+        )
+        assert meta["section"]["path"][-1] in heading and meta["document"]["title"] in heading
+        assert passage == http.get(f"/passages/{meta['passage_id']}").json()["text"]
     content = content_of(chunks)
     assert "[3]" in content  # the answer cites three passages …
     assert "**Sources**" not in content  # … and Open WebUI lists them, once
