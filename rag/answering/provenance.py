@@ -22,8 +22,8 @@ _WHEN_RE = re.compile(
 )
 _WHO_RE = re.compile(
     r"\bwho\s+(?:published|issued|released|reported|announced|wrote|stated|said)\b"
-    r"|\b(?:which|what)\s+(?:source|publication|outlet|organi[sz]ation|agency|website|"
-    r"newspaper|publisher)\b"
+    # Not "which agency" or "which organisation": those ask about the subject, not the source.
+    r"|\b(?:which|what)\s+(?:source|publication|outlet|website|newspaper|publisher)\b"
     r"|\baccording\s+to\s+(?:whom|what|which)\b"
     r"|\bwhere\b.*\b(?:come|comes|came|coming)\s+from\b"
     r"|\bwhere\b.*\bfrom\b|\bsource\s+of\b",

@@ -77,6 +77,7 @@ def test_the_footer_setting() -> None:
         ("Where does the $19 million figure come from?", {"who"}),
         ("Which source reports the exercises, and when?", {"who", "when"}),
         ("What did the U.S. commit to higher education in Pakistan?", set()),
+        ("Which agency's programs deliver the initiative?", set()),
     ],
 )
 def test_what_a_question_asks_of_a_footnote(question: str, kinds: set[str]) -> None:
