@@ -99,11 +99,18 @@ def test_the_lexical_retriever_never_runs_the_model(tmp_path: Path) -> None:
     from rag.config import Settings
     from rag.index import build_index, load_index
     from rag.retrieval import RetrievalParams, Retriever
-    from tests.conftest import chunk_params
+    from tests.conftest import chunk_params, dense_params
 
     brief = tmp_path / "b.md"
     brief.write_text("# B\n\n## Trade\n\nBilateral trade grew by half in two years.\n")
-    build_index([brief], tmp_path / "i", FakeEncoder(), chunk_params(), model_path="/x")
+    build_index(
+        [brief],
+        tmp_path / "i",
+        FakeEncoder(),
+        chunk_params(),
+        model_path="/x",
+        dense=dense_params(),
+    )
     encoder = FakeEncoder()
     params = RetrievalParams.from_settings(Settings(model="/x"))
     hits = Retriever(load_index(tmp_path / "i"), encoder, params).search(
