@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = 60.0
+    # Chat answers: the Markdown Sources footer. "auto" leaves it out of a streamed answer to
+    # a client that lists the source events itself (Open WebUI; rag/answering/frontends.py).
+    sources_footer: Literal["auto", "always", "never"] = "auto"
     # Measured on the eval sets vs. 38 off-topic questions: on-topic scores >= 0.407,
     # off-topic <= 0.334 (see rag/answering/records.py for the score).
     no_answer_threshold: float = 0.37

@@ -47,6 +47,9 @@ from rag.answering import (
     Text,
     UrlAnnotation,
 )
+from rag.answering.frontends import wants_footer
+from rag.answering.render import escape
+from rag.answering.tasks import recognise
 from rag.config import Settings
 from rag.errors import GeneratorError
 from rag.tokens import count_tokens
@@ -133,14 +136,16 @@ def completion(reply: Reply, answer: Answer) -> ChatCompletion:
 
 def source_event(citation: Citation) -> dict[str, Any]:
     """An Open WebUI ``source`` event for one passage. ``metadata.source`` is unique per
-    passage: Open WebUI groups sources by it, and numbers them in arrival order for ``[n]``."""
+    passage: Open WebUI groups sources by it, and numbers them in arrival order for ``[n]``.
+    The name is short and numbered (the chip in the text); the section path and the
+    document title head the passage text its source window shows."""
     passage = citation.passage
-    name = citation.label
+    where = citation.label
     if passage.document.title:
-        name = f"{name} — {passage.document.title}"
+        where = f"{where} — {passage.document.title}"
     metadata: dict[str, Any] = {
         "source": citation.source_id,
-        "name": name,
+        "name": citation.name,
         "citation": citation.number,
         "passage_id": passage.id,
         "document": {"id": passage.document.id, "title": passage.document.title},
@@ -154,9 +159,13 @@ def source_event(citation: Citation) -> dict[str, Any]:
     if passage.pages:
         # Open WebUI counts pages from 0 (its PDF loader's habit) and shows "page {page + 1}".
         metadata["page"] = passage.pages[0] - 1
+    # Open WebUI shows only the name and this text in its source window, as Markdown: the
+    # heading is escaped like any quote; text_start says where the passage itself begins.
+    heading = f"*{escape(where)}*\n\n"
+    metadata["text_start"] = len(heading)
     data: dict[str, Any] = {
-        "source": {"id": citation.source_id, "name": name},
-        "document": [passage.text],
+        "source": {"id": citation.source_id, "name": citation.name},
+        "document": [heading + passage.text],
         "metadata": [metadata],
     }
     if citation.hit.dense_score is not None:
@@ -244,12 +253,20 @@ async def chat_completions(
     """OpenAI-compatible chat completion. Unknown fields (temperature, tools, …) are
     ignored; `stream` and `stream_options.include_usage` are honoured."""
     turns = body.user_turns
-    _check_length(turns[-1], settings.max_question_chars)
-    if settings.log_questions:
-        request.state.question = turns[-1]  # read by the request log, only when asked for
-    findings = await run_in_threadpool(_find, answerer, turns)
+    task = recognise([(m.role, m.text) for m in body.messages])
+    if task is not None:
+        # A front end's own request (chat title, tags, follow-ups): no retrieval, and no
+        # question-length limit, since the prompt is the front end's, not the user's.
+        sent = [{"role": m.role, "content": m.text} for m in body.messages]
+        events = answerer.perform(task, sent)
+    else:
+        _check_length(turns[-1], settings.max_question_chars)
+        if settings.log_questions:
+            request.state.question = turns[-1]  # read by the request log, only when asked for
+        findings = await run_in_threadpool(_find, answerer, turns)
+        footer = wants_footer(settings.sources_footer, body.stream, request.headers)
+        events = answerer.stream(findings, footer)
     reply = _new_reply(body, settings)
-    events = answerer.stream(findings)
     # The first event waits for a generator's first words: an unreachable answer server is
     # a clean 502 (GeneratorError), not a broken stream.
     first = await anext(events)

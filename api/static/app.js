@@ -127,7 +127,9 @@
     head.append(el("span", "num", "[" + number + "]"));
     head.append(el("span", "path", ((meta.section && meta.section.path) || []).join(" › ")));
     if (meta.document && meta.document.title) head.append(el("span", "doc", meta.document.title));
-    card.append(head, el("blockquote", "passage", (data.document && data.document[0]) || ""));
+    // The document opens with a heading for Open WebUI's source window; the card has its own.
+    const text = ((data.document && data.document[0]) || "").slice(meta.text_start || 0);
+    card.append(head, el("blockquote", "passage", text));
     const notes = el("ul", "footnotes");
     for (const note of meta.footnotes || []) notes.append(footnoteItem(note));
     if (notes.childElementCount) card.append(notes);

@@ -2,8 +2,11 @@
 
 One concept per module: :mod:`.followup` (which question a turn asks), :mod:`.lexicon`
 (term statistics per index build), :mod:`.scoring` (candidates and their relevance),
-:mod:`.selection` (what to quote), :mod:`.render` (text, Sources footer, annotations),
-:mod:`.generate` (the optional answer server) and :mod:`.service` (the flow).
+:mod:`.selection` (what to quote), :mod:`.provenance` (what a cited footnote adds to a
+"when" or "who published" question), :mod:`.render` (text, Sources footer, annotations),
+:mod:`.generate` (the optional answer server), :mod:`.tasks` (chat front ends' own title,
+tags and follow-up requests), :mod:`.frontends` (whether a client lists the sources itself)
+and :mod:`.service` (the flow).
 """
 
 from rag.answering.followup import resolve_query

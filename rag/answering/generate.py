@@ -98,11 +98,21 @@ async def generate(
     Raises :class:`GeneratorError`, naming the server, on any failure. The connection is
     closed when the generator ends or is closed (a client that went away).
     """
+    async for delta in relay(settings, build_messages(question, citations)):
+        yield delta
+
+
+async def relay(
+    settings: Settings, messages: Sequence[dict[str, str]]
+) -> AsyncGenerator[str, None]:
+    """Send ``messages`` to the answer server as they are and yield its reply as it arrives
+    (a front end's own task, such as a chat title, goes to the model as an ordinary
+    request). Failures are :class:`GeneratorError`, as for :func:`generate`."""
     import openai
 
     url = _endpoint(settings)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    messages: list[ChatCompletionMessageParam] = build_messages(question, citations)  # type: ignore[assignment]
+    sent: list[ChatCompletionMessageParam] = list(messages)  # type: ignore[arg-type]
     client = openai.AsyncOpenAI(
         base_url=settings.llm_base_url,
         api_key=key or "unused",  # the SDK insists on a key; without one none is sent
@@ -112,7 +122,7 @@ async def generate(
     try:
         stream = await client.chat.completions.create(
             model=settings.llm_model,
-            messages=messages,
+            messages=sent,
             stream=True,
             temperature=0,
             extra_headers=None if key else {"Authorization": openai.Omit()},

@@ -18,6 +18,10 @@ from rag.records import Footnote, Hit, Passage
 # answer most often (the ranking).
 GATE_WEIGHT = 0.3
 RANK_WEIGHT = 0.7
+# Open WebUI writes a source name longer than this as its first 15 and last 10 characters
+# (SourceToken.svelte, getDisplayTitle), which made every chip of a one-document answer
+# read "Current Pace of...artnership".
+NAME_WIDTH = 30
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,20 @@ class Citation:
     @property
     def label(self) -> str:
         return " › ".join(self.passage.section.path) or self.passage.section.title
+
+    @property
+    def name(self) -> str:
+        """Short and numbered like the ``[n]`` in the text (``[2] Security Cooperation``), so
+        each citation chip a front end draws is distinct: the section's own title, cut at a
+        word within :data:`NAME_WIDTH` characters. The path and document go elsewhere."""
+        name = f"[{self.number}] {self.passage.section.title or self.label}"
+        if len(name) <= NAME_WIDTH:
+            return name
+        head = len(f"[{self.number}] ")
+        cut = name[: NAME_WIDTH - 1]
+        if " " in cut[head:]:
+            cut = cut.rsplit(" ", 1)[0]
+        return cut.rstrip(" ,;:-–—") + "…"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from rag.answering.provenance import asked, note_text, provenance
 from rag.answering.records import Answer, Candidate, Citation, Findings, UrlAnnotation
 from rag.answering.selection import select
 from rag.text import markers_in, page_label
@@ -22,11 +23,15 @@ _MARKDOWN_RE = re.compile(r"([\\`*_\[\]<>])")
 _CITED_RE = re.compile(r"(?<!\\)\[(\d{1,3})\]")
 
 
+def escape(text: str) -> str:
+    """Text made inert in a front end that renders Markdown or HTML."""
+    return _MARKDOWN_RE.sub(r"\\\1", text)
+
+
 def quote(text: str) -> str:
     """A sentence made readable and inert: no leading "Moreover,", no Markdown or HTML."""
     text = _CONNECTIVE_RE.sub("", text, count=1)
-    text = text[:1].upper() + text[1:]
-    return _MARKDOWN_RE.sub(r"\\\1", text)
+    return escape(text[:1].upper() + text[1:])
 
 
 def numbered(findings: Findings) -> tuple[Citation, ...]:
@@ -44,8 +49,10 @@ def cited_in(text: str, citations: Sequence[Citation]) -> tuple[Citation, ...]:
     return used or tuple(citations)
 
 
-def extractive(findings: Findings) -> Answer:
-    """Quoted sentences, each followed by ``[n]``, and the Sources footer."""
+def extractive(findings: Findings, footer: bool = True) -> Answer:
+    """Quoted sentences, each followed by ``[n]`` (and, when the question asks when or who
+    published, what the cited footnote says of it), then the Sources footer unless the
+    client lists the sources itself (``footer=False``)."""
     if not findings.found:
         return not_found(findings)
     chosen = select(findings)
@@ -55,22 +62,31 @@ def extractive(findings: Findings) -> Answer:
         if passage.id not in citations:
             number = len(citations) + 1
             citations[passage.id] = Citation(number, candidate.hit, findings.footnotes(passage))
+    asks = asked(findings.question)
+    given: set[int] = set()
     body: list[str] = []
     spans: list[UrlAnnotation] = []
     offset = 0
     for i, candidate in enumerate(chosen):
         citation = citations[candidate.hit.passage.id]
+        quoted = f"{quote(candidate.text)} [{citation.number}]"
+        same = " ".join(c.text for c in chosen if c.hit.passage.id == candidate.hit.passage.id)
+        notes = provenance(candidate.text, citation.footnotes, asks, given, same)
+        given.update(n.number for n in notes)
+        aside = "".join(f" ({escape(note_text(n))})" for n in notes)
         gap = " " if i < len(chosen) - 1 else ""
-        piece = f"{quote(candidate.text)} [{citation.number}]{gap}"
-        spans += _sentence_annotations(candidate, citation, offset, offset + len(piece.rstrip()))
-        body.append(piece)
-        offset += len(piece)
-    return with_sources(findings, body, tuple(citations.values()), spans)
+        spans += _sentence_annotations(candidate, citation, offset, offset + len(quoted))
+        body.append(f"{quoted}{aside}{gap}")
+        offset += len(body[-1])
+    return with_sources(findings, body, tuple(citations.values()), spans, footer)
 
 
-def generated(findings: Findings, text: str, citations: Sequence[Citation]) -> Answer:
+def generated(
+    findings: Findings, text: str, citations: Sequence[Citation], footer: bool = True
+) -> Answer:
     """A generated body with the citations it names, their footer and annotations."""
-    return replace(with_sources(findings, [text], cited_in(text, citations)), generated=True)
+    used = cited_in(text, citations)
+    return replace(with_sources(findings, [text], used, footer=footer), generated=True)
 
 
 def _sentence_annotations(
@@ -90,16 +106,20 @@ def with_sources(
     body: Sequence[str],
     citations: Sequence[Citation],
     spans: Sequence[UrlAnnotation] = (),
+    footer: bool = True,
 ) -> Answer:
-    """Body parts + the Sources footer for ``citations`` → the final :class:`Answer`."""
+    """Body parts + the Sources footer for ``citations`` → the final :class:`Answer`.
+
+    Without the footer (a client that lists the sources itself) the answer keeps its
+    citations and the annotations over its sentences."""
     offset = sum(len(p) for p in body)
-    footer, notes = sources_footer(citations, offset)
+    lines, notes = sources_footer(citations, offset) if footer else ([], [])
     return Answer(
         question=findings.question,
         query=findings.query,
         found=True,
         body=tuple(body),
-        footer=tuple(footer),
+        footer=tuple(lines),
         citations=tuple(citations),
         annotations=(*spans, *notes),
         relevance=findings.relevance,

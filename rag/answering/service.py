@@ -14,10 +14,11 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.answering.followup import resolve_query
-from rag.answering.generate import generate
+from rag.answering.generate import generate, relay
 from rag.answering.records import Answer, Done, Event, Findings, Sources, Text
 from rag.answering.render import extractive, generated, numbered, pieces
 from rag.answering.scoring import candidates, footnotes_of
+from rag.answering.tasks import Task, reply
 from rag.errors import QueryError
 
 if TYPE_CHECKING:
@@ -66,15 +67,17 @@ class Answerer:
             titles=tuple(d.title for d in handle.documents.values()),
         )
 
-    async def stream(self, findings: Findings) -> AsyncGenerator[Event, None]:
+    async def stream(self, findings: Findings, footer: bool = True) -> AsyncGenerator[Event, None]:
         """:class:`Sources`, then :class:`Text` pieces, then :class:`Done`.
 
-        Generated answers wait for the server's first words before yielding anything, so an
-        unreachable server raises :class:`~rag.errors.GeneratorError` before the first
-        event; a failure later raises it mid-stream.
+        ``footer=False`` leaves out the Markdown Sources list, for a client that lists the
+        sources from the :class:`Sources` event itself. Generated answers wait for the
+        server's first words before yielding anything, so an unreachable server raises
+        :class:`~rag.errors.GeneratorError` before the first event; a failure later raises
+        it mid-stream.
         """
         if not (self.generative and findings.found):
-            answer = extractive(findings)
+            answer = extractive(findings, footer)
             yield Sources(answer.citations)
             for i, (text, notes) in enumerate(pieces(answer.parts, answer.annotations)):
                 yield Text(text, notes, footer=i >= len(answer.body))
@@ -92,10 +95,34 @@ class Answerer:
                 yield Text(part)
         finally:
             await deltas.aclose()  # also when the consumer goes away mid-answer
-        answer = generated(findings, body, citations)
+        answer = generated(findings, body, citations, footer)
         for text, notes in pieces(answer.footer, answer.annotations, offset=len(body)):
             yield Text(text, notes, footer=True)
         yield Done(answer)
+
+    async def perform(
+        self, task: Task, messages: Sequence[dict[str, str]] = ()
+    ) -> AsyncGenerator[Event, None]:
+        """A front end's own task (a chat title, tags, follow-ups), as the same events as an
+        answer with no sources: answered from the task itself, never from the briefs; with an
+        answer server, ``messages`` (the front end's request) go to it as they are."""
+        if self.generative:
+            deltas = relay(self.settings, messages)
+            try:
+                body = await anext(deltas, "")  # an unreachable server fails before any event
+                yield Sources(())
+                if body:
+                    yield Text(body)
+                async for part in deltas:
+                    body += part
+                    yield Text(part)
+            finally:
+                await deltas.aclose()
+        else:
+            body = reply(task)
+            yield Sources(())
+            yield Text(body)
+        yield Done(Answer(question=task.question, query="", found=True, body=(body,)))
 
     async def complete(self, findings: Findings) -> Answer:
         """The whole answer from :meth:`stream`."""

@@ -21,6 +21,7 @@ from rag.config import Settings
 from rag.engine import Engine
 from rag.records import DocumentRef, Hit, Passage, SectionRef, Span
 from tests.chat.helpers import FOOTNOTE_18_URL, HIGHER_ED_QUESTION, free_port, uvicorn_thread
+from tests.chat.test_frontend_tasks import fixture
 
 pytestmark = pytest.mark.server
 
@@ -140,6 +141,25 @@ def test_a_non_streaming_generated_answer(client: openai.OpenAI, generator: Stub
     annotations = completion.choices[0].message.annotations or []
     assert FOOTNOTE_18_URL in [a.url_citation.url for a in annotations]
     assert len(generator.received) == 1
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_front_end_tasks_go_to_the_generator_as_they_are(
+    client: openai.OpenAI, generator: Stub, stream: bool
+) -> None:
+    """With an answer server, Open WebUI's title task is an ordinary request to the model:
+    its own prompt, no passages, no Sources, no source events."""
+    title = fixture("openwebui-title.json")["body"]["messages"]
+    reply = client.chat.completions.create(model="brief-rag", messages=title, stream=stream)
+    if stream:
+        chunks = list(reply)  # type: ignore[arg-type]
+        content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert not [c for c in chunks if (c.model_extra or {}).get("event")]
+    else:
+        content = reply.choices[0].message.content or ""  # type: ignore[union-attr]
+    assert content == "".join(REPLY)  # the model's words, nothing added
+    (sent,) = generator.received
+    assert sent["messages"] == title and sent["model"] == "stub-model"
 
 
 def test_off_topic_questions_never_reach_the_generator(

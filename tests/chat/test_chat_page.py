@@ -73,6 +73,9 @@ def test_the_page_streams_an_answer_with_citations_and_footnote_links(
         link = turn.locator("#t1-s1 a.fn-link")
         assert link.get_attribute("href") == FOOTNOTE_18_URL
         assert "Non-Security Cooperation" in turn.locator("#t1-s1 .path").inner_text()
+        # The card quotes the passage alone: the heading meant for Open WebUI is cut off.
+        passage = turn.locator("#t1-s1 blockquote.passage").inner_text()
+        assert passage.startswith("Moreover, the U.S. has commenced") and "›" not in passage
         # The Markdown footer is shown as passage cards, not as raw Markdown.
         assert "**Sources**" not in answer.inner_text()
         cite.click()
