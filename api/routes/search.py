@@ -1,7 +1,8 @@
 """``POST /search`` and ``GET /search``: passages with section and footnote references.
 
 Plain ``def`` endpoints: FastAPI runs them in its threadpool, so encoding the question
-never blocks the event loop, and the encode semaphore keeps at most one encode per core.
+never blocks the event loop; concurrent questions share encoder calls (the server's
+batching encoder, ``rag.engine.for_serving``), whose bounded queue answers 503 when full.
 """
 
 from __future__ import annotations
