@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from rag.config import RetrieverName, Settings
@@ -30,14 +29,19 @@ from rag.errors import (
     QueryError,
     RagError,
 )
-from rag.text import page_label, unescape_markdown
+from rag.terminal import (
+    answer_table,
+    build_progress,
+    err,
+    eval_table,
+    out,
+    print_hits,
+    print_misses,
+    say,
+)
 
 if TYPE_CHECKING:
-    from rag.answering import Answer, Answerer
-    from rag.engine import SearchResult
-    from rag.evaluation.answers import AnswerReport
-    from rag.evaluation.runner import Report
-    from rag.index import BuildProgress
+    from rag.answering import Answerer
 
 app = typer.Typer(
     name="rag",
@@ -46,9 +50,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
 
 # Exit codes, one table (first match wins): scripts can tell "nothing found" from a failure.
 EXIT_CODES: tuple[tuple[type[RagError], int], ...] = (
@@ -96,28 +97,6 @@ def _retriever(name: str | None) -> RetrieverName | None:
     return name  # type: ignore[return-value]
 
 
-@contextmanager
-def build_progress(enabled: bool = True) -> Iterator[BuildProgress]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from rag.index import BuildProgress
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not enabled,
-    ) as bar:
-        task = bar.add_task("embedding passages", total=None)
-        yield BuildProgress(
-            start=lambda total: bar.update(task, total=total),
-            advance=lambda n: bar.advance(task, n),
-        )
-
-
 @app.command()
 def index(
     paths: Annotated[
@@ -148,27 +127,6 @@ def index(
         )
 
 
-def _print_hits(result: SearchResult) -> None:
-    from rich.padding import Padding
-
-    if not result.hits:
-        out.print("no passages matched")
-    for hit in result.hits:
-        p = hit.passage
-        path = " › ".join(p.section.path)
-        where = f"  {page_label(p.pages)}" if p.pages else ""
-        out.print(
-            f"[bold]{hit.rank}.[/] [cyan]{escape(path)}[/]{where}  [dim]score {hit.score:.4f}[/]"
-        )
-        out.print(Padding(escape(p.text), (0, 0, 0, 3)))
-        for note in p.footnotes:
-            url = f"  [blue]{escape(note.url)}[/]" if note.url else ""
-            out.print(
-                Padding(f"[dim][{note.number}][/] {escape(note.citation)}{url}", (0, 0, 0, 3))
-            )
-        out.print()
-
-
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question about the brief.")],
@@ -197,7 +155,7 @@ def ask(
             )
             sys.stdout.write(json.dumps(view.model_dump(mode="json"), ensure_ascii=False) + "\n")
         else:
-            _print_hits(result)
+            print_hits(result)
 
 
 def _load_answerer(show_progress: bool = True) -> Answerer:
@@ -206,57 +164,6 @@ def _load_answerer(show_progress: bool = True) -> Answerer:
 
     with build_progress(enabled=show_progress) as progress:
         return Answerer(open_engine(settings(), progress=progress))
-
-
-def _print_sources(answer: Answer) -> None:
-    """The cited passages as a terminal reader wants them: section path and page, then each
-    footnote's citation and URL (the document title too when the answer spans several)."""
-    if not answer.citations:
-        return
-    several = len({c.passage.document.id for c in answer.citations}) > 1
-    out.print()
-    out.print("[bold]Sources[/]")
-    for citation in answer.citations:
-        passage = citation.passage
-        where = f"  [dim]{page_label(passage.pages)}[/]" if passage.pages else ""
-        out.print(f"[bold][{citation.number}][/] [cyan]{escape(citation.label)}[/]{where}")
-        if several:
-            out.print(f"    [dim]{escape(passage.document.title)}[/]", soft_wrap=True)
-        for note in citation.footnotes:
-            out.print(f"    [dim]{note.number}.[/] {escape(note.citation)}", soft_wrap=True)
-            if note.url:
-                out.print(f"       [blue]{escape(note.url)}[/]", soft_wrap=True)
-
-
-def _print_body(answer: Answer) -> None:
-    # Rendered Markdown on a terminal; plain text (escapes undone, no padding) in a pipe.
-    if out.is_terminal:
-        from rich.markdown import Markdown
-
-        out.print(Markdown(answer.body_text))
-    else:
-        out.print(escape(unescape_markdown(answer.body_text)), soft_wrap=True)
-
-
-async def _say(answerer: Answerer, question: str, history: list[str], k: int | None) -> Answer:
-    """Answer one question on the terminal: a generated answer streams as it is written,
-    a quoted one is rendered as Markdown; then the sources."""
-    from rag.answering import Done, Text
-
-    findings = await asyncio.to_thread(answerer.find, question, history, k)
-    streamed = answerer.generative and findings.found
-    async for event in answerer.stream(findings):
-        if isinstance(event, Text) and streamed and not event.footer:
-            out.file.write(event.text)
-            out.file.flush()
-        elif isinstance(event, Done):
-            if streamed:
-                out.print()
-            else:
-                _print_body(event.answer)
-            _print_sources(event.answer)
-            return event.answer
-    raise AssertionError("an answer stream always ends with Done")  # pragma: no cover
 
 
 @app.command()
@@ -281,7 +188,7 @@ def answer(
             view = AnswerView.of(result).model_dump(mode="json")
             sys.stdout.write(json.dumps(view, ensure_ascii=False) + "\n")
         else:
-            result = asyncio.run(_say(answerer, question, [], k))
+            result = asyncio.run(say(answerer, question, [], k))
         if not result.found:
             raise typer.Exit(EXIT_NOT_FOUND)
 
@@ -343,7 +250,7 @@ def chat(
             if not interactive:
                 out.print(f"[bold]> {escape(question)}[/]")
             try:
-                asyncio.run(_say(answerer, question, history, k))
+                asyncio.run(say(answerer, question, history, k))
                 history.append(question)
             except KeyboardInterrupt:
                 out.print("\n[dim](answer interrupted)[/]")
@@ -351,48 +258,6 @@ def chat(
                 # One bad question or a hiccup of the answer server: say so, keep chatting.
                 err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             out.print()
-
-
-def _eval_table(reports: Mapping[RetrieverName, Report], dataset: str) -> None:
-    from rich.table import Table
-
-    from rag.evaluation.runner import METRICS
-
-    table = Table(title=f"retrieval quality on {dataset}", title_justify="left")
-    table.add_column("metric")
-    for name in reports:
-        table.add_column(name, justify="right")
-    for metric in METRICS:
-        values = [reports[name].metrics[metric] for name in reports]
-        numbers = [v for v in values if v is not None]
-        best = max(numbers) if numbers and metric != "mean_passage_tokens" else None
-        cells = [
-            "—" if v is None else (f"[bold]{v:.3f}[/]" if v == best else f"{v:.3f}") for v in values
-        ]
-        table.add_row(metric, *cells)
-    out.print(table)
-
-
-def _answer_table(report: AnswerReport) -> None:
-    from rich.table import Table
-
-    table = Table(title="extractive answers", title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for metric, value in report.metrics.items():
-        table.add_row(metric, "—" if value is None else f"{value:.3f}")
-    out.print(table)
-    for qid, question in report.misses:
-        out.print(f"  {qid}: {escape(question)}")
-
-
-def _print_misses(report: Report) -> None:
-    if not report.misses:
-        out.print(f"{report.retriever}: no misses at 5")
-        return
-    out.print(f"{report.retriever}: {len(report.misses)} miss(es) at 5")
-    for miss in report.misses:
-        out.print(f"  {miss.id}: {escape(miss.question)}  [dim]got {', '.join(miss.got[:3])}[/]")
 
 
 def _tune(
@@ -553,10 +418,10 @@ def evaluate(
                 }
             sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         else:
-            _eval_table(reports, str(qa_path))
-            _print_misses(chosen)
+            eval_table(reports, str(qa_path))
+            print_misses(chosen)
             if graded is not None:
-                _answer_table(graded)
+                answer_table(graded)
         recall = chosen.metrics["recall@5"] or 0.0
         if min_recall_at_5 is not None and recall < min_recall_at_5:
             err.print(f"recall@5 {recall:.3f} is below --min-recall-at-5 {min_recall_at_5:.3f}")

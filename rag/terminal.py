@@ -1,0 +1,162 @@
+"""What the ``rag`` command shows on a terminal: progress, passages, answers with their
+sources, and evaluation tables. Kept apart from :mod:`rag.cli`, which only parses arguments
+and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+
+from rag.text import page_label, unescape_markdown
+
+if TYPE_CHECKING:
+    from rag.answering import Answer, Answerer
+    from rag.config import RetrieverName
+    from rag.engine import SearchResult
+    from rag.evaluation.answers import AnswerReport
+    from rag.evaluation.runner import Report
+    from rag.index import BuildProgress
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def build_progress(enabled: bool = True) -> Iterator[BuildProgress]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from rag.index import BuildProgress
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not enabled,
+    ) as bar:
+        task = bar.add_task("embedding passages", total=None)
+        yield BuildProgress(
+            start=lambda total: bar.update(task, total=total),
+            advance=lambda n: bar.advance(task, n),
+        )
+
+
+def print_hits(result: SearchResult) -> None:
+    from rich.padding import Padding
+
+    if not result.hits:
+        out.print("no passages matched")
+    for hit in result.hits:
+        p = hit.passage
+        path = " › ".join(p.section.path)
+        where = f"  {page_label(p.pages)}" if p.pages else ""
+        out.print(
+            f"[bold]{hit.rank}.[/] [cyan]{escape(path)}[/]{where}  [dim]score {hit.score:.4f}[/]"
+        )
+        out.print(Padding(escape(p.text), (0, 0, 0, 3)))
+        for note in p.footnotes:
+            url = f"  [blue]{escape(note.url)}[/]" if note.url else ""
+            out.print(
+                Padding(f"[dim][{note.number}][/] {escape(note.citation)}{url}", (0, 0, 0, 3))
+            )
+        out.print()
+
+
+def print_sources(answer: Answer) -> None:
+    """The cited passages as a terminal reader wants them: section path and page, then each
+    footnote's citation and URL (the document title too when the answer spans several)."""
+    if not answer.citations:
+        return
+    several = len({c.passage.document.id for c in answer.citations}) > 1
+    out.print()
+    out.print("[bold]Sources[/]")
+    for citation in answer.citations:
+        passage = citation.passage
+        where = f"  [dim]{page_label(passage.pages)}[/]" if passage.pages else ""
+        out.print(f"[bold][{citation.number}][/] [cyan]{escape(citation.label)}[/]{where}")
+        if several:
+            out.print(f"    [dim]{escape(passage.document.title)}[/]", soft_wrap=True)
+        for note in citation.footnotes:
+            out.print(f"    [dim]{note.number}.[/] {escape(note.citation)}", soft_wrap=True)
+            if note.url:
+                out.print(f"       [blue]{escape(note.url)}[/]", soft_wrap=True)
+
+
+def print_body(answer: Answer) -> None:
+    # Rendered Markdown on a terminal; plain text (escapes undone, no padding) in a pipe.
+    if out.is_terminal:
+        from rich.markdown import Markdown
+
+        out.print(Markdown(answer.body_text))
+    else:
+        out.print(escape(unescape_markdown(answer.body_text)), soft_wrap=True)
+
+
+async def say(answerer: Answerer, question: str, history: list[str], k: int | None) -> Answer:
+    """Answer one question on the terminal: a generated answer streams as it is written,
+    a quoted one is rendered as Markdown; then the sources."""
+    from rag.answering import Done, Text
+
+    findings = await asyncio.to_thread(answerer.find, question, history, k)
+    streamed = answerer.generative and findings.found
+    async for event in answerer.stream(findings):
+        if isinstance(event, Text) and streamed and not event.footer:
+            out.file.write(event.text)
+            out.file.flush()
+        elif isinstance(event, Done):
+            if streamed:
+                out.print()
+            else:
+                print_body(event.answer)
+            print_sources(event.answer)
+            return event.answer
+    raise AssertionError("an answer stream always ends with Done")  # pragma: no cover
+
+
+def eval_table(reports: Mapping[RetrieverName, Report], dataset: str) -> None:
+    from rich.table import Table
+
+    from rag.evaluation.runner import METRICS
+
+    table = Table(title=f"retrieval quality on {dataset}", title_justify="left")
+    table.add_column("metric")
+    for name in reports:
+        table.add_column(name, justify="right")
+    for metric in METRICS:
+        values = [reports[name].metrics[metric] for name in reports]
+        numbers = [v for v in values if v is not None]
+        best = max(numbers) if numbers and metric != "mean_passage_tokens" else None
+        cells = [
+            "—" if v is None else (f"[bold]{v:.3f}[/]" if v == best else f"{v:.3f}") for v in values
+        ]
+        table.add_row(metric, *cells)
+    out.print(table)
+
+
+def answer_table(report: AnswerReport) -> None:
+    from rich.table import Table
+
+    table = Table(title="extractive answers", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for metric, value in report.metrics.items():
+        table.add_row(metric, "—" if value is None else f"{value:.3f}")
+    out.print(table)
+    for qid, question in report.misses:
+        out.print(f"  {qid}: {escape(question)}")
+
+
+def print_misses(report: Report) -> None:
+    if not report.misses:
+        out.print(f"{report.retriever}: no misses at 5")
+        return
+    out.print(f"{report.retriever}: {len(report.misses)} miss(es) at 5")
+    for miss in report.misses:
+        out.print(f"  {miss.id}: {escape(miss.question)}  [dim]got {', '.join(miss.got[:3])}[/]")
