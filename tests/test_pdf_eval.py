@@ -8,7 +8,6 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.config import Settings
-from rag.errors import DatasetError
 from tests.test_pdf_parse import fold, page_texts
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -66,16 +65,7 @@ def text_scores(real_index_dir):
     "layout",
     [
         "brief-a4-serif.pdf",
-        pytest.param(
-            "brief-a5-sans.pdf",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=DatasetError,
-                reason="known weakness: this layout breaks 'geopolitical' as 'geo-' with an "
-                "ASCII hyphen, and the brief writes 'geo-economics' elsewhere, so the reader "
-                "keeps the hyphen; eval/qa.jsonl q26 quotes the word and eval refuses the set",
-            ),
-        ),
+        "brief-a5-sans.pdf",
     ],
 )
 def test_eval_on_the_pdf_is_within_002_of_the_text(layout, build_pdf_index, text_scores):

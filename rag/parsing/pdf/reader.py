@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import CorpusFormatError
@@ -77,6 +78,8 @@ class Lexicon:
         joined, hyphened = c[low_left + low_right], c[f"{low_left}-{low_right}"]
         if hyphened or joined:
             return hyphened >= joined
+        if "-" not in low_left and _english_word(low_left + low_right):
+            return False  # "geo-" / "political": a word the layout broke, not a compound
         last = low_left.rsplit("-", 1)[-1]  # "air-to-" / "ground": the "to-" decides
         return (
             "." in left  # "U.S.-" / "Pakistan"
@@ -86,6 +89,19 @@ class Lexicon:
             # "Karachi-based" vouches for "Lahore-" / "based".
             or bool(c[f"-{low_right}"] or c[f"{last}-"])
         )
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    # pyspellchecker's English word list (MIT, JSON, no pickle): when the document spells a
+    # broken word nowhere else, a dictionary knows "geopolitical" and "understanding".
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(language="en").word_frequency.keys())
+
+
+def _english_word(word: str) -> bool:
+    return word.isalpha() and word in _dictionary()
 
 
 def _is_heading(block: list[Line], column: Column) -> bool:
