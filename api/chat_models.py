@@ -7,9 +7,9 @@ of rejecting them: chat front ends send them all the time. Responses follow Open
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
 MODEL_ID = "brief-rag"
@@ -49,16 +49,31 @@ class Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def _unicode(value: str) -> str:
+    # JSON may escape a lone surrogate ("\udfff"); no tokenizer can read one, so it is a 422
+    # here, as /search answers, instead of a failure deep in the encoder.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "string_unicode", "is not valid Unicode (a lone surrogate); send UTF-8 text"
+        ) from None
+    return value
+
+
+MessageText = Annotated[str, AfterValidator(_unicode)]
+
+
 class ContentPart(Lenient):
     """One part of a multi-part message; only ``text`` parts carry a question."""
 
     type: str = Field(description="Only `text` parts are read.")
-    text: str | None = None
+    text: MessageText | None = None
 
 
 class ChatMessage(Lenient):
     role: str = Field(description="system, developer, user, assistant or tool.")
-    content: str | list[ContentPart] | None = None
+    content: MessageText | list[ContentPart] | None = None
 
     @property
     def text(self) -> str:

@@ -94,6 +94,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version=__version__,
         summary="Retrieval over policy briefs with section and footnote references.",
         lifespan=lifespan,
+        # No trailing-slash redirects: Starlette builds their Location from the Host
+        # header, which a client controls ("GET /search/" would point at any host).
+        redirect_slashes=False,
     )
     from api import errors, middleware, routes
 

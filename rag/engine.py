@@ -13,9 +13,9 @@ from pathlib import Path
 from rag.chunking import ChunkParams
 from rag.config import RetrieverName, Settings
 from rag.encoder import Encoder, load_encoder, resolve_backend
-from rag.errors import QueryError
+from rag.errors import IndexCorrupt, QueryError
 from rag.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
-from rag.manifest import MANIFEST, Manifest
+from rag.manifest import MANIFEST, REBUILD, Manifest
 from rag.parsing import ReadOptions
 from rag.publish import build_lock
 from rag.records import Hit
@@ -129,10 +129,20 @@ def open_engine(
 ) -> Engine:
     """Load (and on first use build) the index at ``settings.index_dir``, checked fresh:
     sources, chunking, model and the encoder that computed its vectors."""
-    if auto_build and not (settings.index_dir / MANIFEST).is_file():
+    target = settings.index_dir
+    if auto_build and not target.exists() and not target.is_symlink():
+        # Only a place where no index was ever built is built on first use: a damaged one
+        # may have held other briefs, and quietly rebuilding the bundled brief there would
+        # serve the wrong corpus with a green /ready.
         encoder = encoder or make_encoder(settings)
         build(settings, encoder=encoder, progress=progress, only_if_missing=True)
-    handle = load_index(settings.index_dir)
+    elif not (target / MANIFEST).is_file() and (target.exists() or target.is_symlink()):
+        raise IndexCorrupt(
+            f"{target} holds no complete index (no manifest.json, an empty folder or a link "
+            f"to nothing); {REBUILD} — it is not rebuilt on its own, since it may have "
+            "held other briefs"
+        )
+    handle = load_index(target)
     encoder = encoder or make_encoder(settings, built_with=handle.manifest.model.backend)
     check_fresh(
         handle.manifest,

@@ -1,4 +1,4 @@
-"""``GET /health`` (alive, no auth) and ``GET /ready`` (model warmed, index verified)."""
+"""``GET``/``HEAD /health`` (alive, no auth) and ``GET /ready`` (model warmed, index verified)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="Alive")
-def health() -> HealthResponse:
-    """Answers as soon as the process serves HTTP; needs no API key."""
+@router.head("/health", include_in_schema=False)  # load balancers probe with HEAD
+async def health() -> HealthResponse:
+    """Answers as soon as the process serves HTTP; needs no API key. Async on purpose: it
+    never waits in the thread pool behind searches, so a busy server still says it is up."""
     return HealthResponse()
 
 

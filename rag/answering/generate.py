@@ -63,13 +63,21 @@ def build_messages(question: str, citations: Sequence[Citation]) -> list[dict[st
 
 
 def _endpoint(settings: Settings) -> str:
+    """The answer server's chat URL as it may be shown: without any user:password in it."""
+    from urllib.parse import urlsplit, urlunsplit
+
     if not settings.llm_base_url:
         raise GeneratorError("no answer server configured; set RAG_LLM_BASE_URL")
-    return settings.llm_base_url.rstrip("/") + "/chat/completions"
+    parts = urlsplit(settings.llm_base_url.rstrip("/") + "/chat/completions")
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    netloc += f":{parts.port}" if parts.port else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _failure(exc: Exception, url: str, settings: Settings) -> GeneratorError:
-    """The SDK's error as one line that names the server and says what went wrong."""
+    """The SDK's error as one line that names the server and says what went wrong — never
+    the server's own error text, which may echo keys or prompts back."""
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
@@ -78,16 +86,13 @@ def _failure(exc: Exception, url: str, settings: Settings) -> GeneratorError:
             "(RAG_LLM_TIMEOUT_S)"
         )
     if isinstance(exc, openai.APIConnectionError):
-        return GeneratorError(f"cannot get an answer from {url}: {exc.__cause__ or exc!r}")
+        cause = type(exc.__cause__ or exc).__name__
+        return GeneratorError(f"cannot get an answer from {url} ({cause})")
     if isinstance(exc, openai.APIStatusError):
-        body = exc.body
-        detail = body.get("message", body) if isinstance(body, dict) else body or exc.message
-        return GeneratorError(
-            f"the answer server at {url} returned HTTP {exc.status_code}: {str(detail)[:300]}"
-        )
+        return GeneratorError(f"the answer server at {url} returned HTTP {exc.status_code}")
     if isinstance(exc, openai.APIError):
-        return GeneratorError(f"the answer server reported an error: {exc.message}")
-    return GeneratorError(f"the answer server at {url} sent a malformed response ({exc})")
+        return GeneratorError(f"the answer server at {url} reported an error mid-answer")
+    return GeneratorError(f"the answer server at {url} sent a malformed response")
 
 
 async def generate(

@@ -67,3 +67,11 @@ def test_docs_page_is_served(client: TestClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+
+
+def test_head_health_and_no_redirect_built_from_host(client: TestClient) -> None:
+    assert client.head("/health").status_code == 200
+    response = client.get(
+        "/search/?q=trade", headers={"host": "evil.example"}, follow_redirects=False
+    )
+    assert response.status_code == 404 and "location" not in response.headers

@@ -46,3 +46,26 @@ def test_keyed_chat_routes_enforce_the_key(case) -> None:  # type: ignore[no-unt
 def test_the_fuzzed_operations_are_the_chat_routes() -> None:
     fuzzed = {op.ok().label for op in open_schema.get_all_operations()}
     assert fuzzed == {"GET /v1/models", "POST /v1/chat/completions", "GET /"}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '"hello \\udfff there"',
+        '[{"type": "text", "text": "about \\ud800 trade"}]',
+    ],
+)
+def test_a_lone_surrogate_is_a_422_not_a_500(real_engine: Engine, content: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from rag.config import Settings
+
+    body = '{"messages": [{"role": "user", "content": ' + content + "}]}"
+    app = create_app(Settings(), engine=real_engine)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        response = c.post(
+            "/v1/chat/completions", content=body, headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 422, response.text
+    assert "not valid Unicode" in response.json()["detail"]

@@ -184,7 +184,8 @@ def test_a_failing_generator_is_a_502_naming_it(
         list(result) if stream else None  # type: ignore[call-overload]
     assert caught.value.status_code == 502
     detail = caught.value.response.json()["detail"]
-    assert "returned HTTP 503" in detail and "stub overloaded" in detail
+    assert "returned HTTP 503" in detail
+    assert "stub overloaded" not in detail  # the upstream's own words are never passed on
 
 
 def test_a_generator_failing_mid_answer_ends_the_stream_with_an_error(
@@ -195,10 +196,26 @@ def test_a_generator_failing_mid_answer_ends_the_stream_with_an_error(
         model="brief-rag", messages=ask(HIGHER_ED_QUESTION), stream=True
     )
     seen: list[str] = []
-    with pytest.raises(openai.APIError, match="stub lost its model"):
+    with pytest.raises(openai.APIError, match="reported an error mid-answer") as caught:
         for chunk in stream:
             seen.append(chunk.choices[0].delta.content or "")
     assert "".join(seen) == REPLY[0]  # what arrived before the failure was passed on
+    assert "stub lost its model" not in str(caught.value)
+
+
+@pytest.mark.parametrize("midway", [False, True])
+def test_no_response_carries_the_answer_servers_password(
+    stub: tuple[Stub, str], generator: Stub, real_engine: Engine, midway: bool
+) -> None:
+    secret_url = stub[1].replace("http://", "http://alice:hunter2-secret@") + "/v1"
+    settings = Settings(llm_base_url=secret_url, llm_model="stub-model")
+    generator.status, generator.fail_midway = (200, True) if midway else (503, False)
+    with TestClient(create_app(settings, engine=real_engine)) as http:
+        body = {"messages": ask(HIGHER_ED_QUESTION), "stream": midway}
+        response = http.post("/v1/chat/completions", json=body)
+    assert response.status_code == (200 if midway else 502)
+    assert "hunter2" not in response.text and "alice" not in response.text
+    assert stub[1].removeprefix("http://") in response.text  # the server is still named
 
 
 def test_an_unreachable_generator_is_a_502(real_engine: Engine) -> None:
