@@ -146,7 +146,13 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
-    llm_timeout_s: float = 60.0
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Longest wait for one read.")
+    llm_deadline_s: float = Field(
+        default=120.0, gt=0, description="Longest a generated answer may take, in all."
+    )
+    llm_max_chars: int = Field(
+        default=20_000, ge=100, description="Generated text kept; past it the answer is cut."
+    )
     # Chat answers: the Markdown Sources footer. "auto" leaves it out of a streamed answer to
     # a client that lists the source events itself (Open WebUI; rag/answering/frontends.py).
     sources_footer: Literal["auto", "always", "never"] = "auto"

@@ -15,6 +15,7 @@ no CLI flags): the shells add their own hints.
     ├── QueryError                an empty, overlong or unusable question or parameter
     │   └── SectionNotFound       a section filter that names no section
     ├── GeneratorError            the answer server (RAG_LLM_BASE_URL) failed
+    │   └── DeadlineExceeded      …or did not finish within RAG_LLM_DEADLINE_S
     ├── Overloaded                too many questions waiting for the encoder: retry soon
     ├── DatasetError              an evaluation file that cannot be used
     └── BenchmarkError            `rag bench` could not run (its server did not start)
@@ -78,6 +79,10 @@ class GeneratorError(RagError):
     """The answer server could not be reached, timed out or returned an error."""
 
 
+class DeadlineExceeded(GeneratorError):
+    """The answer server did not finish the answer in the time one request may take."""
+
+
 class Overloaded(RagError):
     """The encoder's queue is full: the caller should retry in a moment."""
 
@@ -97,6 +102,7 @@ __all__ = [
     "CorpusFormatError",
     "CorpusNotFound",
     "DatasetError",
+    "DeadlineExceeded",
     "GeneratorError",
     "IndexCorrupt",
     "IndexError_",

@@ -35,6 +35,7 @@ from api.chat_models import (
     Usage,
 )
 from api.deps import AnswererDep, AuthDep, SettingsDep
+from api.errors import status_for
 from api.models import AUTH_ERRORS, INPUT_ERRORS, error
 from rag.answering import (
     Answer,
@@ -207,16 +208,16 @@ async def stream_frames(
             for frame in _frame(reply, event):
                 yield frame
     except GeneratorError as exc:
-        yield f"data: {_error_json(str(exc))}\n\n"
+        yield f"data: {_error_json(str(exc), status_for(exc))}\n\n"
         yield "data: [DONE]\n\n"
     finally:
         await events.aclose()  # also when the client goes away mid-answer
 
 
-def _error_json(message: str) -> str:
+def _error_json(message: str, code: int) -> str:
     import json
 
-    return json.dumps({"error": {"message": message, "type": "server_error", "code": 502}})
+    return json.dumps({"error": {"message": message, "type": "server_error", "code": code}})
 
 
 def _streaming(frames: AsyncIterator[str]) -> StreamingResponse:

@@ -9,12 +9,13 @@ exactly as for extractive answers. Nothing here runs unless the setting is given
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.answering.records import Citation
-from rag.errors import GeneratorError
+from rag.errors import DeadlineExceeded, GeneratorError
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -124,19 +125,48 @@ async def relay(
         timeout=settings.llm_timeout_s,
         max_retries=0,  # a retry would repeat a slow answer; the user can ask again
     )
+    # One deadline for the whole answer (RAG_LLM_TIMEOUT_S bounds only the gap between two
+    # reads: a server dripping a word every few seconds would hold a request for ever), and
+    # a bound on the text kept (a server streaming for ever would fill memory).
+    deadline = asyncio.get_running_loop().time() + settings.llm_deadline_s
+
+    def left() -> float:
+        return max(0.0, deadline - asyncio.get_running_loop().time())
+
+    kept = 0
     try:
-        stream = await client.chat.completions.create(
-            model=settings.llm_model,
-            messages=sent,
-            stream=True,
-            temperature=0,
-            extra_headers=None if key else {"Authorization": openai.Omit()},
+        stream = await asyncio.wait_for(
+            client.chat.completions.create(
+                model=settings.llm_model,
+                messages=sent,
+                stream=True,
+                temperature=0,
+                extra_headers=None if key else {"Authorization": openai.Omit()},
+            ),
+            left(),
         )
-        async for chunk in stream:
+        chunks = aiter(stream)
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(chunks), left())
+            except StopAsyncIteration:
+                break
             for choice in chunk.choices:
-                if choice.delta and choice.delta.content:
-                    yield choice.delta.content
+                text = choice.delta.content if choice.delta else None
+                if not text:
+                    continue
+                if kept + len(text) > settings.llm_max_chars:
+                    yield text[: settings.llm_max_chars - kept]
+                    yield f" … [answer cut at {settings.llm_max_chars:,} characters]"
+                    return
+                kept += len(text)
+                yield text
+    except TimeoutError:
+        raise DeadlineExceeded(
+            f"the answer server at {url} did not finish within {settings.llm_deadline_s:g}s "
+            "(RAG_LLM_DEADLINE_S); the answer was stopped"
+        ) from None
     except (openai.OpenAIError, ValueError) as exc:
         raise _failure(exc, url, settings) from None
     finally:
-        await client.close()
+        await client.close()  # the upstream connection goes with the request

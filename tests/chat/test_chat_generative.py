@@ -3,7 +3,9 @@ quoted as data, its answer streams back with the same citations, failures become
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +37,7 @@ class Stub:
     received: list[dict[str, Any]] = field(default_factory=list)
     status: int = 200
     fail_midway: bool = False
+    endless: float | None = None  # stream for ever, one word every this many seconds
 
 
 def stub_app(stub: Stub) -> FastAPI:
@@ -48,6 +51,10 @@ def stub_app(stub: Stub) -> FastAPI:
             return JSONResponse({"error": {"message": "stub overloaded"}}, stub.status)
 
         async def events() -> AsyncIterator[str]:
+            while stub.endless is not None:  # a misbehaving server: never says [DONE]
+                chunk = {"choices": [{"delta": {"content": "and more "}}]}
+                yield f"data: {json.dumps(chunk)}\n\n"
+                await asyncio.sleep(stub.endless)
             for text in REPLY:
                 chunk = {
                     "object": "chat.completion.chunk",
@@ -77,6 +84,7 @@ def generator(stub: tuple[Stub, str]) -> Stub:
     state.received.clear()
     state.status = 200
     state.fail_midway = False
+    state.endless = None
     return state
 
 
@@ -243,3 +251,38 @@ def test_passages_cannot_break_out_of_the_data_block() -> None:
     assert content.count("<passages>") == 1 and content.count("</passages>") == 1
     block = content.split("<passages>\n", 1)[1].split("\n</passages>", 1)[0]
     assert json.loads(block)[0]["text"] == evil  # intact as data, inert as markup
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_answer_server_that_drips_is_stopped_at_the_deadline(
+    stub: tuple[Stub, str], generator: Stub, real_engine: Engine, stream: bool
+) -> None:
+    generator.endless = 0.3  # a word every 0.3 s, for ever: no read ever times out
+    settings = Settings(llm_base_url=f"{stub[1]}/v1", llm_deadline_s=2.0, llm_timeout_s=5)
+    with TestClient(create_app(settings, engine=real_engine)) as http:
+        started = time.monotonic()
+        body = {"messages": ask(HIGHER_ED_QUESTION), "stream": stream}
+        response = http.post("/v1/chat/completions", json=body)
+        took = time.monotonic() - started
+    assert took < 8, took  # the deadline, plus retrieval, not the server's pace
+    if stream:
+        assert response.status_code == 200  # headers were sent; the stream ends in an error
+        assert '"code": 504' in response.text and "RAG_LLM_DEADLINE_S" in response.text
+        assert response.text.rstrip().endswith("data: [DONE]")
+    else:
+        assert response.status_code == 504
+        assert "did not finish within 2s" in response.json()["detail"]
+
+
+def test_an_endless_answer_is_cut_at_the_bound_and_says_so(
+    stub: tuple[Stub, str], generator: Stub, real_engine: Engine
+) -> None:
+    generator.endless = 0.0  # as fast as it can, for ever
+    settings = Settings(llm_base_url=f"{stub[1]}/v1", llm_max_chars=500, llm_deadline_s=30)
+    with TestClient(create_app(settings, engine=real_engine)) as http:
+        response = http.post("/v1/chat/completions", json={"messages": ask(HIGHER_ED_QUESTION)})
+    assert response.status_code == 200
+    content = response.json()["choices"][0]["message"]["content"]
+    body = content.split("\n\n**Sources**", 1)[0]
+    assert body.endswith("[answer cut at 500 characters]")
+    assert len(body) < 500 + 60
