@@ -17,7 +17,7 @@ from rag.errors import IndexCorrupt, QueryError
 from rag.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
 from rag.manifest import MANIFEST, REBUILD, Manifest
 from rag.parsing import ReadOptions
-from rag.publish import build_lock
+from rag.publish import build_lock, writing
 from rag.records import Hit
 from rag.retrieval import RetrievalParams, Retriever
 from rag.vectors import DenseIndexParams
@@ -104,7 +104,7 @@ def build(
     under the lock, so concurrent first uses build once)."""
     encoder = encoder or make_encoder(settings)
     target = out or settings.index_dir
-    with build_lock(target):
+    with writing(target), build_lock(target):
         if only_if_missing and (target / MANIFEST).is_file():
             return None
         return build_index(

@@ -10,7 +10,8 @@ no CLI flags): the shells add their own hints.
     ├── IndexError_
     │   ├── IndexMissing          no index where one was expected
     │   ├── IndexCorrupt          a checksum or a file does not match the manifest
-    │   └── IndexStale            built from other sources, model or parameters
+    │   ├── IndexStale            built from other sources, model or parameters
+    │   └── IndexUnwritable       the index cannot be written there (read-only, full, a file)
     ├── ModelError                the embedding model or tokenizer cannot be loaded
     ├── QueryError                an empty, overlong or unusable question or parameter
     │   └── SectionNotFound       a section filter that names no section
@@ -63,6 +64,10 @@ class IndexStale(IndexError_):
     pass
 
 
+class IndexUnwritable(IndexError_):
+    pass
+
+
 class ModelError(RagError):
     pass
 
@@ -108,6 +113,7 @@ __all__ = [
     "IndexError_",
     "IndexMissing",
     "IndexStale",
+    "IndexUnwritable",
     "ModelError",
     "Overloaded",
     "QueryError",

@@ -17,6 +17,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rag.errors import IndexUnwritable
+
+
+@contextmanager
+def writing(target: Path) -> Iterator[None]:
+    """A failure to write beside ``target`` (read-only disk, a full disk, a file in the way)
+    as one line: nothing was published, the old index (if any) still serves."""
+    try:
+        yield
+    except OSError as exc:
+        where = str(exc.filename or "")
+        if where and not where.startswith(str(target.parent)):
+            raise  # not the index's folder: a brief that cannot be read, reported elsewhere
+        raise IndexUnwritable(
+            f"cannot write the index at {target}: {exc.strerror or exc} ({where or target}); "
+            "choose another place (--out, RAG_INDEX_DIR) or free some space; nothing was "
+            "published"
+        ) from None
+
 
 @contextmanager
 def build_lock(target: Path) -> Iterator[None]:

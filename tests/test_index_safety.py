@@ -54,3 +54,17 @@ def test_a_damaged_index_is_refused_not_rebuilt(
         open_engine(settings, encoder=encoder)
     assert "\n" not in str(caught.value)
     assert encoder.calls == 0 and sorted(os.listdir(tmp_path)) == before  # nothing was built
+
+
+def test_an_unwritable_place_is_one_line_and_nothing_is_published(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder")
+    result = CliRunner().invoke(app, ["index", "--out", str(in_the_way / "index")])
+    assert result.exit_code == 3, result.output
+    assert "cannot write the index at" in result.output and "nothing was published" in result.output
+    assert "Traceback" not in result.output and result.output.count("\n") <= 2
+    assert in_the_way.read_text() == "not a folder"
