@@ -7,6 +7,8 @@ one reference a hot reload would replace; ``app.state.ready`` turns /ready green
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +33,35 @@ def _warm(engine: Engine) -> None:
     from rag.answering import Answerer
 
     Answerer(engine).find("warm up the encoder")
+
+
+async def _watch(app: FastAPI, interval: float) -> None:
+    """Every worker process polls the index link and reloads a new build by itself (a
+    reload request reaches only one worker). A bad build is logged once, not every poll."""
+    from rag.errors import RagError
+    from rag.reload import reload_published
+
+    log = logging.getLogger("api.reload")
+    refused: set[object] = set()
+    while True:
+        await asyncio.sleep(interval)
+        engine = app.state.engine
+        if not isinstance(engine, Engine):  # a stand-in engine (tests) has nothing to watch
+            continue
+        try:
+            target = engine.settings.index_dir.resolve()
+            if target in refused:
+                continue
+            handle = await run_in_threadpool(reload_published, engine)
+        except RagError as exc:
+            refused.add(target)
+            log.warning("new index not served, the previous one still is: %s", exc)
+            continue
+        except Exception:  # the watcher must outlive anything one poll runs into
+            log.exception("index watcher")
+            continue
+        if handle is not None:
+            log.warning("now serving the index built %s", handle.manifest.created_at)
 
 
 def _limit_question(schema: dict[str, Any], limit: int) -> None:
@@ -87,7 +118,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             app.state.engine = await run_in_threadpool(_load_engine, settings)
         await run_in_threadpool(_warm, app.state.engine)
         app.state.ready = True
-        yield
+        watcher = None
+        if settings.reload_interval_s > 0:
+            watcher = asyncio.create_task(_watch(app, settings.reload_interval_s))
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
 
     app = FastAPI(
         title="brief-rag",

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
         default=1024 * 1024, description="Chat clients resend the whole conversation."
     )
     max_question_chars: int = 2000
+    reload_interval_s: float = Field(
+        default=2.0, ge=0, description="How often the server looks for a new index; 0: never."
+    )
     # Micro-batching of concurrent questions in the server (rag/batching.py).
     max_batch: int = Field(default=16, ge=1, le=256, description="Texts per encoder call.")
     batch_wait_ms: float = Field(
