@@ -59,18 +59,12 @@ def _sentence_probes(handle: IndexHandle) -> list[str]:
         if passage.kind == "front_matter" and doc is not None and doc.front_matter is not None:
             if passage.id not in facts:
                 facts[passage.id] = [f.probe for f in front_matter_facts(doc.front_matter)]
-            first = _first_row(handle, owner)
+            first = int(handle.passage_sentences[owner])
             probes.append(facts[passage.id][row - first])
         else:
             path = " > ".join(passage.section.path)
             probes.append(f"{path}: {strip_markers(handle.sentences[row])}")
     return probes
-
-
-def _first_row(handle: IndexHandle, owner: int) -> int:
-    import numpy as np
-
-    return int(np.searchsorted(handle.sentence_owners, owner, side="left"))
 
 
 def _build(handle: IndexHandle) -> Lexicon:

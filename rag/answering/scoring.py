@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rag.answering.lexicon import lexicon, terms
+from rag.answering.lexicon import Lexicon, lexicon, terms
 from rag.answering.records import Candidate
 from rag.records import Footnote, Hit, Passage
 from rag.text import match_key
@@ -21,17 +21,12 @@ if TYPE_CHECKING:
     from rag.index import IndexHandle
 
 
-def _rows(handle: IndexHandle, hit: Hit) -> tuple[range, list[int]]:
+def _rows(handle: IndexHandle, hit: Hit, words: Lexicon) -> tuple[range, list[int]]:
     """The sentence rows and footnote rows of one retrieved passage."""
-    import numpy as np
-
     owner = handle.by_id[hit.passage.id]
-    owners = handle.sentence_owners
-    sentences = range(
-        int(np.searchsorted(owners, owner, side="left")),
-        int(np.searchsorted(owners, owner, side="right")),
-    )
-    notes = lexicon(handle).footnote_rows
+    offsets = handle.passage_sentences  # passage p owns rows offsets[p]:offsets[p + 1]
+    sentences = range(int(offsets[owner]), int(offsets[owner + 1]))
+    notes = words.footnote_rows
     doc = hit.passage.document.id
     cited = [notes[key] for ref in hit.passage.footnotes if (key := (doc, ref.number)) in notes]
     return sentences, cited
@@ -47,7 +42,7 @@ def candidates(
     seen: set[str] = set()
     out: list[Candidate] = []
     for hit in hits:
-        sentences, notes = _rows(handle, hit)
+        sentences, notes = _rows(handle, hit, words)
         cosines = handle.sentence_vectors[sentences.start : sentences.stop] @ qvec
         # (text, footnote number, cosine, terms): the sentences as written, then the notes.
         pool: list[tuple[str, int | None, float, frozenset[str]]] = [
