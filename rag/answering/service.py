@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from rag.answering.followup import resolve_query
 from rag.answering.generate import generate, relay
-from rag.answering.records import Answer, Done, Event, Findings, Sources, Text
+from rag.answering.records import Answer, Citation, Done, Event, Findings, Sources, Text
 from rag.answering.render import extractive, generated, numbered, pieces
 from rag.answering.scoring import candidates, footnotes_of
 from rag.answering.tasks import Task, reply
@@ -84,17 +85,12 @@ class Answerer:
             yield Done(answer)
             return
         citations = numbered(findings)
+        parts: list[str] = []
         deltas = generate(self.settings, findings.query, citations)
-        try:
-            body = await anext(deltas, "")
-            yield Sources(citations)
-            if body:
-                yield Text(body)
-            async for part in deltas:
-                body += part
-                yield Text(part)
-        finally:
-            await deltas.aclose()  # also when the consumer goes away mid-answer
+        async with aclosing(_relayed(deltas, citations, parts)) as events:
+            async for event in events:
+                yield event
+        body = "".join(parts)
         answer = generated(findings, body, citations, footer)
         for text, notes in pieces(answer.footer, answer.annotations, offset=len(body)):
             yield Text(text, notes, footer=True)
@@ -107,17 +103,11 @@ class Answerer:
         answer with no sources: answered from the task itself, never from the briefs; with an
         answer server, ``messages`` (the front end's request) go to it as they are."""
         if self.generative:
-            deltas = relay(self.settings, messages)
-            try:
-                body = await anext(deltas, "")  # an unreachable server fails before any event
-                yield Sources(())
-                if body:
-                    yield Text(body)
-                async for part in deltas:
-                    body += part
-                    yield Text(part)
-            finally:
-                await deltas.aclose()
+            parts: list[str] = []
+            async with aclosing(_relayed(relay(self.settings, messages), (), parts)) as events:
+                async for event in events:
+                    yield event
+            body = "".join(parts)
         else:
             body = reply(task)
             yield Sources(())
@@ -137,3 +127,21 @@ class Answerer:
         if not (self.generative and findings.found):
             return extractive(findings)
         return asyncio.run(self.complete(findings))
+
+
+async def _relayed(
+    deltas: AsyncGenerator[str, None], citations: tuple[Citation, ...], parts: list[str]
+) -> AsyncGenerator[Event, None]:
+    """An answer server's words as events: :class:`Sources` only once its first words are
+    in (so an unreachable server fails before any event), then each piece as it comes,
+    also kept in ``parts``. The server's stream is closed however this ends, also when the
+    consumer goes away mid-answer."""
+    async with aclosing(deltas):
+        first = await anext(deltas, "")
+        yield Sources(citations)
+        if first:
+            parts.append(first)
+            yield Text(first)
+        async for part in deltas:
+            parts.append(part)
+            yield Text(part)
