@@ -2,7 +2,7 @@
 
 SectionNotFound                   404  a section filter that names no section
 QueryError                        422  an unusable question or parameter
-DeadlineExceeded                  504  the answer server did not finish within RAG_LLM_DEADLINE_S
+DeadlineExceeded                  504  the request did not finish within RAG_DEADLINE_S
 GeneratorError                    502  the answer server (RAG_LLM_BASE_URL) failed
 Overloaded                        503  the encoder's queue is full; with ``Retry-After: 1``
 IndexError_, ModelError,
@@ -46,7 +46,7 @@ _STATUS: tuple[tuple[type[RagError], int], ...] = (
     (ModelError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (CorpusError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (ConfigError, status.HTTP_503_SERVICE_UNAVAILABLE),
-    (DeadlineExceeded, status.HTTP_504_GATEWAY_TIMEOUT),  # before GeneratorError, its parent
+    (DeadlineExceeded, status.HTTP_504_GATEWAY_TIMEOUT),
     (GeneratorError, status.HTTP_502_BAD_GATEWAY),
     (Overloaded, status.HTTP_503_SERVICE_UNAVAILABLE),
 )

@@ -1,7 +1,9 @@
-"""ASGI middleware: request body limit, one log line per request, and CORS from settings.
+"""ASGI middleware: one log line per request, ambiguous framing refused, CORS from
+settings, the request body limit, and the request's deadline.
 
-Order, outermost first: request log (sees every status, even CORS rejections), CORS (so
-browsers can read error responses too), body limit (before any route reads the body).
+Order, outermost first: request log (sees every status, even CORS rejections), framing
+(before anything reads the body), CORS (so browsers can read error responses too), body
+limit (before any route reads the body), deadline (around the route and its stream).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.config import Settings
+from rag.deadline import deadline
 
 log = logging.getLogger("api.requests")
 
@@ -91,6 +94,46 @@ class BodyLimit:
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
+class Framing:
+    """400 for a request that declares both ``Content-Length`` and ``Transfer-Encoding``:
+    two front ends can disagree on where such a body ends (request smuggling), so RFC 9112
+    (6.3) lets a server refuse it; the ``Connection: close`` answer ends the connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            names = {name for name, _ in scope.get("headers", ())}
+            if b"content-length" in names and b"transfer-encoding" in names:
+                detail = (
+                    "the request has both Content-Length and Transfer-Encoding; send one of them"
+                )
+                response = JSONResponse(
+                    {"detail": detail}, status_code=400, headers={"Connection": "close"}
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class RequestDeadline:
+    """Open the request's one deadline (RAG_DEADLINE_S, rag/deadline.py) around the route
+    and its streamed response: waiting for the encoder and for the answer server both
+    count against it."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with deadline(self.seconds):
+            await self.app(scope, receive, send)
+
+
 def _path(scope: Scope) -> str:
     # The raw path as sent (still percent-encoded) cannot smuggle a newline into the log.
     raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "backslashreplace")
@@ -160,6 +203,8 @@ def _ensure_log_handler() -> None:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
+    # add_middleware wraps what is there: the first added is the innermost.
+    app.add_middleware(RequestDeadline, seconds=settings.deadline_s)
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, chat_limit=settings.max_chat_body_bytes
     )
@@ -171,5 +216,6 @@ def install(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    app.add_middleware(Framing)
     app.add_middleware(RequestLog, log_questions=settings.log_questions)
     _ensure_log_handler()

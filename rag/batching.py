@@ -7,7 +7,8 @@ encoder is busy joins the next batch (up to ``max_batch`` texts, waiting at most
 ``max_wait_ms`` for company only when the last batch had some), so a lone client pays
 nothing extra and a crowd is served at the encoder's batch rate. The queue is bounded: past
 ``max_queue`` waiting texts a caller gets :class:`~rag.errors.Overloaded` at once (the API
-answers 503 with ``Retry-After``) instead of waiting ever longer.
+answers 503 with ``Retry-After``) instead of waiting ever longer, and a caller whose
+request deadline (:mod:`rag.deadline`) passes while it waits gives up its place.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rag import deadline
 from rag.encoder import Encoder, Progress
 from rag.errors import Overloaded
 
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 Encoded = tuple["np.ndarray", list["np.ndarray"]]
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a request is found in the queue by itself
 class _Request:
     texts: list[str]
     done: threading.Event = field(default_factory=threading.Event)
@@ -83,11 +85,24 @@ class BatchingEncoder:
             self._waiting += len(texts)
             self._start()
             self._busy.notify()
-        request.done.wait()
+        if not request.done.wait(deadline.left()):
+            self._abandon(request)
         if request.error is not None:
             raise request.error
         assert request.result is not None
         return request.result
+
+    def _abandon(self, request: _Request) -> None:
+        """The request's deadline passed while it waited: take it out of the queue (if the
+        worker has not taken it yet) so no one encodes a question nobody waits for."""
+        with self._busy:
+            if request in self._queue:
+                self._queue.remove(request)
+                self._waiting -= len(request.texts)
+        if not request.done.is_set():
+            running = deadline.current()
+            assert running is not None  # only a deadline makes the wait above time out
+            raise running.exceeded("waiting for the encoder")
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None

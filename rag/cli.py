@@ -23,6 +23,7 @@ from rag.errors import (
     ConfigError,
     CorpusError,
     DatasetError,
+    DeadlineExceeded,
     GeneratorError,
     IndexError_,
     ModelError,
@@ -60,6 +61,7 @@ EXIT_CODES: tuple[tuple[type[RagError], int], ...] = (
     (IndexError_, 3),
     (ModelError, 4),
     (GeneratorError, 5),
+    (DeadlineExceeded, 7),
 )
 EXIT_ERROR = 1
 EXIT_NOT_FOUND = 6  # `rag answer`: nothing relevant in the briefs (not an error)
@@ -254,7 +256,7 @@ def chat(
                 history.append(question)
             except KeyboardInterrupt:
                 out.print("\n[dim](answer interrupted)[/]")
-            except (QueryError, GeneratorError) as exc:
+            except (QueryError, GeneratorError, DeadlineExceeded) as exc:
                 # One bad question or a hiccup of the answer server: say so, keep chatting.
                 err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             out.print()
@@ -467,8 +469,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API, the OpenAI-compatible endpoints and the chat page."""
     with user_errors():
-        import uvicorn
-
+        from api.server import serve as run_server
         from rag.engine import for_serving, open_engine
 
         cfg = settings(host=host, port=port, workers=workers)
@@ -484,14 +485,7 @@ def serve(
             target: object = create_app(cfg, engine=for_serving(engine))
         else:
             target = "api.main:create_app"  # each worker process loads its own copy
-        uvicorn.run(
-            target,  # type: ignore[arg-type]
-            factory=cfg.workers > 1,
-            host=cfg.host,
-            port=cfg.port,
-            workers=cfg.workers,
-            log_level="warning",
-        )
+        run_server(cfg, target)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +133,28 @@ class Settings(BaseSettings):
         default=1024 * 1024, description="Chat clients resend the whole conversation."
     )
     max_question_chars: int = 2000
+    # One deadline per request, retrieval and generation together (rag/deadline.py).
+    # RAG_LLM_DEADLINE_S, its name when it covered generation only, still works.
+    deadline_s: float = Field(
+        default=120.0,
+        gt=0,
+        validation_alias=AliasChoices("deadline_s", "RAG_DEADLINE_S", "RAG_LLM_DEADLINE_S"),
+        description="Longest one request may take, in all; then 504.",
+    )
+    # The connection guards uvicorn lacks (api/server.py): slow or idle clients can never
+    # hold the process's connections or file descriptors.
+    read_timeout_s: float = Field(
+        default=10.0, gt=0, description="Longest a client may take to send a whole request."
+    )
+    keep_alive_s: float = Field(
+        default=5.0, gt=0, description="How long an idle kept-alive connection stays open."
+    )
+    max_connections: int = Field(
+        default=4096, ge=1, description="Open connections per worker; capped below its file limit."
+    )
+    drain_s: float = Field(
+        default=30.0, ge=0, description="On SIGTERM, how long in-flight requests may finish."
+    )
     reload_interval_s: float = Field(
         default=2.0, ge=0, description="How often the server looks for a new index; 0: never."
     )
@@ -150,9 +172,6 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = Field(default=60.0, gt=0, description="Longest wait for one read.")
-    llm_deadline_s: float = Field(
-        default=120.0, gt=0, description="Longest a generated answer may take, in all."
-    )
     llm_max_chars: int = Field(
         default=20_000, ge=100, description="Generated text kept; past it the answer is cut."
     )

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag import deadline
 from rag.chunking import ChunkParams
 from rag.config import RetrieverName, Settings
 from rag.encoder import Encoder, load_encoder, resolve_backend
@@ -81,6 +82,7 @@ class Engine:
         section: str | None = None,
     ) -> SearchResult:
         self.check_question(question)
+        deadline.check("the search")  # it may have queued for a worker thread
         started = time.perf_counter()
         hits = self.snapshot().search(
             question,

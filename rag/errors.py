@@ -16,7 +16,7 @@ no CLI flags): the shells add their own hints.
     ├── QueryError                an empty, overlong or unusable question or parameter
     │   └── SectionNotFound       a section filter that names no section
     ├── GeneratorError            the answer server (RAG_LLM_BASE_URL) failed
-    │   └── DeadlineExceeded      …or did not finish within RAG_LLM_DEADLINE_S
+    ├── DeadlineExceeded          a request did not finish within RAG_DEADLINE_S
     ├── Overloaded                too many questions waiting for the encoder: retry soon
     ├── DatasetError              an evaluation file that cannot be used
     └── BenchmarkError            `rag bench` could not run (its server did not start)
@@ -84,8 +84,9 @@ class GeneratorError(RagError):
     """The answer server could not be reached, timed out or returned an error."""
 
 
-class DeadlineExceeded(GeneratorError):
-    """The answer server did not finish the answer in the time one request may take."""
+class DeadlineExceeded(RagError):
+    """A request (waiting for the encoder, or for the answer server) did not finish in the
+    time one request may take."""
 
 
 class Overloaded(RagError):

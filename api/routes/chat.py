@@ -52,7 +52,7 @@ from rag.answering.frontends import wants_footer
 from rag.answering.render import escape
 from rag.answering.tasks import recognise
 from rag.config import Settings
-from rag.errors import GeneratorError
+from rag.errors import DeadlineExceeded, GeneratorError
 from rag.tokens import count_tokens
 
 router = APIRouter(prefix="/v1", tags=["chat"], dependencies=[AuthDep], responses=AUTH_ERRORS)
@@ -207,7 +207,7 @@ async def stream_frames(
                 return
             for frame in _frame(reply, event):
                 yield frame
-    except GeneratorError as exc:
+    except (GeneratorError, DeadlineExceeded) as exc:
         yield f"data: {_error_json(str(exc), status_for(exc))}\n\n"
         yield "data: [DONE]\n\n"
     finally:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.answering.records import Citation
+from rag.deadline import SETTING as DEADLINE_SETTING
+from rag.deadline import Deadline
+from rag.deadline import current as current_deadline
 from rag.errors import DeadlineExceeded, GeneratorError
 
 if TYPE_CHECKING:
@@ -125,13 +129,14 @@ async def relay(
         timeout=settings.llm_timeout_s,
         max_retries=0,  # a retry would repeat a slow answer; the user can ask again
     )
-    # One deadline for the whole answer (RAG_LLM_TIMEOUT_S bounds only the gap between two
-    # reads: a server dripping a word every few seconds would hold a request for ever), and
-    # a bound on the text kept (a server streaming for ever would fill memory).
-    deadline = asyncio.get_running_loop().time() + settings.llm_deadline_s
-
-    def left() -> float:
-        return max(0.0, deadline - asyncio.get_running_loop().time())
+    # The request's one deadline (RAG_LLM_TIMEOUT_S bounds only the gap between two reads:
+    # a server dripping a word every few seconds would hold a request for ever), and a bound
+    # on the text kept (a server streaming for ever would fill memory). Outside a request
+    # (a library call) the answer gets a deadline of its own.
+    budget = current_deadline() or Deadline(
+        time.monotonic() + settings.deadline_s, settings.deadline_s
+    )
+    left = budget.left
 
     kept = 0
     try:
@@ -163,8 +168,8 @@ async def relay(
                 yield text
     except TimeoutError:
         raise DeadlineExceeded(
-            f"the answer server at {url} did not finish within {settings.llm_deadline_s:g}s "
-            "(RAG_LLM_DEADLINE_S); the answer was stopped"
+            f"the answer server at {url} did not finish within {budget.seconds:g}s "
+            f"({DEADLINE_SETTING}); the answer was stopped"
         ) from None
     except (openai.OpenAIError, ValueError) as exc:
         raise _failure(exc, url, settings) from None

@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
+from rag import deadline
 from rag.answering.followup import resolve_query
 from rag.answering.generate import generate, relay
 from rag.answering.records import Answer, Citation, Done, Event, Findings, Sources, Text
@@ -45,6 +46,7 @@ class Answerer:
         if not query:
             raise QueryError("the question is empty; ask something about the brief")
         self.engine.check_question(question)
+        deadline.check("the search")  # it may have queued for a worker thread
         snapshot = self.engine.snapshot()  # one build from here to the answer
         vectors, tokens = snapshot.encoder.encode_with_tokens([query])  # the one encoder call
         # Hybrid on purpose: the no-answer threshold was measured on what it returns.

@@ -258,7 +258,7 @@ def test_an_answer_server_that_drips_is_stopped_at_the_deadline(
     stub: tuple[Stub, str], generator: Stub, real_engine: Engine, stream: bool
 ) -> None:
     generator.endless = 0.3  # a word every 0.3 s, for ever: no read ever times out
-    settings = Settings(llm_base_url=f"{stub[1]}/v1", llm_deadline_s=2.0, llm_timeout_s=5)
+    settings = Settings(llm_base_url=f"{stub[1]}/v1", deadline_s=2.0, llm_timeout_s=5)
     with TestClient(create_app(settings, engine=real_engine)) as http:
         started = time.monotonic()
         body = {"messages": ask(HIGHER_ED_QUESTION), "stream": stream}
@@ -267,7 +267,7 @@ def test_an_answer_server_that_drips_is_stopped_at_the_deadline(
     assert took < 8, took  # the deadline, plus retrieval, not the server's pace
     if stream:
         assert response.status_code == 200  # headers were sent; the stream ends in an error
-        assert '"code": 504' in response.text and "RAG_LLM_DEADLINE_S" in response.text
+        assert '"code": 504' in response.text and "RAG_DEADLINE_S" in response.text
         assert response.text.rstrip().endswith("data: [DONE]")
     else:
         assert response.status_code == 504
@@ -278,7 +278,7 @@ def test_an_endless_answer_is_cut_at_the_bound_and_says_so(
     stub: tuple[Stub, str], generator: Stub, real_engine: Engine
 ) -> None:
     generator.endless = 0.0  # as fast as it can, for ever
-    settings = Settings(llm_base_url=f"{stub[1]}/v1", llm_max_chars=500, llm_deadline_s=30)
+    settings = Settings(llm_base_url=f"{stub[1]}/v1", llm_max_chars=500, deadline_s=30)
     with TestClient(create_app(settings, engine=real_engine)) as http:
         response = http.post("/v1/chat/completions", json={"messages": ask(HIGHER_ED_QUESTION)})
     assert response.status_code == 200
