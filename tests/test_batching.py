@@ -117,3 +117,33 @@ def test_the_lexical_retriever_never_runs_the_model(tmp_path: Path) -> None:
         "bilateral trade", retriever="bm25"
     )
     assert hits and encoder.calls == 0
+
+
+def test_a_caller_whose_deadline_passes_gives_up_its_place() -> None:
+    from rag.deadline import deadline
+    from rag.errors import DeadlineExceeded
+
+    inner_sleep = threading.Event()
+
+    class Stuck(Slow):
+        def encode_with_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
+            inner_sleep.wait(5)  # the encoder is busy with someone else's batch
+            return super().encode_with_tokens(texts)
+
+    batching = BatchingEncoder(Stuck(), max_batch=1, max_wait_ms=0)
+    first = threading.Thread(target=batching.encode_with_tokens, args=(["first"],))
+    first.start()
+    time.sleep(0.2)  # the worker holds "first"; the next caller queues behind it
+    started = time.monotonic()
+    with deadline(0.3), pytest.raises(DeadlineExceeded, match=r"encoder .*0\.3s .*RAG_DEADLINE_S"):
+        batching.encode_with_tokens(["second"])
+    assert 0.25 < time.monotonic() - started < 2
+    assert batching._waiting == 0 and not batching._queue  # nobody encodes it later
+    inner_sleep.set()
+    first.join(timeout=10)
+
+
+def test_without_a_deadline_a_caller_waits_its_turn() -> None:
+    batching = BatchingEncoder(Slow(), max_batch=1, max_wait_ms=0)
+    results = _parallel(batching, ["one", "two", "three"])
+    assert all(isinstance(r, tuple) for r in results)
