@@ -1,8 +1,14 @@
-"""Dependencies handed to routes: settings, the engine, and the API-key check."""
+"""Dependencies handed to routes: settings, the engine, and the API-key check.
+
+All async: none of them blocks, and a plain ``def`` dependency would cost each request a
+trip through the thread pool, where under load it queues behind searches.
+"""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -11,14 +17,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from rag.answering import Answerer
 from rag.config import Settings
 from rag.engine import Engine
+from rag.errors import Overloaded
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine | None = getattr(request.app.state, "engine", None)
     if engine is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "index is still loading")
@@ -28,13 +35,15 @@ def get_engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_answerer(engine: EngineDep, request: Request) -> Answerer:
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_answerer(engine: EngineDep, settings: SettingsDep) -> Answerer:
     # Stateless, so one per request costs nothing; the app's settings (answer server, no-answer
     # threshold) rule, whichever settings loaded the engine.
-    return Answerer(engine, get_settings(request))
+    return Answerer(engine, settings)
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 
 
@@ -43,7 +52,7 @@ AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 bearer = HTTPBearer(scheme_name="apiKey", description="The RAG_API_KEY value.", auto_error=False)
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
@@ -64,3 +73,35 @@ def require_api_key(
 
 
 AuthDep = Depends(require_api_key)
+
+
+@dataclass
+class Admission:
+    """The questions this worker is answering now (waiting for the encoder or searching).
+
+    Counted on the event loop before a route takes a worker thread: past ``limit`` the
+    answer is 503 at once. Without it the thread pool would be the queue, and an unbounded
+    one: requests past its threads wait there, invisibly, for as long as the crowd lasts.
+    """
+
+    limit: int
+    inflight: int = 0
+
+
+async def admit(request: Request) -> AsyncIterator[None]:
+    gate: Admission = request.app.state.admission
+    if gate.inflight >= gate.limit:
+        raise Overloaded(
+            f"{gate.inflight} questions are already being answered (the limit is "
+            f"{gate.limit}, RAG_ENCODE_QUEUE); retry in a moment"
+        )
+    gate.inflight += 1
+    try:
+        yield
+    finally:
+        gate.inflight -= 1
+
+
+# scope="function": the question leaves the count when the route returns, not when a
+# streamed answer ends (a generated answer's stream waits on the answer server, not on us).
+AdmitDep = Depends(admit, scope="function")

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
@@ -117,6 +118,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if app.state.engine is None:
             app.state.engine = await run_in_threadpool(_load_engine, settings)
         await run_in_threadpool(_warm, app.state.engine)
+        # Every admitted question gets a worker thread at once: the only queue is the
+        # encoder's, bounded by the admission count (api/deps.py).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.encode_queue + 16)
         app.state.ready = True
         watcher = None
         if settings.reload_interval_s > 0:
@@ -137,10 +142,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redirect_slashes=False,
     )
     from api import errors, middleware, routes
+    from api.deps import Admission
 
     app.state.settings = settings
     app.state.engine = engine
     app.state.ready = False
+    app.state.admission = Admission(settings.encode_queue)
 
     routes.install(app, settings)
     errors.install(app)

@@ -161,6 +161,13 @@ AUTH_ERRORS: dict[int | str, dict[str, object]] = {
     401: error("API key missing or wrong (only when RAG_API_KEY is set)."),
     503: error("The index or model is not loaded yet, or unusable."),
 }
+QUESTION_ERRORS: dict[int | str, dict[str, object]] = {
+    503: error(
+        "Not loaded yet or unusable; or too many questions in flight (RAG_ENCODE_QUEUE): "
+        "then with `Retry-After: 1`."
+    ),
+    504: error("The request did not finish within RAG_DEADLINE_S."),
+}
 INPUT_ERRORS: dict[int | str, dict[str, object]] = {
     422: error("Invalid input; `errors` names each field."),
 }

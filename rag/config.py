@@ -163,8 +163,10 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(
         default=2.0, ge=0, le=100, description="How long a batch waits for company, under load."
     )
+    # Admission: a worker answers at most this many questions at once (api/deps.py), and
+    # the encoder's queue holds at most this many texts; past either, 503 at once.
     encode_queue: int = Field(
-        default=64, ge=1, le=100_000, description="Questions waiting for the encoder before 503."
+        default=64, ge=1, le=10_000, description="Questions in flight per worker before 503."
     )
 
     # Optional generative answers through an OpenAI-compatible server

@@ -34,9 +34,9 @@ from api.chat_models import (
     UrlCitation,
     Usage,
 )
-from api.deps import AnswererDep, AuthDep, SettingsDep
+from api.deps import AdmitDep, AnswererDep, AuthDep, SettingsDep
 from api.errors import status_for
-from api.models import AUTH_ERRORS, INPUT_ERRORS, error
+from api.models import AUTH_ERRORS, INPUT_ERRORS, QUESTION_ERRORS, error
 from rag.answering import (
     Answer,
     Answerer,
@@ -238,8 +238,10 @@ def _new_reply(body: ChatCompletionRequest, settings: Settings) -> Reply:
     "/chat/completions",
     summary="Answer the last user message, with cited passages",
     response_model=ChatCompletion,
+    dependencies=[AdmitDep],
     responses={
         200: {"content": {"text/event-stream": STREAM_DOC}},
+        **QUESTION_ERRORS,
         **INPUT_ERRORS,
         413: error("Body too big."),
         502: error("The answer server (RAG_LLM_BASE_URL) failed; generative mode only."),

@@ -20,9 +20,9 @@ async def health() -> HealthResponse:
 
 
 @router.get("/ready", summary="Ready to search", dependencies=[AuthDep], responses=AUTH_ERRORS)
-def ready(request: Request) -> ReadyResponse:
+async def ready(request: Request) -> ReadyResponse:
     """200 once the model is loaded and warmed and the index verified against its manifest;
-    503 before that."""
+    503 before that. Async, like /health, so it never waits behind searches."""
     engine = getattr(request.app.state, "engine", None)
     if engine is None or not getattr(request.app.state, "ready", False):
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "index is still loading")

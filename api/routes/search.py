@@ -12,12 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from api.deps import AuthDep, EngineDep, SettingsDep
+from api.deps import AdmitDep, AuthDep, EngineDep, SettingsDep
 from api.models import (
     AUTH_ERRORS,
     EXAMPLE_QUESTION,
     INPUT_ERRORS,
     NOT_BLANK,
+    QUESTION_ERRORS,
     QUESTION_HELP,
     RETRIEVER_HELP,
     SECTION_HELP,
@@ -32,9 +33,10 @@ from rag.views import PassageView
 
 router = APIRouter(
     tags=["search"],
-    dependencies=[AuthDep],
+    dependencies=[AuthDep, AdmitDep],
     responses={
         **AUTH_ERRORS,
+        **QUESTION_ERRORS,
         **INPUT_ERRORS,
         404: error("No section matches the `section` filter."),
     },

@@ -1,5 +1,6 @@
-"""One deadline per request (RAG_DEADLINE_S) covers retrieval too: a request stuck behind
-the encoder gets a clean 504 naming the setting, on /search and on chat, streamed or not."""
+"""Overload: one deadline per request (RAG_DEADLINE_S) covers retrieval too, so a request
+stuck behind the encoder gets a clean 504 naming the setting, on /search and on chat,
+streamed or not; and admission refuses questions past RAG_ENCODE_QUEUE with a 503 at once."""
 
 from __future__ import annotations
 
@@ -61,3 +62,37 @@ def test_a_generous_deadline_changes_nothing(
 ) -> None:
     with TestClient(make_app(deadline_s=30)) as http:
         assert http.post("/search", json={"question": QUESTION}).status_code == 200
+
+
+def test_questions_past_the_admission_limit_get_503_at_once(
+    make_app: Callable[..., FastAPI], engine: Engine
+) -> None:
+    """Admission happens before a worker thread is taken: with the limit reached, the next
+    question is refused in milliseconds, while /health and /ready still answer."""
+    import threading
+
+    slow = BatchingEncoder(Sluggish(engine.encoder, 1.5))  # type: ignore[arg-type]
+    app = make_app(engine_=engine.with_encoder(slow), encode_queue=2)
+    with TestClient(app) as http:
+        busy = [
+            threading.Thread(target=http.post, args=("/search",), kwargs={"json": {"question": q}})
+            for q in (QUESTION, QUESTION + "?")
+        ]
+        for thread in busy:
+            thread.start()
+        time.sleep(0.5)  # both admitted, both waiting for the sluggish encoder
+        started = time.monotonic()
+        refused = http.post("/search", json={"question": QUESTION})
+        took = time.monotonic() - started
+        chat = http.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTION}]}
+        )
+        assert http.get("/ready").status_code == 200
+        for thread in busy:
+            thread.join(timeout=30)
+        after = http.post("/search", json={"question": QUESTION})
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert "the limit is 2, RAG_ENCODE_QUEUE" in refused.json()["detail"]
+    assert took < 0.5
+    assert chat.status_code == 503
+    assert after.status_code == 200  # the count went back down
