@@ -17,6 +17,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.memory import keep_releasing, resettle, settle
 from rag import __version__
 from rag.config import Settings
 from rag.engine import Engine
@@ -62,6 +63,7 @@ async def _watch(app: FastAPI, interval: float) -> None:
             log.exception("index watcher")
             continue
         if handle is not None:
+            await run_in_threadpool(resettle)
             log.warning("now serving the index built %s", handle.manifest.created_at)
 
 
@@ -118,19 +120,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if app.state.engine is None:
             app.state.engine = await run_in_threadpool(_load_engine, settings)
         await run_in_threadpool(_warm, app.state.engine)
+        settle()  # what every request shares is never scanned by the collector again
         # Every admitted question gets a worker thread at once: the only queue is the
         # encoder's, bounded by the admission count (api/deps.py).
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, settings.encode_queue + 16)
         app.state.ready = True
-        watcher = None
+        chores = [asyncio.create_task(keep_releasing())]
         if settings.reload_interval_s > 0:
-            watcher = asyncio.create_task(_watch(app, settings.reload_interval_s))
+            chores.append(asyncio.create_task(_watch(app, settings.reload_interval_s)))
         try:
             yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            for chore in chores:
+                chore.cancel()
 
     app = FastAPI(
         title="brief-rag",

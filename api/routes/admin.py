@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import AuthDep, EngineDep
+from api.memory import resettle
 from api.models import AUTH_ERRORS, error
 from rag.reload import reload_published
 
@@ -30,6 +31,8 @@ def reload(engine: EngineDep) -> ReloadResponse:
     request on (requests in flight finish on the old one). With `RAG_API_KEY` set, needs it.
     """
     handle = reload_published(engine)
+    if handle is not None:
+        resettle()
     manifest = (handle or engine.snapshot().handle).manifest
     return ReloadResponse(
         reloaded=handle is not None,

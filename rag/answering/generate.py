@@ -10,6 +10,7 @@ exactly as for extractive answers. Nothing here runs unless the setting is given
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncGenerator, Sequence
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
 
     from rag.config import Settings
+
+# Pieces of a generated answer read ahead of our client: enough to keep the answer server
+# streaming at its pace, few enough that a slow client holds no more than a few kilobytes.
+QUEUED_PIECES = 64
 
 SYSTEM_PROMPT = """\
 You answer questions about policy briefs using only the numbered passages supplied in the \
@@ -117,10 +122,52 @@ async def relay(
 ) -> AsyncGenerator[str, None]:
     """Send ``messages`` to the answer server as they are and yield its reply as it arrives
     (a front end's own task, such as a chat title, goes to the model as an ordinary
-    request). Failures are :class:`GeneratorError`, as for :func:`generate`."""
+    request). Failures are :class:`GeneratorError`, as for :func:`generate`.
+
+    Bounded three ways: the request's one deadline (RAG_LLM_TIMEOUT_S bounds only the gap
+    between two reads: a server dripping a word every few seconds would hold a request for
+    ever), the text kept (a server streaming for ever would fill memory), and what waits
+    between the answer server and our client (a small queue).
+    """
+    budget = current_deadline() or Deadline(
+        time.monotonic() + settings.deadline_s, settings.deadline_s
+    )
+    url = _endpoint(settings)
+    pieces: asyncio.Queue[str | BaseException | None] = asyncio.Queue(maxsize=QUEUED_PIECES)
+    reader = asyncio.create_task(_read(settings, messages, url, budget, pieces))
+    kept = 0
+    try:
+        while (piece := await pieces.get()) is not None:
+            if isinstance(piece, BaseException):
+                raise piece
+            if kept + len(piece) > settings.llm_max_chars:
+                yield piece[: settings.llm_max_chars - kept]
+                yield f" … [answer cut at {settings.llm_max_chars:,} characters]"
+                return
+            kept += len(piece)
+            yield piece
+    finally:
+        # However the answer ends (done, cut, failed, or the client went away), the reader
+        # stops and the upstream connection closes with it.
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+
+async def _read(
+    settings: Settings,
+    messages: Sequence[dict[str, str]],
+    url: str,
+    budget: Deadline,
+    pieces: asyncio.Queue[str | BaseException | None],
+) -> None:
+    """Stream the answer server's reply into ``pieces``, ending with ``None`` or the error.
+
+    Its own task, under one timeout: the deadline cancels the read wherever it waits,
+    without a task per chunk, and never while our caller is between two pieces.
+    """
     import openai
 
-    url = _endpoint(settings)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     sent: list[ChatCompletionMessageParam] = list(messages)  # type: ignore[arg-type]
     client = openai.AsyncOpenAI(
@@ -129,49 +176,31 @@ async def relay(
         timeout=settings.llm_timeout_s,
         max_retries=0,  # a retry would repeat a slow answer; the user can ask again
     )
-    # The request's one deadline (RAG_LLM_TIMEOUT_S bounds only the gap between two reads:
-    # a server dripping a word every few seconds would hold a request for ever), and a bound
-    # on the text kept (a server streaming for ever would fill memory). Outside a request
-    # (a library call) the answer gets a deadline of its own.
-    budget = current_deadline() or Deadline(
-        time.monotonic() + settings.deadline_s, settings.deadline_s
-    )
-    left = budget.left
-
-    kept = 0
+    ending: BaseException | None = None
     try:
-        stream = await asyncio.wait_for(
-            client.chat.completions.create(
+        async with asyncio.timeout(budget.left()):
+            stream = await client.chat.completions.create(
                 model=settings.llm_model,
                 messages=sent,
                 stream=True,
                 temperature=0,
                 extra_headers=None if key else {"Authorization": openai.Omit()},
-            ),
-            left(),
-        )
-        chunks = aiter(stream)
-        while True:
+            )
             try:
-                chunk = await asyncio.wait_for(anext(chunks), left())
-            except StopAsyncIteration:
-                break
-            for choice in chunk.choices:
-                text = choice.delta.content if choice.delta else None
-                if not text:
-                    continue
-                if kept + len(text) > settings.llm_max_chars:
-                    yield text[: settings.llm_max_chars - kept]
-                    yield f" … [answer cut at {settings.llm_max_chars:,} characters]"
-                    return
-                kept += len(text)
-                yield text
+                async for chunk in stream:
+                    for choice in chunk.choices:
+                        text = choice.delta.content if choice.delta else None
+                        if text:
+                            await pieces.put(text)
+            finally:
+                await stream.close()
     except TimeoutError:
-        raise DeadlineExceeded(
+        ending = DeadlineExceeded(
             f"the answer server at {url} did not finish within {budget.seconds:g}s "
             f"({DEADLINE_SETTING}); the answer was stopped"
-        ) from None
+        )
     except (openai.OpenAIError, ValueError) as exc:
-        raise _failure(exc, url, settings) from None
+        ending = _failure(exc, url, settings)
     finally:
-        await client.close()  # the upstream connection goes with the request
+        await client.close()
+    await pieces.put(ending)

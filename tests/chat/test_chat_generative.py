@@ -8,8 +8,10 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from fastapi import FastAPI, Request
@@ -286,3 +288,37 @@ def test_an_endless_answer_is_cut_at_the_bound_and_says_so(
     body = content.split("\n\n**Sources**", 1)[0]
     assert body.endswith("[answer cut at 500 characters]")
     assert len(body) < 500 + 60
+
+
+def test_an_endless_upstream_is_stopped_at_the_deadline_and_memory_stays_flat(
+    stub: tuple[Stub, str], generator: Stub, real_index_dir: Path, tmp_path: Path
+) -> None:
+    """A real ``rag serve`` against an answer server that streams as fast as it can for
+    ever: every request ends at the deadline (streamed: an error event; whole: 504), and
+    the server's memory after six of them is what it was after the first."""
+    from rag.bench.soak import rss_mb
+    from tests.servers import rag_serve as serve
+
+    generator.endless = 0.0
+    env = {
+        "RAG_INDEX_DIR": str(real_index_dir),
+        "RAG_LLM_BASE_URL": f"{stub[1]}/v1",
+        "RAG_DEADLINE_S": "3",
+        "RAG_LLM_MAX_CHARS": "100000000",  # so the deadline, not the bound, stops it
+    }
+    with serve(tmp_path, env) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        rss: list[float] = []
+        for n in range(6):
+            body = {"messages": ask(HIGHER_ED_QUESTION), "stream": n % 2 == 1}
+            started = time.monotonic()
+            response = http.post("/v1/chat/completions", json=body)
+            took = time.monotonic() - started
+            assert took < 3 + 3, took
+            if body["stream"]:
+                assert response.status_code == 200 and '"code": 504' in response.text
+            else:
+                assert response.status_code == 504
+                assert "RAG_DEADLINE_S" in response.json()["detail"]
+            rss.append(rss_mb(server.process.pid))
+    print("server RSS MB after each request:", rss)
+    assert rss[-1] <= rss[0] * 1.10 + 5, rss
