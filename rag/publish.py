@@ -95,6 +95,10 @@ def publish(build: Path, target: Path) -> None:
     for old in target.parent.glob(f".{target.name}.2*"):
         if old.is_dir() and old.resolve() not in keep:
             shutil.rmtree(old, ignore_errors=True)
+    # A build killed between making its link and swapping it in left that link behind
+    # (builds are serialised by the build lock, so no other one is in the middle of it).
+    for stale in target.parent.glob(f".{target.name}.link-*"):
+        stale.unlink(missing_ok=True)
 
 
 def discard(build: Path) -> None:

@@ -68,3 +68,50 @@ def test_an_unwritable_place_is_one_line_and_nothing_is_published(tmp_path: Path
     assert "cannot write the index at" in result.output and "nothing was published" in result.output
     assert "Traceback" not in result.output and result.output.count("\n") <= 2
     assert in_the_way.read_text() == "not a folder"
+
+
+@pytest.mark.model
+def test_a_killed_build_leaves_the_published_index_alone_and_is_cleaned_up(
+    tmp_path: Path,
+) -> None:
+    """The real ``rag index`` SIGKILLed at several points of a rebuild: the published index
+    is untouched and still verifies; the next build succeeds and removes the leftovers."""
+    import signal
+    import subprocess
+    import time
+
+    from rag.config import bundled_brief
+    from tests.servers import _rag_command
+
+    index = tmp_path / "index"
+    extra = tmp_path / "water.md"
+    extra.write_text("# Water\n\n## Rivers\n\nThe Indus Waters Treaty shares six rivers.\n")
+    command = [*_rag_command(), "index", str(bundled_brief()), "--out", str(index)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=600)
+    published = index.resolve()
+    manifest = (index / "manifest.json").read_bytes()
+
+    killed = 0
+    for delay in (0.5, 1.5, 3.0):  # while loading the model, parsing, embedding, writing
+        rebuild = subprocess.Popen([*command, str(extra)], env=env, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        rebuild.send_signal(signal.SIGKILL)
+        if rebuild.wait(timeout=30) == 0:  # it finished first: what it published is the index
+            published, manifest = index.resolve(), (index / "manifest.json").read_bytes()
+            continue
+        killed += 1
+        assert index.resolve() == published
+        assert (index / "manifest.json").read_bytes() == manifest
+        open_engine(Settings(index_dir=index), auto_build=False)  # verifies every checksum
+
+    assert killed >= 2  # the machine was not so fast that nothing was ever killed
+    subprocess.run([*command, str(extra)], env=env, check=True, capture_output=True, timeout=600)
+    assert (
+        open_engine(Settings(index_dir=index), auto_build=False).handle.manifest.counts.documents
+        == 2
+    )
+    # Left: the index link, the build it points at, the one it replaced, and the lock.
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index"))
+    assert len([n for n in leftovers if ".link-" in n]) == 0
+    assert len([n for n in leftovers if n.startswith(".index.2")]) <= 2, leftovers

@@ -108,6 +108,7 @@ def test_two_thousand_idle_sockets_leave_health_answering(server: RagServer) -> 
         response = httpx.get(f"{server.url}/health", timeout=5)
         took = time.monotonic() - started
         assert response.status_code == 200
+        print(f"/health with 2,000 idle sockets open: {took * 1000:.1f} ms")
         assert took < 1.0, took
         # ...and the read deadline frees every one of them.
         time.sleep(READ_TIMEOUT_S + 1)

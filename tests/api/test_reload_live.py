@@ -107,6 +107,7 @@ def test_a_rebuild_with_an_added_brief_is_served_without_a_failed_request(
         new = [n for n, (_, top, _) in enumerate(answers) if top == "Indus Waters Brief"]
         assert new, "the new brief was never served"
         first = new[0]
+        print(f"new brief served {answers[first][0] - published:+.2f} s from `rag index` exiting")
         # Once a client saw the new build it never saw the old one again.
         assert all(top == "Indus Waters Brief" for _, top, _ in answers[first:])
         assert answers[first][0] - published < 5.0
