@@ -47,6 +47,7 @@ class BatchingEncoder:
         self.inner = inner
         self.model_id = inner.model_id
         self.backend = inner.backend
+        self.index_backend = inner.index_backend
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
         self.max_queue = max_queue
@@ -68,6 +69,10 @@ class BatchingEncoder:
     @property
     def vectors_sha256(self) -> str:
         return self.inner.vectors_sha256
+
+    @property
+    def index_vectors_sha256(self) -> str:
+        return self.inner.index_vectors_sha256
 
     def encode_with_tokens(
         self, texts: Sequence[str], *, batch_size: int = 32

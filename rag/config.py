@@ -66,10 +66,10 @@ class Settings(BaseSettings):
         default_factory=default_model_path,
         description="Local sentence-transformers directory (no hub downloads).",
     )
-    encoder: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
+    encoder: Literal["auto", "onnx-int8", "onnx", "torch"] = Field(
         default="auto",
-        description="auto: the backend an existing index was built with, else onnx (then "
-        "torch); onnx-int8 is faster with slightly lower quality.",
+        description="auto: the backend an existing index was built for, else onnx-int8 "
+        "(int8 questions over float32 briefs; then torch); onnx: float32 questions too.",
     )
     model_cache: Path = Field(
         default_factory=default_model_cache,

@@ -1,11 +1,17 @@
 """Text encoders: one interface that takes a batch and returns unit-length float32 rows.
 
 The server, the indexer and the evaluation only see :class:`Encoder`. Backends are
-registered by name in :data:`BACKENDS` (``RAG_ENCODER``): ``onnx`` (ONNX Runtime, the same
-model exported locally to ONNX, no torch at serving time), ``onnx-int8`` (its int8
-quantisation: faster, slightly different vectors) and ``torch`` (sentence-transformers).
-``auto`` picks the first of :data:`AUTO_ORDER` that is installed — or, for an existing index,
-the backend it was built with, since vectors of different backends differ.
+registered by name in :data:`BACKENDS` (``RAG_ENCODER``): ``onnx-int8`` (questions encoded
+by an int8 quantisation of the model exported to ONNX, the briefs by the float32 export —
+no torch at serving time), ``onnx`` (the float32 export for both) and ``torch``
+(sentence-transformers). ``auto`` picks the first of :data:`AUTO_ORDER` that is installed —
+or, for an existing index, the backend it was built for, since vectors of different backends
+differ.
+
+An encoder names the encoder whose vectors an index must hold for it to search
+(``index_backend``, ``index_vectors_sha256``): itself, except ``onnx-int8``, whose questions
+search the float32 export's vectors. The builder embeds with that encoder and the manifest
+records both, so the pairing is explicit and checked on every load (rag.manifest).
 """
 
 from __future__ import annotations
@@ -31,11 +37,18 @@ Progress = Callable[[int], None]
 class Encoder(Protocol):
     model_id: str
     backend: str  # the registry name, recorded in the index manifest
+    index_backend: str  # the backend whose vectors an index searched with this one holds
 
     @property
     def vectors_sha256(self) -> str:
         """sha256 of what computes the vectors (weights, or the exported model file): an
         index is only queried with the encoder that built it."""
+        ...
+
+    @property
+    def index_vectors_sha256(self) -> str:
+        """``vectors_sha256`` of the encoder that embeds an index for this one (its own,
+        unless questions and briefs are encoded differently on purpose)."""
         ...
 
     @property
@@ -97,6 +110,7 @@ class SentenceTransformerEncoder:
     """sentence-transformers model from a local directory; torch loads on first use."""
 
     backend = "torch"
+    index_backend = "torch"
 
     def __init__(self, model_path: str | Path, *, device: str = "cpu", threads: int = 0) -> None:
         self.path = check_model_dir(Path(model_path).expanduser())
@@ -113,6 +127,10 @@ class SentenceTransformerEncoder:
     @property
     def vectors_sha256(self) -> str:
         return self.weights_sha256
+
+    @property
+    def index_vectors_sha256(self) -> str:
+        return self.vectors_sha256
 
     def _load(self) -> SentenceTransformer:
         with self._lock:
@@ -211,10 +229,11 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(np.vstack(pooled), dtype=np.float32), out
 
 
-BACKENDS = ("onnx", "onnx-int8", "torch")
+BACKENDS = ("onnx-int8", "onnx", "torch")
 # What `auto` picks for a new index: the fastest backend that keeps retrieval quality within
-# 0.01 of torch on every eval set (measured: README, "Encoders"). int8 did not.
-AUTO_ORDER = ("onnx", "torch")
+# 0.01 of torch on every eval set (measured: README, "Encoders"; a test keeps it so). int8
+# questions over float32 briefs do; int8 on both sides did not with the first recipe.
+AUTO_ORDER = ("onnx-int8", "torch")
 
 
 def available(backend: str) -> bool:
@@ -226,7 +245,8 @@ def available(backend: str) -> bool:
 
 
 def resolve_backend(wanted: str, built_with: str | None = None) -> str:
-    """``auto``: the backend an existing index was built with, else the fastest installed."""
+    """``auto``: the backend an existing index was built for (``built_with``: the one its
+    manifest names for questions), else the fastest installed."""
     if wanted != "auto":
         if wanted not in BACKENDS:
             raise ModelError(

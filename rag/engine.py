@@ -102,9 +102,12 @@ def build(
     progress: BuildProgress | None = None,
     only_if_missing: bool = False,
 ) -> Manifest | None:
-    """Build and publish an index; with ``only_if_missing``, skip when one exists (checked
-    under the lock, so concurrent first uses build once)."""
+    """Build and publish an index for ``encoder`` (default: the configured one) to search;
+    with ``only_if_missing``, skip when one exists (checked under the lock, so concurrent
+    first uses build once). The briefs are embedded by the encoder it searches the vectors
+    of (float32 for int8 questions)."""
     encoder = encoder or make_encoder(settings)
+    embedder = index_encoder(settings, encoder)
     target = out or settings.index_dir
     with writing(target), build_lock(target):
         if only_if_missing and (target / MANIFEST).is_file():
@@ -112,13 +115,14 @@ def build(
         return build_index(
             paths or settings.corpus,
             target,
-            encoder,
+            embedder,
             ChunkParams.from_settings(settings),
             model_path=settings.model,
             dense=DenseIndexParams.from_settings(settings),
             batch_size=settings.batch_size,
             progress=progress,
             read_options=ReadOptions(max_pdf_pages=settings.pdf_max_pages),
+            query_encoder=encoder,
         )
 
 
@@ -145,7 +149,7 @@ def open_engine(
             "held other briefs"
         )
     handle = load_index(target)
-    encoder = encoder or make_encoder(settings, built_with=handle.manifest.model.backend)
+    encoder = encoder or make_encoder(settings, built_with=handle.manifest.model.searched_with)
     check_fresh(
         handle.manifest,
         model_path=settings.model,
@@ -184,10 +188,23 @@ def _single_threaded_math() -> None:
 
 
 def make_encoder(settings: Settings, built_with: str | None = None) -> Encoder:
-    """The configured encoder (``auto`` resolved against the index's own backend)."""
+    """The configured encoder for questions (``auto`` resolved against the backend the index
+    was built to be searched with)."""
+    return _load(settings, resolve_backend(settings.encoder, built_with))
+
+
+def index_encoder(settings: Settings, encoder: Encoder) -> Encoder:
+    """The encoder that embeds the briefs of an index ``encoder`` searches: itself, or the
+    one it names (the float32 export, for int8 questions)."""
+    if encoder.index_backend == encoder.backend:
+        return encoder
+    return _load(settings, encoder.index_backend)
+
+
+def _load(settings: Settings, backend: str) -> Encoder:
     return load_encoder(
         settings.model,
-        backend=resolve_backend(settings.encoder, built_with),
+        backend=backend,
         device=settings.device,
         cache_dir=settings.model_cache,
         threads=settings.inference_threads(),

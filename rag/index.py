@@ -28,6 +28,7 @@ from rag.manifest import (
     Manifest,
     ModelInfo,
     SourceInfo,
+    check_encoder,
     check_fresh,
     read_manifest,
 )
@@ -82,9 +83,13 @@ def build_index(
     batch_size: int = 32,
     progress: BuildProgress | None = None,
     read_options: ReadOptions | None = None,
+    query_encoder: Encoder | None = None,
 ) -> Manifest:
-    """Parse, chunk, embed and publish atomically; on any error the old index stays."""
+    """Parse, chunk, embed (with ``encoder``) and publish atomically; on any error the old
+    index stays. ``query_encoder`` (default: ``encoder``) is the one the index is built to be
+    searched with, recorded in the manifest; it must accept ``encoder``'s vectors."""
     started = time.perf_counter()
+    model = _model_info(encoder, query_encoder or encoder, model_path)
     sources = load_sources(paths, read_options)
     parse_seconds = time.perf_counter() - started
     documents = [doc for _, doc in sources]
@@ -105,14 +110,7 @@ def build_index(
             package_version=package_version(),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             documents=[_source(doc, path) for path, doc in sources],
-            model=ModelInfo(
-                id=encoder.model_id,
-                path=model_path,
-                weights_sha256=encoder.weights_sha256,
-                backend=encoder.backend,
-                vectors_sha256=encoder.vectors_sha256,
-                dimension=int(contents.faiss_index.d),
-            ),
+            model=model.model_copy(update={"dimension": int(contents.faiss_index.d)}),
             chunking=params,
             dense_index=describe(contents.faiss_index, dense),
             bm25=bm25_params,
@@ -128,6 +126,23 @@ def build_index(
         discard(build)
         raise
     return manifest
+
+
+def _model_info(encoder: Encoder, query: Encoder, model_path: str) -> ModelInfo:
+    """The manifest's model record, checked before any embedding: the query encoder must
+    accept the vectors ``encoder`` computes (IndexStale otherwise, at once)."""
+    info = ModelInfo(
+        id=encoder.model_id,
+        path=model_path,
+        weights_sha256=encoder.weights_sha256,
+        backend=encoder.backend,
+        vectors_sha256=encoder.vectors_sha256,
+        dimension=0,  # read from the built index
+        query_backend=query.backend,
+        query_vectors_sha256=query.vectors_sha256,
+    )
+    check_encoder(info, query)
+    return info
 
 
 def _contents(

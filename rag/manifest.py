@@ -37,8 +37,17 @@ class ModelInfo(BaseModel):
     weights_sha256: str
     dimension: int
     normalized: bool = True
-    backend: str  # the encoder that computed the vectors (RAG_ENCODER): torch, onnx-int8
-    vectors_sha256: str  # what computed them: the weights, or the exported int8 file
+    backend: str  # the encoder that computed the vectors: torch, onnx
+    vectors_sha256: str  # what computed them: the weights, or the exported float32 file
+    # The encoder the index was built to be searched with (RAG_ENCODER; what `auto` picks
+    # on load): onnx-int8 searches float32 vectors with int8 questions. None (indexes built
+    # before the pairing existed): the same as `backend`.
+    query_backend: str | None = None
+    query_vectors_sha256: str | None = None
+
+    @property
+    def searched_with(self) -> str:
+        return self.query_backend or self.backend
 
 
 class Counts(BaseModel):
@@ -124,11 +133,20 @@ def check_fresh(
             f"({manifest.model.weights_sha256[:12]}…), not the configured {model_path}; {REBUILD}"
         )
     if encoder is not None:
-        built = manifest.model
-        if encoder.backend != built.backend or encoder.vectors_sha256 != built.vectors_sha256:
-            raise IndexStale(
-                f"index vectors were computed by the {built.backend} encoder "
-                f"({built.vectors_sha256[:12]}…), but the configured one is {encoder.backend} "
-                f"({encoder.vectors_sha256[:12]}…) and its vectors differ; {REBUILD}, "
-                f"or set RAG_ENCODER={built.backend}"
-            )
+        check_encoder(manifest.model, encoder)
+
+
+def check_encoder(built: ModelInfo, encoder: Encoder) -> None:
+    """An index is searched by the encoder that computed its vectors, or by one that
+    declares it searches exactly those vectors (int8 questions over the float32 export they
+    were quantised from); anything else is refused, since the vectors differ."""
+    own = (encoder.backend, encoder.vectors_sha256)
+    pairs_with = (encoder.index_backend, encoder.index_vectors_sha256)
+    if (built.backend, built.vectors_sha256) in (own, pairs_with):
+        return
+    raise IndexStale(
+        f"index vectors were computed by the {built.backend} encoder "
+        f"({built.vectors_sha256[:12]}…), but the configured one is {encoder.backend}, which "
+        f"searches {encoder.index_backend} vectors ({encoder.index_vectors_sha256[:12]}…); "
+        f"{REBUILD}, or set RAG_ENCODER={built.searched_with}"
+    )

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 
 
 class OnnxEncoder:
+    """``onnx``: the float32 export, for indexes and questions. ``onnx-int8``: its int8
+    copy, for questions only — an index it searches holds the float32 export's vectors."""
+
+    index_backend = "onnx"
+
     def __init__(
         self, model_path: str | Path, *, cache_dir: Path, threads: int = 1, int8: bool = False
     ) -> None:
@@ -52,6 +57,12 @@ class OnnxEncoder:
         return self._export().sha256
 
     @property
+    def index_vectors_sha256(self) -> str:
+        """The float32 file: its own vectors, or those the int8 file was quantised from."""
+        exported = self._export()
+        return exported.quantised_from or exported.sha256
+
+    @property
     def dimension(self) -> int:
         config = json.loads((self.path / "config.json").read_text(encoding="utf-8"))
         return int(config["hidden_size"])
@@ -70,7 +81,7 @@ class OnnxEncoder:
                     import onnxruntime as ort
                     from tokenizers import Tokenizer
                 except ImportError as exc:
-                    raise ModelError(f"onnx-int8 encoder unavailable ({exc})") from None
+                    raise ModelError(f"{self.backend} encoder unavailable ({exc})") from None
                 options = ort.SessionOptions()
                 # One inference at a time (the micro-batcher's), using the threads given:
                 # more threads than cores per worker only thrash.

@@ -23,8 +23,10 @@ class FakeEncoder:
 
     model_id = "fake-hash-64"
     backend = "fake"
+    index_backend = "fake"
     weights_sha256 = "0" * 64
     vectors_sha256 = "0" * 64
+    index_vectors_sha256 = "0" * 64
     dimension = DIM
 
     def __init__(self, fail_after: int | None = None) -> None:

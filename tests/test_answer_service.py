@@ -30,6 +30,8 @@ class Counting:
         self.backend = inner.backend
         self.weights_sha256 = inner.weights_sha256
         self.vectors_sha256 = inner.vectors_sha256
+        self.index_backend = inner.index_backend
+        self.index_vectors_sha256 = inner.index_vectors_sha256
 
     @property
     def dimension(self) -> int:

@@ -89,7 +89,17 @@ def test_bulk_calls_bypass_the_queue() -> None:
     assert pooled.shape == (20, 64) and inner.batches == [] and inner.calls == 1
 
 
-@pytest.mark.parametrize("name", ["model_id", "backend", "weights_sha256", "vectors_sha256"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "model_id",
+        "backend",
+        "index_backend",
+        "weights_sha256",
+        "vectors_sha256",
+        "index_vectors_sha256",
+    ],
+)
 def test_it_is_the_encoder_it_wraps_to_the_manifest(name: str) -> None:
     inner = FakeEncoder()
     assert getattr(BatchingEncoder(inner), name) == getattr(inner, name)

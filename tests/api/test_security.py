@@ -134,7 +134,15 @@ class SlowEncoder:
     def __init__(self, inner: object) -> None:
         self.inner = inner
         self.calls: list[int] = []
-        for name in ("model_id", "backend", "dimension", "weights_sha256", "vectors_sha256"):
+        for name in (
+            "model_id",
+            "backend",
+            "index_backend",
+            "dimension",
+            "weights_sha256",
+            "vectors_sha256",
+            "index_vectors_sha256",
+        ):
             setattr(self, name, getattr(inner, name))
 
     def encode_with_tokens(self, texts, **kw):  # type: ignore[no-untyped-def]
