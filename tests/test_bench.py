@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,8 @@ def test_bench_measures_everything_it_reports(
         "encode", "dense", "sentences", "tokens", "bm25", "footnotes", "fusion"
     }  # fmt: skip
     peer = report["peer"]
-    for row in (*report["in_process"].values(), *report["http_c1"].values(), peer["latency"]):
+    paired = (peer["latency"], peer["hybrid_latency"])
+    for row in (*report["in_process"].values(), *report["http_c1"].values(), *paired):
         assert row["n"] == 16 and 0 < row["p50_ms"] <= row["p99_ms"]
     crowd = report["http_c32"]
     assert crowd["n"] == 64 and crowd["errors"] == 0 and crowd["status_codes"] == {"200": 64}
@@ -113,8 +114,8 @@ def test_llamaindex_peer_ranks_our_passages_offline(
     qa = settings.eval_dir / "qa.jsonl"
     items = load_qa(qa)[:4]
 
-    def ours(question: str) -> list[str]:
-        return [h.passage.id for h in real_engine.search(question, k=5, retriever="hybrid").hits]
+    def ours(question: str, k: int) -> list[str]:
+        return [h.passage.id for h in real_engine.search(question, k=k, retriever="hybrid").hits]
 
     asked = [item.question for item in items]
     with offline(monkeypatch, tmp_path) as attempts:
@@ -122,7 +123,8 @@ def test_llamaindex_peer_ranks_our_passages_offline(
             settings, real_engine.handle, asked, [(qa, items)], ours, tmp_path / "cache"
         )
     assert attempts == []
-    assert run.latency["n"] == 4 and 0 < run.latency["p50_ms"] <= run.latency["p99_ms"]
+    for row in (run.latency, run.hybrid_latency):
+        assert row["n"] == 4 and 0 < row["p50_ms"] <= row["p99_ms"]
     assert run.build_s > 0 and run.threads == settings.inference_threads()
     assert run.quality is not None and run.quality.questions == 4
     assert 0 < run.quality.peer.at_5 <= 1 and run.quality.peer.at_1 <= run.quality.peer.at_5
@@ -144,3 +146,24 @@ def test_the_offline_guard_catches_a_fetch(tmp_path: Path, monkeypatch: pytest.M
         nltk.download("punkt_tab", quiet=True)
         socket.getaddrinfo("127.0.0.1", 80)
     assert attempts == ["socket.getaddrinfo pypi.org", "nltk ('punkt_tab',)"]
+
+
+def test_paired_timing_takes_turns() -> None:
+    """The peer and our hybrid alternate on each question, and at going first."""
+    from rag.bench.peer import paired
+
+    calls: list[tuple[str, str]] = []
+
+    def recorder(name: str) -> Callable[[str, int], list[str]]:
+        def search(question: str, k: int) -> list[str]:
+            calls.append((name, question))
+            return []
+
+        return search
+
+    a, b = paired(recorder("a"), recorder("b"), ["q1", "q2", "q3"], 5)
+    assert len(a) == len(b) == 3
+    assert calls == [
+        ("a", "warm up"), ("b", "warm up"),
+        ("a", "q1"), ("b", "q1"), ("b", "q2"), ("a", "q2"), ("a", "q3"), ("b", "q3"),
+    ]  # fmt: skip

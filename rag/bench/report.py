@@ -33,6 +33,7 @@ def print_report(result: dict[str, Any], out: Console) -> None:
         peer = result["peer"]
         note = f"retrieve(), top {peer['top_k']}, torch {peer['threads']} threads"
         table.add_row("in process, LlamaIndex peer", *_ms(peer["latency"]), note)
+        table.add_row("in process, hybrid", *_ms(peer["hybrid_latency"]), "in turn with the peer")
     labels = {
         "search": "HTTP c=1 POST /search",
         "chat": "HTTP c=1 chat answer",

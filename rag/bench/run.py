@@ -80,9 +80,8 @@ def _peer(
     from rag.bench import peer
     from rag.evaluation.dataset import load_qa
 
-    def ours(question: str) -> list[str]:
-        hits = engine.search(question, k=max(cfg.top_k, 5), retriever="hybrid").hits
-        return [h.passage.id for h in hits]
+    def ours(question: str, k: int) -> list[str]:
+        return [h.passage.id for h in engine.search(question, k=k, retriever="hybrid").hits]
 
     names = ("qa.jsonl",) if quick else ("qa.jsonl", "heldout.jsonl")
     paths = [cfg.eval_dir / name for name in names if (cfg.eval_dir / name).is_file()]
@@ -106,7 +105,7 @@ def _figures(r: dict[str, Any]) -> dict[str, float]:
         "server_peak_rss_mb": r["server_peak_rss_mb"],
     }
     if "peer" in r:
-        hybrid = r["in_process"]["hybrid"]["p50_ms"]
+        hybrid = r["peer"]["hybrid_latency"]["p50_ms"]  # timed in turn with the peer
         figures[PEER_TARGET[0]] = r["peer"]["latency"]["p50_ms"] / hybrid if hybrid else 0.0
     return figures
 
