@@ -133,7 +133,7 @@ def test_bench_peer_without_the_extra_says_how_to_install(monkeypatch):
     for name in ("llama_index", "llama_index.core", "llama_index.embeddings.huggingface"):
         monkeypatch.setitem(sys.modules, name, None)
     result = runner.invoke(app, ["bench", "--peer", "llamaindex"])
-    assert result.exit_code == 7  # BenchmarkError's row of EXIT_CODES
+    assert result.exit_code == 8  # BenchmarkError's row of EXIT_CODES
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output
     assert lines[0].endswith("install with pip install -e '.[peer]'")
