@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from rag.config import RetrieverName, Settings
 from rag.errors import (
+    BenchmarkError,
     ConfigError,
     CorpusError,
     DatasetError,
@@ -62,6 +63,7 @@ EXIT_CODES: tuple[tuple[type[RagError], int], ...] = (
     (ModelError, 4),
     (GeneratorError, 5),
     (DeadlineExceeded, 7),
+    (BenchmarkError, 8),
 )
 EXIT_ERROR = 1
 EXIT_NOT_FOUND = 6  # `rag answer`: nothing relevant in the briefs (not an error)
@@ -439,15 +441,26 @@ def bench(
     quick: Annotated[
         bool, typer.Option("--quick", help="A smoke run: 16 questions, 64 crowd requests.")
     ] = False,
+    peer: Annotated[
+        str | None,
+        typer.Option(
+            "--peer",
+            help="Also measure this library's retriever in process, same model, passages "
+            "and questions: llamaindex (needs pip install -e '.[peer]').",
+        ),
+    ] = None,
 ) -> None:
     """Measure what a question costs: the bare encoder, each retriever and leg, a real
     `rag serve` on loopback (start-up, one client, 32 clients) and the targets."""
     with user_errors():
+        from rag.bench.peer import require
         from rag.bench.report import print_report
         from rag.bench.run import run
 
+        if peer is not None:
+            require(peer)  # before minutes of measuring, not after
         cfg = settings()
-        result = run(cfg, say=lambda step: err.print(f"[dim]{step}…[/]"), quick=quick)
+        result = run(cfg, say=lambda step: err.print(f"[dim]{step}…[/]"), quick=quick, peer=peer)
         text = json.dumps(result, ensure_ascii=False, indent=1)
         if out_file is not None:
             out_file.write_text(text + "\n", encoding="utf-8")

@@ -20,6 +20,7 @@ no CLI flags): the shells add their own hints.
     ├── Overloaded                too many questions waiting for the encoder: retry soon
     ├── DatasetError              an evaluation file that cannot be used
     └── BenchmarkError            `rag bench` could not run (its server did not start)
+        └── PeerUnavailable       …or the peer it was asked to measure is not installed
 
 Exit codes live in the CLI (``rag.cli.EXIT_CODES``), HTTP status codes in ``api/errors.py``:
 one table each, so the library never decides how a shell reports it.
@@ -101,6 +102,10 @@ class BenchmarkError(RagError):
     pass
 
 
+class PeerUnavailable(BenchmarkError):
+    """``rag bench --peer``: the optional packages of that peer are not installed."""
+
+
 __all__ = [
     "BenchmarkError",
     "ConfigError",
@@ -117,6 +122,7 @@ __all__ = [
     "IndexUnwritable",
     "ModelError",
     "Overloaded",
+    "PeerUnavailable",
     "QueryError",
     "RagError",
     "SectionNotFound",

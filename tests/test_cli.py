@@ -17,7 +17,9 @@ def test_help_is_instant_and_imports_no_torch():
         "import sys; from rag.cli import app; "
         "from typer.testing import CliRunner; "
         "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
-        "assert 'torch' not in sys.modules and 'faiss' not in sys.modules; print('ok')"
+        "r = CliRunner().invoke(app, ['bench', '--help']); assert r.exit_code == 0, r.output; "
+        "heavy = {'torch', 'faiss', 'llama_index', 'sentence_transformers'} & set(sys.modules); "
+        "assert not heavy, heavy; print('ok')"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "ok", done.stderr
@@ -118,3 +120,20 @@ def test_corrupt_index_is_one_line_with_what_to_run(tmp_path, monkeypatch):
     result = runner.invoke(app, ["ask", "anything"])
     assert result.exit_code == 3
     assert "rag index" in result.output and "Traceback" not in result.output
+
+
+def test_bench_peer_unknown_is_one_line_before_measuring():
+    result = runner.invoke(app, ["bench", "--peer", "haystack"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: unknown peer 'haystack'; use llamaindex"
+
+
+def test_bench_peer_without_the_extra_says_how_to_install(monkeypatch):
+    # As if llama-index were not installed: find_spec answers None for these names.
+    for name in ("llama_index", "llama_index.core", "llama_index.embeddings.huggingface"):
+        monkeypatch.setitem(sys.modules, name, None)
+    result = runner.invoke(app, ["bench", "--peer", "llamaindex"])
+    assert result.exit_code == 8  # BenchmarkError's row of EXIT_CODES
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert lines[0].endswith("install with pip install -e '.[peer]'")

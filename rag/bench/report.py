@@ -29,6 +29,11 @@ def print_report(result: dict[str, Any], out: Console) -> None:
         table.add_row(f"in process, {name}", *_ms(row), "search(), encoding included")
     for name, row in result["legs"].items():
         table.add_row(f"  leg: {name}", *_ms(row), "")
+    if "peer" in result:
+        peer = result["peer"]
+        note = f"retrieve(), top {peer['top_k']}, torch {peer['threads']} threads"
+        table.add_row("in process, LlamaIndex peer", *_ms(peer["latency"]), note)
+        table.add_row("in process, hybrid", *_ms(peer["hybrid_latency"]), "in turn with the peer")
     labels = {
         "search": "HTTP c=1 POST /search",
         "chat": "HTTP c=1 chat answer",
@@ -55,3 +60,29 @@ def print_report(result: dict[str, Any], out: Console) -> None:
         mark = "[green]yes[/]" if row["met"] else "[red]no[/]"
         targets.add_row(row["target"], row["bound"], f"{row['value']:g}", mark)
     out.print(targets)
+    if "peer" in result:
+        _print_peer(result, out)
+
+
+def _print_peer(result: dict[str, Any], out: Console) -> None:
+    """The peer's versions, cost and quality, and its target in words."""
+    peer = result["peer"]
+    versions = ", ".join(f"{name} {version}" for name, version in peer["versions"].items())
+    out.print(
+        f"LlamaIndex peer ({versions}): model loaded in {peer['setup_s']:.1f}s, "
+        f"{result['build']['passages']} passages embedded in {peer['build_s']:.1f}s"
+    )
+    quality = peer["quality"]
+    if quality:
+        ours, theirs = quality["ours_hybrid"], quality["peer"]
+        out.print(
+            f"on {quality['questions']} eval questions, recall@1 / recall@5: hybrid "
+            f"{ours['at_1']:.3f} / {ours['at_5']:.3f}, LlamaIndex peer "
+            f"{theirs['at_1']:.3f} / {theirs['at_5']:.3f}"
+        )
+    row = next(t for t in result["targets"] if t["target"].startswith("llamaindex_p50"))
+    verdict = "[green]met[/]" if row["met"] else "[red]not met[/]"
+    out.print(
+        f"in-process hybrid p50 ≥ 2.5× faster than the LlamaIndex peer: "
+        f"{row['value']:.2f}× ({verdict})"
+    )
