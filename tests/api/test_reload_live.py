@@ -1,6 +1,7 @@
 """A rebuild with an added brief, published by the real ``rag index`` while clients query
-a real ``rag serve`` in a loop: no request fails, every response is whole (one build's
-answer), and the new brief is served within seconds, without a restart."""
+a real ``rag serve --workers 2`` in a loop: no request fails, every response is whole (one
+build's answer), and every client, whichever worker it reached, gets the new brief within
+seconds, without a restart."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ QUESTION = "Who brokered the Indus Waters Treaty of 1960?"
 def served(tmp_path: Path) -> Iterator[tuple[RagServer, Path]]:
     index = tmp_path / "index"
     build(Settings(index_dir=index))  # the bundled brief alone, with the real model
-    env = {"RAG_INDEX_DIR": str(index), "RAG_RELOAD_INTERVAL_S": "0.5"}
+    # Two workers: each watches the link and reloads by itself.
+    env = {"RAG_INDEX_DIR": str(index), "RAG_RELOAD_INTERVAL_S": "0.5", "RAG_WORKERS": "2"}
     with rag_serve(tmp_path, env) as server:
         yield server, index
 

@@ -40,6 +40,7 @@ class Stub:
     status: int = 200
     fail_midway: bool = False
     endless: float | None = None  # stream for ever, one word every this many seconds
+    hang: float = 0.0  # accept the request, then say nothing for this many seconds
 
 
 def stub_app(stub: Stub) -> FastAPI:
@@ -49,6 +50,7 @@ def stub_app(stub: Stub) -> FastAPI:
     async def complete(request: Request) -> Any:
         body = await request.json()
         stub.received.append({"authorization": request.headers.get("authorization"), **body})
+        await asyncio.sleep(stub.hang)
         if stub.status != 200:
             return JSONResponse({"error": {"message": "stub overloaded"}}, stub.status)
 
@@ -87,6 +89,7 @@ def generator(stub: tuple[Stub, str]) -> Stub:
     state.status = 200
     state.fail_midway = False
     state.endless = None
+    state.hang = 0.0
     return state
 
 
@@ -274,6 +277,33 @@ def test_an_answer_server_that_drips_is_stopped_at_the_deadline(
     else:
         assert response.status_code == 504
         assert "did not finish within 2s" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "deadline", "status", "says"),
+    [
+        (1.0, 30.0, 502, "did not answer within 1s (RAG_LLM_TIMEOUT_S)"),
+        (30.0, 1.0, 504, "did not finish within 1s (RAG_DEADLINE_S)"),
+    ],
+)
+def test_an_answer_server_that_hangs_is_given_up_on(
+    stub: tuple[Stub, str],
+    generator: Stub,
+    real_engine: Engine,
+    timeout: float,
+    deadline: float,
+    status: int,
+    says: str,
+) -> None:
+    generator.hang = 5.0  # takes the request, then nothing: no headers, no body
+    settings = Settings(llm_base_url=f"{stub[1]}/v1", llm_timeout_s=timeout, deadline_s=deadline)
+    with TestClient(create_app(settings, engine=real_engine)) as http:
+        started = time.monotonic()
+        response = http.post("/v1/chat/completions", json={"messages": ask(HIGHER_ED_QUESTION)})
+        took = time.monotonic() - started
+    assert response.status_code == status
+    assert says in response.json()["detail"]
+    assert took < 4, took  # whichever limit is shorter, not the server's 5 s
 
 
 def test_an_endless_answer_is_cut_at_the_bound_and_says_so(
