@@ -34,7 +34,7 @@ from rag.manifest import (
 from rag.parsing import ReadOptions, load_sources
 from rag.publish import discard, new_build_dir, publish
 from rag.records import Document, Passage
-from rag.represent import footnote_text, passage_text, sentence_quotes, sentence_texts
+from rag.represent import footnote_text, passage_text, sentence_rows
 from rag.vectors import DenseIndexParams, build_dense, describe
 
 __all__ = [
@@ -144,9 +144,10 @@ def _contents(
 
     fronts = {d.id: d.front_matter for d in documents}
     texts = [passage_text(p, fronts[p.document.id]) for p in passages]
-    probes = [sentence_texts(p, fronts[p.document.id], with_path=True) for p in passages]
-    bare = [s for p in passages for s in sentence_texts(p, fronts[p.document.id])]
-    quotes = tuple(s for p in passages for s in sentence_quotes(p, fronts[p.document.id]))
+    rows = [sentence_rows(p, fronts[p.document.id]) for p in passages]
+    probes = [r.probes for r in rows]
+    bare = [s for r in rows for s in r.bare]
+    quotes = tuple(s for r in rows for s in r.quotes)
     owners = np.repeat(np.arange(len(passages), dtype=np.int32), [len(g) for g in probes])
     notes = [footnote_text(f) for d in documents for f in d.footnotes]
 
