@@ -35,7 +35,13 @@ from rag.parsing import ReadOptions, load_sources
 from rag.publish import discard, new_build_dir, publish
 from rag.records import Document, Passage
 from rag.represent import footnote_text, passage_text, sentence_rows
-from rag.vectors import DenseIndexParams, build_dense, describe
+from rag.vectors import (
+    DenseIndexParams,
+    build_dense,
+    build_sentences,
+    describe,
+    describe_sentences,
+)
 
 __all__ = [
     "BuildProgress",
@@ -115,6 +121,7 @@ def build_index(
             ),
             chunking=params,
             dense_index=describe(contents.faiss_index, dense),
+            sentence_index=describe_sentences(contents.sentence_index, dense),
             bm25=bm25_params,
             counts=_counts(contents),
             build_seconds=round(time.perf_counter() - started, 3),
@@ -171,7 +178,7 @@ def _contents(
         bm25=bm25.build(texts, bm25_params),
         footnote_vectors=note_vectors,
         footnote_bm25=bm25.build(notes, bm25_params),
-        sentence_vectors=sentence_vectors,
+        sentence_index=build_sentences(sentence_vectors, dense),
         sentence_owners=owners,
         sentences=quotes,
         token_vectors=token_codes,

@@ -102,7 +102,28 @@ def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
 
 
 def sentence_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
-    """Passages ranked by their best sentence's cosine similarity to the question."""
+    """Passages ranked by their best sentence's cosine similarity to the question: a scan
+    of every sentence vector (exact), or a walk of the sentence HNSW graph when the index is
+    one and the depth asked for is a small share of the sentences."""
+    from rag.vectors import is_graph
+
+    if is_graph(handle.sentence_index):
+        ranking = _sentence_graph_ranking(handle, qvec, depth)
+        if ranking is not None:
+            return ranking
+    return _sentence_scan_ranking(handle, qvec, depth)
+
+
+# How many sentence rows a graph search asks for per passage wanted: passages have about
+# 3.5 sentences and a passage's runner-up sentences often follow its best, so asking for
+# twice the depth usually yields `depth` distinct passages in one search (else it doubles).
+SENTENCES_PER_PASSAGE = 2
+# A graph search that would visit more than this share of the rows (a deep search, or one
+# restricted to a section, which asks for every passage) is slower than the exact scan.
+GRAPH_MAX_SHARE = 0.05
+
+
+def _sentence_scan_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
     import numpy as np
 
     from rag.ranks import segment_max, top_order
@@ -110,6 +131,29 @@ def sentence_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranki
     # Sentence rows are in passage order: each passage's best is one segmented maximum.
     best = segment_max(handle.sentence_vectors @ qvec, np.diff(handle.passage_sentences))
     return [(int(i), float(best[i])) for i in top_order(best, depth) if np.isfinite(best[i])]
+
+
+def _sentence_graph_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking | None:
+    """The HNSW's best sentence rows, reduced to their passages (a passage scores its best
+    sentence found). Asks for more rows until ``depth`` passages are found; None when that
+    would take more than ``GRAPH_MAX_SHARE`` of the rows (the scan is then cheaper)."""
+    import numpy as np
+
+    from rag.vectors import search
+
+    limit = GRAPH_MAX_SHARE * int(handle.sentence_index.ntotal)
+    want = depth * SENTENCES_PER_PASSAGE
+    while want <= limit:
+        scores, ids = search(handle.sentence_index, qvec, want)
+        found = ids >= 0
+        scores, owners = scores[found], handle.sentence_owners[ids[found]]
+        # Results come best first, so a passage's first row is its best sentence found.
+        _, first = np.unique(owners, return_index=True)
+        if len(first) >= depth:
+            pairs = [(int(owners[j]), float(scores[j])) for j in np.sort(first)]
+            return sorted(pairs, key=lambda item: (-item[1], item[0]))[:depth]
+        want *= 2
+    return None
 
 
 def candidate_pool(*rankings: Ranking) -> list[int]:
