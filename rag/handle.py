@@ -80,9 +80,13 @@ class IndexHandle(IndexContents):
     passage_sentences: NDArray[np.int64] = field(default_factory=lambda: _no_rows())
     # The sentence index's own vectors, a read-only view of its memory (not a copy).
     sentence_vectors: NDArray[np.float32] = field(default_factory=lambda: _no_vectors())
+    # What the token leg reads: unit float32 rows of a small table, converted once at load,
+    # else `token_vectors` itself (rag.late.query_table).
+    token_table: NDArray[Any] = field(default_factory=lambda: _no_vectors())
 
     @classmethod
     def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
+        from rag.late import query_table
         from rag.vectors import stored_vectors
 
         keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
@@ -98,6 +102,7 @@ class IndexHandle(IndexContents):
             citing={k: tuple(v) for k, v in citing.items()},
             passage_sentences=_row_offsets(contents.sentence_owners, len(contents.passages)),
             sentence_vectors=stored_vectors(contents.sentence_index),
+            token_table=query_table(contents.token_vectors),
             **contents.parts(),
         )
 

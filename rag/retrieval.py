@@ -178,7 +178,7 @@ def token_ranking(
         else np.asarray(candidates, dtype=np.int64)
     )
     scores = maxsim_passages(
-        qtokens, handle.token_vectors, handle.token_offsets, handle.passage_sentences, pool
+        qtokens, handle.token_table, handle.token_offsets, handle.passage_sentences, pool
     )
     order = top_order(scores, depth)
     return [(int(pool[i]), float(scores[i])) for i in order if np.isfinite(scores[i])]

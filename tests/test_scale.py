@@ -314,3 +314,33 @@ def test_damaged_sentence_index_is_refused(tmp_path, brief_path):
     path.write_bytes(bytes(data[: len(data) // 3]))  # cut short: faiss cannot read it
     with pytest.raises(IndexCorrupt, match=r"sentences\.faiss in .* cannot be read.*rag index"):
         load_index(out, verify=False)
+
+
+# --------------------------------------------------------------------------- token kernel
+
+
+def test_small_token_table_is_held_as_unit_floats(handle):
+    assert handle.token_table.dtype == np.float32
+    assert handle.token_table.shape == handle.token_vectors.shape
+    np.testing.assert_allclose(np.linalg.norm(handle.token_table, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(handle.token_table, late.dequantize(handle.token_vectors))
+
+
+def test_large_token_table_stays_memory_mapped_int8(handle, monkeypatch):
+    monkeypatch.setattr("rag.late.FLOAT_TABLE_MAX_BYTES", 0)
+    table = late.query_table(handle.token_vectors)
+    assert table is handle.token_vectors and isinstance(table, np.memmap)
+
+
+def test_float_table_and_whole_table_give_the_int8_scores(handle):
+    rng = np.random.default_rng(5)
+    query = _unit(rng.normal(size=(7, handle.token_vectors.shape[1])))
+    args = (handle.token_offsets, handle.passage_sentences)
+    for candidates in (
+        np.sort(rng.choice(len(handle.passages), size=9, replace=False)),
+        np.arange(len(handle.passages)),  # every passage: the table itself, no gather
+        np.arange(3, 11),  # one run of consecutive passages
+    ):
+        codes = late.maxsim_passages(query, handle.token_vectors, *args, candidates)
+        floats = late.maxsim_passages(query, handle.token_table, *args, candidates)
+        np.testing.assert_allclose(floats, codes, rtol=1e-5, atol=1e-6)
