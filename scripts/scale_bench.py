@@ -2,6 +2,7 @@
 
     python scripts/scale_bench.py --passages 1000 10000 --encoder hash
     python scripts/scale_bench.py --passages 1000 --encoder model     # the real model
+    python scripts/scale_bench.py --passages 0 1000 --encoder hash    # 0: the bundled brief
 
 For each size: write the corpus (scripts/synth_corpus.py), build the index (timed by the
 builder, recorded in its manifest), then in a fresh process load it and time each leg on
@@ -44,11 +45,14 @@ def _settings(**changes: object):  # type: ignore[no-untyped-def]
 
 
 def build(size: int, work: Path, encoder_name: str, threshold: int | None) -> Path:
+    """Index the synthetic corpus of ``size`` passages; 0: the bundled brief alone, the
+    baseline a query's cost at scale is compared with."""
     from rag.chunking import ChunkParams
+    from rag.config import bundled_brief
     from rag.index import build_index
     from rag.vectors import DenseIndexParams
 
-    corpus = work / f"corpus-{size}"
+    corpus = bundled_brief() if size == 0 else work / f"corpus-{size}"
     if not corpus.exists():
         subprocess.run(
             [
@@ -105,7 +109,9 @@ def row(result: dict) -> str:  # type: ignore[type-arg]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passages", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--passages", type=int, nargs="+", default=[1000, 10000], help="0: the bundled brief"
+    )
     parser.add_argument("--encoder", choices=("hash", "model"), default="hash")
     parser.add_argument("--work", type=Path, default=Path("/tmp/brief-rag-scale"))
     parser.add_argument("--queries", type=int, default=30)
