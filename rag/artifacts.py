@@ -132,7 +132,7 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("passages.jsonl", "passages", PASSAGES),
     Artifact("dense.faiss", "faiss_index", FAISS),
     Artifact("bm25", "bm25", BM25),
-    Artifact("footnote_vectors.npy", "footnote_vectors", ARRAY),
+    Artifact("footnotes.faiss", "footnote_index", FAISS),
     Artifact("bm25_footnotes", "footnote_bm25", BM25),
     Artifact("sentences.faiss", "sentence_index", FAISS),
     Artifact("sentence_owners.npy", "sentence_owners", ARRAY),
@@ -197,8 +197,9 @@ def check_sizes(contents: IndexContents, manifest: Manifest, shown: Path) -> Non
     mismatches = {
         "passages and passage vectors": c.faiss_index.ntotal != len(c.passages),
         "vector dimension and manifest": c.faiss_index.d != manifest.model.dimension,
-        "footnotes and footnote vectors": len(c.footnote_vectors)
+        "footnotes and footnote vectors": c.footnote_index.ntotal
         != sum(len(d.footnotes) for d in c.documents.values()),
+        "footnote vector dimension and manifest": c.footnote_index.d != manifest.model.dimension,
         "sentence rows": not (c.sentence_index.ntotal == len(c.sentences) == rows),
         "sentence vector dimension and manifest": c.sentence_index.d != manifest.model.dimension,
         "sentence owners and passages": bool(rows)

@@ -47,7 +47,9 @@ class IndexContents:
     # vectors (faiss ships no types)
     faiss_index: Any
     bm25: Any  # bm25s.BM25 over the passage texts
-    footnote_vectors: NDArray[np.float32]  # one row per footnote, in `footnote_keys` order
+    # One row per footnote, in `footnote_keys` order: faiss.IndexFlatIP, or IndexHNSWFlat
+    # above a size (rag.vectors); it holds the vectors themselves.
+    footnote_index: Any
     footnote_bm25: Any
     # One row per sentence of every passage, in passage order: the sentence index's vectors,
     # the owners and `sentences` are aligned row for row. faiss.IndexFlatIP, or
@@ -78,8 +80,9 @@ class IndexHandle(IndexContents):
     # Passage p owns sentence rows passage_sentences[p]:passage_sentences[p+1] (the rows are
     # in passage order), so a passage's sentences and tokens are two slices, not a search.
     passage_sentences: NDArray[np.int64] = field(default_factory=lambda: _no_rows())
-    # The sentence index's own vectors, a read-only view of its memory (not a copy).
+    # The sentence and footnote indexes' own vectors, read-only views of their memory.
     sentence_vectors: NDArray[np.float32] = field(default_factory=lambda: _no_vectors())
+    footnote_vectors: NDArray[np.float32] = field(default_factory=lambda: _no_vectors())
     # What the token leg reads: unit float32 rows of a small table, converted once at load,
     # else `token_vectors` itself (rag.late.query_table).
     token_table: NDArray[Any] = field(default_factory=lambda: _no_vectors())
@@ -102,6 +105,7 @@ class IndexHandle(IndexContents):
             citing={k: tuple(v) for k, v in citing.items()},
             passage_sentences=_row_offsets(contents.sentence_owners, len(contents.passages)),
             sentence_vectors=stored_vectors(contents.sentence_index),
+            footnote_vectors=stored_vectors(contents.footnote_index),
             token_table=query_table(contents.token_vectors),
             **contents.parts(),
         )

@@ -38,8 +38,10 @@ from rag.represent import footnote_text, passage_text, sentence_rows
 from rag.vectors import (
     DenseIndexParams,
     build_dense,
+    build_footnotes,
     build_sentences,
     describe,
+    describe_footnotes,
     describe_sentences,
 )
 
@@ -122,6 +124,7 @@ def build_index(
             chunking=params,
             dense_index=describe(contents.faiss_index, dense),
             sentence_index=describe_sentences(contents.sentence_index, dense),
+            footnote_index=describe_footnotes(contents.footnote_index, dense),
             bm25=bm25_params,
             counts=_counts(contents),
             build_seconds=round(time.perf_counter() - started, 3),
@@ -176,7 +179,7 @@ def _contents(
         passages=tuple(passages),
         faiss_index=build_dense(vectors, dense),
         bm25=bm25.build(texts, bm25_params),
-        footnote_vectors=note_vectors,
+        footnote_index=build_footnotes(note_vectors, dense),
         footnote_bm25=bm25.build(notes, bm25_params),
         sentence_index=build_sentences(sentence_vectors, dense),
         sentence_owners=owners,

@@ -190,6 +190,16 @@ def bm25_ranking(handle: IndexHandle, question: str, depth: int) -> Ranking:
     return bm25.search(handle.bm25, question, depth)
 
 
+def best_footnote(handle: IndexHandle, qvec: np.ndarray) -> float:
+    """The highest cosine of any footnote: the scan's maximum, or the graph's top hit."""
+    from rag.vectors import is_graph, search
+
+    if is_graph(handle.footnote_index):
+        scores, ids = search(handle.footnote_index, qvec, 1)
+        return float(scores[0]) if ids[0] >= 0 else -1.0
+    return float((handle.footnote_vectors @ qvec).max())
+
+
 def footnote_ranking(
     handle: IndexHandle,
     question: str,
@@ -202,13 +212,15 @@ def footnote_ranking(
 
     The leg only speaks when the best citation is closer to the question than the best
     passage (plus ``footnote_margin``): most passages cite something, so an ungated leg
-    would lift citing passages for every question, measured to cost recall@1.
+    would lift citing passages for every question, measured to cost recall@1. The gate
+    reads the best citation's cosine from the footnote index (an HNSW walk above a size),
+    so a closed gate, the usual case, costs no scan of every footnote.
     """
     if not handle.footnote_keys:
         return []
-    sims = handle.footnote_vectors @ qvec
-    if float(sims.max()) < best_passage + params.footnote_margin:
+    if best_footnote(handle, qvec) < best_passage + params.footnote_margin:
         return []
+    sims = handle.footnote_vectors @ qvec
     k, depth = params.rrf_k, params.footnote_depth
     dense = sorted(((i, float(s)) for i, s in enumerate(sims)), key=lambda x: (-x[1], x[0]))
     lexical = bm25.search(handle.footnote_bm25, question, len(handle.footnote_keys))

@@ -1,13 +1,13 @@
 """The vector indexes: exact (``IndexFlatIP``) for small corpora, HNSW above a size.
 
-Two FAISS indexes use this: the dense passage vectors and the sentence vectors (one row per
-sentence of every passage, about 3.5 per passage). A flat index scans every vector per
-question: exact, and cheapest to build, but its cost grows with the corpus. Above a
-threshold (``hnsw_min_passages`` rows for the passages, ``hnsw_min_sentences`` for the
-sentences) the builder makes an ``IndexHNSWFlat`` over inner product instead (a graph walk,
-roughly logarithmic). Thresholds and graph parameters come from measurement (README,
-"Scaling"); the manifest records what :func:`describe` reads back from the built object, so
-it cannot disagree with the file.
+Three FAISS indexes use this: the dense passage vectors, the sentence vectors (one row per
+sentence of every passage, about 3.5 per passage) and the footnote vectors. A flat index
+scans every vector per question: exact, and cheapest to build, but its cost grows with the
+corpus. Above a threshold (``hnsw_min_passages`` rows for the passages,
+``hnsw_min_sentences`` and ``hnsw_min_footnotes`` for the others) the builder makes an
+``IndexHNSWFlat`` over inner product instead (a graph walk, roughly logarithmic). Thresholds
+and graph parameters come from measurement (README, "Scaling"); the manifest records what
+:func:`describe` reads back from the built object, so it cannot disagree with the file.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class DenseIndexParams:
     """What the builder is asked for; defaults live in :class:`rag.config.Settings`. The
-    graph parameters serve both indexes; each has its own threshold."""
+    graph parameters serve every index; each has its own threshold."""
 
     hnsw_min_passages: int
     hnsw_min_sentences: int
+    hnsw_min_footnotes: int
     hnsw_m: int
     hnsw_ef_construction: int
     hnsw_ef_search: int
@@ -60,6 +61,10 @@ class SentenceIndexInfo(VectorIndexInfo):
     hnsw_min_sentences: int  # the threshold the builder compared the sentence rows with
 
 
+class FootnoteIndexInfo(VectorIndexInfo):
+    hnsw_min_footnotes: int  # the threshold the builder compared the footnote count with
+
+
 def build_vectors(vectors: np.ndarray, hnsw_above: int, params: DenseIndexParams) -> Any:
     """A flat inner-product index, or HNSW when there are more than ``hnsw_above`` rows."""
     import faiss
@@ -82,6 +87,10 @@ def build_dense(vectors: np.ndarray, params: DenseIndexParams) -> Any:
 
 def build_sentences(vectors: np.ndarray, params: DenseIndexParams) -> Any:
     return build_vectors(vectors, params.hnsw_min_sentences, params)
+
+
+def build_footnotes(vectors: np.ndarray, params: DenseIndexParams) -> Any:
+    return build_vectors(vectors, params.hnsw_min_footnotes, params)
 
 
 def _info(index: Any) -> dict[str, Any]:
@@ -108,6 +117,10 @@ def describe(index: Any, params: DenseIndexParams) -> DenseIndexInfo:
 
 def describe_sentences(index: Any, params: DenseIndexParams) -> SentenceIndexInfo:
     return SentenceIndexInfo(**_info(index), hnsw_min_sentences=params.hnsw_min_sentences)
+
+
+def describe_footnotes(index: Any, params: DenseIndexParams) -> FootnoteIndexInfo:
+    return FootnoteIndexInfo(**_info(index), hnsw_min_footnotes=params.hnsw_min_footnotes)
 
 
 def is_graph(index: Any) -> bool:

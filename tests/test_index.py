@@ -253,7 +253,7 @@ def test_artifact_table_round_trips(tmp_path, corpus):
         before, after = getattr(handle, f.name), getattr(again, f.name)
         if isinstance(before, np.ndarray):
             assert after.dtype == before.dtype and np.array_equal(after, before), f.name
-        elif f.name in ("faiss_index", "sentence_index"):
+        elif f.name in ("faiss_index", "sentence_index", "footnote_index"):
             n = before.ntotal
             assert np.array_equal(after.reconstruct_n(0, n), before.reconstruct_n(0, n))
         elif f.name in ("bm25", "footnote_bm25"):
@@ -355,6 +355,7 @@ def test_index_of_a_previous_schema_asks_for_a_rebuild(tmp_path, corpus, old):
 
         def to_v4(data: dict) -> None:
             data.pop("sentence_index")
+            data.pop("footnote_index")
             data["artifacts"].pop("sentences.faiss")
             data["artifacts"]["sentence_vectors.npy"] = "0" * 64
             data["schema_version"] = 4

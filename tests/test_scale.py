@@ -344,3 +344,40 @@ def test_float_table_and_whole_table_give_the_int8_scores(handle):
         codes = late.maxsim_passages(query, handle.token_vectors, *args, candidates)
         floats = late.maxsim_passages(query, handle.token_table, *args, candidates)
         np.testing.assert_allclose(floats, codes, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- footnote HNSW
+
+
+def test_footnote_hnsw_is_recorded_and_gates_as_the_scan(tmp_path, brief_path, handle):
+    import faiss
+
+    from rag.errors import IndexCorrupt
+    from rag.retrieval import best_footnote, footnote_ranking
+
+    out = tmp_path / "idx"
+    _build(brief_path, out, hnsw_min_footnotes=5, hnsw_m=16, hnsw_ef_search=40)
+    on_disk = json.loads((out / "manifest.json").read_text())["footnote_index"]
+    assert on_disk["type"] == "IndexHNSWFlat" and on_disk["hnsw_min_footnotes"] == 5
+    assert on_disk["vectors"] == len(handle.footnote_keys)
+    assert handle.manifest.footnote_index.type == "IndexFlatIP"
+    graph = load_index(out)
+    assert isinstance(graph.footnote_index, faiss.IndexHNSWFlat)
+    np.testing.assert_array_equal(graph.footnote_vectors, handle.footnote_vectors)
+    params = RetrievalParams.from_settings(Settings())
+    encoder = FakeEncoder()
+    # A citation's own vector is its best match, through the graph as through the scan.
+    for row in range(len(handle.footnote_keys)):
+        vector = handle.footnote_vectors[row]
+        assert abs(best_footnote(graph, vector) - best_footnote(handle, vector)) < 1e-5
+    for question in ("Which source reports the CENTCOM visit?", "Dawn newspaper report"):
+        qvec = encoder.encode([question])[0]
+        assert footnote_ranking(graph, question, qvec, params, 0.0) == footnote_ranking(
+            handle, question, qvec, params, 0.0
+        )
+    path = out / "footnotes.faiss"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt, match=r"footnotes\.faiss.*checksum.*rag index"):
+        load_index(out)

@@ -127,7 +127,7 @@ def compare_dense(
 
     flat = faiss.IndexFlatIP(int(vectors.shape[1]))
     flat.add(vectors)
-    params = DenseIndexParams(0, 0, m, ef_construction, ef_search)
+    params = DenseIndexParams(0, 0, 0, m, ef_construction, ef_search)
     hnsw, build_s = _timed(lambda: build_dense(vectors, params))
     flat_t, hnsw_t, found = [], [], []
     for q in queries:
@@ -180,7 +180,7 @@ def compare_sentences(
     vectors = np.ascontiguousarray(handle.sentence_vectors)
     flat = faiss.IndexFlatIP(int(vectors.shape[1]))
     flat.add(vectors)
-    params = DenseIndexParams(0, 0, m, ef_construction, ef_search)
+    params = DenseIndexParams(0, 0, 0, m, ef_construction, ef_search)
     hnsw, build_s = _timed(lambda: build_sentences(vectors, params))
     exact_view = dataclasses.replace(handle, sentence_index=flat)
     graph_view = dataclasses.replace(handle, sentence_index=hnsw)
