@@ -132,9 +132,9 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("passages.jsonl", "passages", PASSAGES),
     Artifact("dense.faiss", "faiss_index", FAISS),
     Artifact("bm25", "bm25", BM25),
-    Artifact("footnote_vectors.npy", "footnote_vectors", ARRAY),
+    Artifact("footnotes.faiss", "footnote_index", FAISS),
     Artifact("bm25_footnotes", "footnote_bm25", BM25),
-    Artifact("sentence_vectors.npy", "sentence_vectors", ARRAY),
+    Artifact("sentences.faiss", "sentence_index", FAISS),
     Artifact("sentence_owners.npy", "sentence_owners", ARRAY),
     Artifact("sentences.json", "sentences", STRINGS),
     Artifact("token_vectors.npy", "token_vectors", MAPPED),
@@ -197,9 +197,11 @@ def check_sizes(contents: IndexContents, manifest: Manifest, shown: Path) -> Non
     mismatches = {
         "passages and passage vectors": c.faiss_index.ntotal != len(c.passages),
         "vector dimension and manifest": c.faiss_index.d != manifest.model.dimension,
-        "footnotes and footnote vectors": len(c.footnote_vectors)
+        "footnotes and footnote vectors": c.footnote_index.ntotal
         != sum(len(d.footnotes) for d in c.documents.values()),
-        "sentence rows": not (len(c.sentence_vectors) == len(c.sentences) == rows),
+        "footnote vector dimension and manifest": c.footnote_index.d != manifest.model.dimension,
+        "sentence rows": not (c.sentence_index.ntotal == len(c.sentences) == rows),
+        "sentence vector dimension and manifest": c.sentence_index.d != manifest.model.dimension,
         "sentence owners and passages": bool(rows)
         and int(c.sentence_owners.max()) >= len(c.passages),
         "sentence owners in passage order": bool(rows)

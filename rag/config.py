@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     # Dense index: exact flat scan up to this many passages, FAISS HNSW above it. Threshold
     # and graph parameters measured with scripts/scale_bench.py (README, "Scaling").
     hnsw_min_passages: int = Field(default=20_000, ge=0)
+    # The sentence index likewise, counted in sentence rows (about 3.5 per passage), and the
+    # footnote index, in footnotes (about 0.4 per passage).
+    hnsw_min_sentences: int = Field(default=20_000, ge=0)
+    hnsw_min_footnotes: int = Field(default=20_000, ge=0)
     hnsw_m: int = Field(default=32, ge=4, le=128)
     hnsw_ef_construction: int = Field(default=80, ge=8)
     hnsw_ef_search: int = Field(default=128, ge=1, description="Floor; a search asks >= k.")

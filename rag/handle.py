@@ -24,6 +24,12 @@ def _no_rows() -> NDArray[np.int64]:
     return np.zeros(1, dtype=np.int64)
 
 
+def _no_vectors() -> NDArray[np.float32]:
+    import numpy as np
+
+    return np.zeros((0, 0), dtype=np.float32)
+
+
 def _row_offsets(owners: NDArray[np.int32], count: int) -> NDArray[np.int64]:
     import numpy as np
 
@@ -41,11 +47,14 @@ class IndexContents:
     # vectors (faiss ships no types)
     faiss_index: Any
     bm25: Any  # bm25s.BM25 over the passage texts
-    footnote_vectors: NDArray[np.float32]  # one row per footnote, in `footnote_keys` order
+    # One row per footnote, in `footnote_keys` order: faiss.IndexFlatIP, or IndexHNSWFlat
+    # above a size (rag.vectors); it holds the vectors themselves.
+    footnote_index: Any
     footnote_bm25: Any
-    # One row per sentence of every passage, in passage order: the three arrays and
-    # `sentences` are aligned row for row.
-    sentence_vectors: NDArray[np.float32]
+    # One row per sentence of every passage, in passage order: the sentence index's vectors,
+    # the owners and `sentences` are aligned row for row. faiss.IndexFlatIP, or
+    # IndexHNSWFlat above a size (rag.vectors); it holds the vectors themselves.
+    sentence_index: Any
     sentence_owners: NDArray[np.int32]  # passage index of each sentence row
     sentences: tuple[str, ...]  # quotable text of each sentence row (markers kept)
     # Content-token vectors of all sentences, concatenated: int8, one scale per row implied
@@ -71,9 +80,18 @@ class IndexHandle(IndexContents):
     # Passage p owns sentence rows passage_sentences[p]:passage_sentences[p+1] (the rows are
     # in passage order), so a passage's sentences and tokens are two slices, not a search.
     passage_sentences: NDArray[np.int64] = field(default_factory=lambda: _no_rows())
+    # The sentence and footnote indexes' own vectors, read-only views of their memory.
+    sentence_vectors: NDArray[np.float32] = field(default_factory=lambda: _no_vectors())
+    footnote_vectors: NDArray[np.float32] = field(default_factory=lambda: _no_vectors())
+    # What the token leg reads: unit float32 rows of a small table, converted once at load,
+    # else `token_vectors` itself (rag.late.query_table).
+    token_table: NDArray[Any] = field(default_factory=lambda: _no_vectors())
 
     @classmethod
     def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
+        from rag.late import query_table
+        from rag.vectors import stored_vectors
+
         keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
         citing: dict[FootnoteKey, list[int]] = {k: [] for k in keys}
         for i, p in enumerate(contents.passages):
@@ -86,6 +104,9 @@ class IndexHandle(IndexContents):
             by_id={p.id: i for i, p in enumerate(contents.passages)},
             citing={k: tuple(v) for k, v in citing.items()},
             passage_sentences=_row_offsets(contents.sentence_owners, len(contents.passages)),
+            sentence_vectors=stored_vectors(contents.sentence_index),
+            footnote_vectors=stored_vectors(contents.footnote_index),
+            token_table=query_table(contents.token_vectors),
             **contents.parts(),
         )
 

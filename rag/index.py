@@ -35,8 +35,16 @@ from rag.manifest import (
 from rag.parsing import ReadOptions, load_sources
 from rag.publish import discard, new_build_dir, publish
 from rag.records import Document, Passage
-from rag.represent import footnote_text, passage_text, sentence_quotes, sentence_texts
-from rag.vectors import DenseIndexParams, build_dense, describe
+from rag.represent import footnote_text, passage_text, sentence_rows
+from rag.vectors import (
+    DenseIndexParams,
+    build_dense,
+    build_footnotes,
+    build_sentences,
+    describe,
+    describe_footnotes,
+    describe_sentences,
+)
 
 __all__ = [
     "BuildProgress",
@@ -113,6 +121,8 @@ def build_index(
             model=model.model_copy(update={"dimension": int(contents.faiss_index.d)}),
             chunking=params,
             dense_index=describe(contents.faiss_index, dense),
+            sentence_index=describe_sentences(contents.sentence_index, dense),
+            footnote_index=describe_footnotes(contents.footnote_index, dense),
             bm25=bm25_params,
             counts=_counts(contents),
             build_seconds=round(time.perf_counter() - started, 3),
@@ -159,9 +169,10 @@ def _contents(
 
     fronts = {d.id: d.front_matter for d in documents}
     texts = [passage_text(p, fronts[p.document.id]) for p in passages]
-    probes = [sentence_texts(p, fronts[p.document.id], with_path=True) for p in passages]
-    bare = [s for p in passages for s in sentence_texts(p, fronts[p.document.id])]
-    quotes = tuple(s for p in passages for s in sentence_quotes(p, fronts[p.document.id]))
+    rows = [sentence_rows(p, fronts[p.document.id]) for p in passages]
+    probes = [r.probes for r in rows]
+    bare = [s for r in rows for s in r.bare]
+    quotes = tuple(s for r in rows for s in r.quotes)
     owners = np.repeat(np.arange(len(passages), dtype=np.int32), [len(g) for g in probes])
     notes = [footnote_text(f) for d in documents for f in d.footnotes]
 
@@ -183,9 +194,9 @@ def _contents(
         passages=tuple(passages),
         faiss_index=build_dense(vectors, dense),
         bm25=bm25.build(texts, bm25_params),
-        footnote_vectors=note_vectors,
+        footnote_index=build_footnotes(note_vectors, dense),
         footnote_bm25=bm25.build(notes, bm25_params),
-        sentence_vectors=sentence_vectors,
+        sentence_index=build_sentences(sentence_vectors, dense),
         sentence_owners=owners,
         sentences=quotes,
         token_vectors=token_codes,

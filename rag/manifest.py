@@ -12,12 +12,15 @@ from rag.bm25 import BM25_PARAMS, BM25Params
 from rag.chunking import ChunkParams
 from rag.encoder import Encoder, weights_sha256
 from rag.errors import IndexCorrupt, IndexMissing, IndexStale
-from rag.vectors import DenseIndexInfo
+from rag.vectors import DenseIndexInfo, FootnoteIndexInfo, SentenceIndexInfo
 
 # 3: `sentences.json` added, `vectors.npy` dropped (the FAISS file holds those vectors).
 # 4: token vectors stored as int8 (rag.late.quantize); the dense index described by
 #    `dense_index` (flat, or HNSW above a size, with its parameters).
-SCHEMA_VERSION = 4
+# 5: `sentences.faiss` replaces `sentence_vectors.npy` and `footnotes.faiss` replaces
+#    `footnote_vectors.npy` (flat, or HNSW above a size, with their parameters in
+#    `sentence_index` and `footnote_index`).
+SCHEMA_VERSION = 5
 MANIFEST = "manifest.json"
 REBUILD = "run `rag index` to rebuild it"
 
@@ -69,6 +72,8 @@ class Manifest(BaseModel):
     model: ModelInfo
     chunking: ChunkParams
     dense_index: DenseIndexInfo
+    sentence_index: SentenceIndexInfo
+    footnote_index: FootnoteIndexInfo
     metric: str = "inner_product over L2-normalised vectors"
     token_dtype: str = "int8, per-row scale implied by unit length"
     bm25: BM25Params

@@ -94,23 +94,56 @@ def _spans(passage: Passage) -> list[tuple[int, int]]:
 
 
 def sentence_texts(
-    passage: Passage, front_matter: FrontMatter | None = None, *, with_path: bool = False
+    passage: Passage,
+    front_matter: FrontMatter | None = None,
+    *,
+    with_path: bool = False,
+    spans: list[tuple[int, int]] | None = None,
 ) -> list[str]:
     """One text per sentence, for the sentence and token legs; ``with_path`` prefixes the
-    section path (the pooled sentence vector gains from it, token matching does not)."""
+    section path (the pooled sentence vector gains from it, token matching does not).
+    ``spans``: the passage's sentence spans if already found (:func:`sentence_rows`)."""
     if passage.kind == "front_matter" and front_matter is not None:
         return front_matter_sentences(front_matter)
     prefix = " > ".join(passage.section.path) + ": " if with_path else ""
-    return [collapse_space(prefix + strip_markers(passage.text[s:e])) for s, e in _spans(passage)]
+    return [
+        collapse_space(prefix + strip_markers(passage.text[s:e]))
+        for s, e in (spans or _spans(passage))
+    ]
 
 
-def sentence_quotes(passage: Passage, front_matter: FrontMatter | None = None) -> list[str]:
+def sentence_quotes(
+    passage: Passage,
+    front_matter: FrontMatter | None = None,
+    *,
+    spans: list[tuple[int, int]] | None = None,
+) -> list[str]:
     """The quotable form of each row of :func:`sentence_texts`, in the same order: the
     passage's own words with footnote markers kept (they say which footnotes a sentence
     bears), or a readable fact for a title page."""
     if passage.kind == "front_matter" and front_matter is not None:
         return [fact.quote for fact in front_matter_facts(front_matter)]
-    return [collapse_space(passage.text[s:e]) for s, e in _spans(passage)]
+    return [collapse_space(passage.text[s:e]) for s, e in (spans or _spans(passage))]
+
+
+@dataclass(frozen=True)
+class SentenceRows:
+    """A passage's sentence rows in the three forms the index stores, row for row."""
+
+    probes: list[str]  # with the section path: the sentence vectors
+    bare: list[str]  # without it: the token vectors
+    quotes: list[str]  # markers kept: what an answer quotes
+
+
+def sentence_rows(passage: Passage, front_matter: FrontMatter | None = None) -> SentenceRows:
+    """All three forms from one sentence split: splitting is the slowest step of a build
+    outside the model, and the three forms need the same spans."""
+    spans = None if passage.kind == "front_matter" and front_matter else _spans(passage)
+    return SentenceRows(
+        probes=sentence_texts(passage, front_matter, with_path=True, spans=spans),
+        bare=sentence_texts(passage, front_matter, spans=spans),
+        quotes=sentence_quotes(passage, front_matter, spans=spans),
+    )
 
 
 def footnote_text(footnote: Footnote) -> str:

@@ -1,11 +1,13 @@
-"""The dense passage index: exact (``IndexFlatIP``) for small corpora, HNSW above a size.
+"""The vector indexes: exact (``IndexFlatIP``) for small corpora, HNSW above a size.
 
-A flat index scans every passage vector per question: exact, and cheapest to build, but its
-cost grows with the corpus. Above ``hnsw_min_passages`` the builder makes an
-``IndexHNSWFlat`` over inner product instead (a graph walk, roughly logarithmic). The
-threshold and graph parameters come from measurement (README, "Scaling"); the manifest
-records what :func:`describe` reads back from the built object, so it cannot disagree with
-the file.
+Three FAISS indexes use this: the dense passage vectors, the sentence vectors (one row per
+sentence of every passage, about 3.5 per passage) and the footnote vectors. A flat index
+scans every vector per question: exact, and cheapest to build, but its cost grows with the
+corpus. Above a threshold (``hnsw_min_passages`` rows for the passages,
+``hnsw_min_sentences`` and ``hnsw_min_footnotes`` for the others) the builder makes an
+``IndexHNSWFlat`` over inner product instead (a graph walk, roughly logarithmic). Thresholds
+and graph parameters come from measurement (README, "Scaling"); the manifest records what
+:func:`describe` reads back from the built object, so it cannot disagree with the file.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DenseIndexParams:
-    """What the builder is asked for; defaults live in :class:`rag.config.Settings`."""
+    """What the builder is asked for; defaults live in :class:`rag.config.Settings`. The
+    graph parameters serve every index; each has its own threshold."""
 
     hnsw_min_passages: int
+    hnsw_min_sentences: int
+    hnsw_min_footnotes: int
     hnsw_m: int
     hnsw_ef_construction: int
     hnsw_ef_search: int
@@ -35,27 +40,38 @@ class DenseIndexParams:
         return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
-class DenseIndexInfo(BaseModel):
-    """The dense index as built (read from the FAISS object), recorded in the manifest."""
+class VectorIndexInfo(BaseModel):
+    """A vector index as built (read from the FAISS object), recorded in the manifest."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: Literal["IndexFlatIP", "IndexHNSWFlat"]
     metric: Literal["inner_product"] = "inner_product"
     vectors: int
-    hnsw_min_passages: int  # the threshold the builder compared the passage count with
     m: int | None = None  # HNSW: neighbours per node (2m on the base layer)
     ef_construction: int | None = None
     ef_search: int | None = None  # the floor; a search asks for at least its depth
 
 
-def build_dense(vectors: np.ndarray, params: DenseIndexParams) -> Any:
-    """A flat inner-product index, or HNSW when there are more than the threshold rows."""
+class DenseIndexInfo(VectorIndexInfo):
+    hnsw_min_passages: int  # the threshold the builder compared the passage count with
+
+
+class SentenceIndexInfo(VectorIndexInfo):
+    hnsw_min_sentences: int  # the threshold the builder compared the sentence rows with
+
+
+class FootnoteIndexInfo(VectorIndexInfo):
+    hnsw_min_footnotes: int  # the threshold the builder compared the footnote count with
+
+
+def build_vectors(vectors: np.ndarray, hnsw_above: int, params: DenseIndexParams) -> Any:
+    """A flat inner-product index, or HNSW when there are more than ``hnsw_above`` rows."""
     import faiss
 
     dim = int(vectors.shape[1])
     index: Any
-    if len(vectors) > params.hnsw_min_passages:
+    if len(vectors) > hnsw_above:
         index = faiss.IndexHNSWFlat(dim, params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = params.hnsw_ef_construction
         index.hnsw.efSearch = params.hnsw_ef_search
@@ -65,27 +81,77 @@ def build_dense(vectors: np.ndarray, params: DenseIndexParams) -> Any:
     return index
 
 
-def describe(index: Any, params: DenseIndexParams) -> DenseIndexInfo:
-    """Read the type and graph parameters back from the built index."""
+def build_dense(vectors: np.ndarray, params: DenseIndexParams) -> Any:
+    return build_vectors(vectors, params.hnsw_min_passages, params)
+
+
+def build_sentences(vectors: np.ndarray, params: DenseIndexParams) -> Any:
+    return build_vectors(vectors, params.hnsw_min_sentences, params)
+
+
+def build_footnotes(vectors: np.ndarray, params: DenseIndexParams) -> Any:
+    return build_vectors(vectors, params.hnsw_min_footnotes, params)
+
+
+def _info(index: Any) -> dict[str, Any]:
+    """Type, size and graph parameters, read back from the built index."""
     import faiss
 
     if isinstance(index, faiss.IndexHNSWFlat):
         hnsw: Any = index.hnsw  # the stubs lack nb_neighbors
-        return DenseIndexInfo(
-            type="IndexHNSWFlat",
-            vectors=int(index.ntotal),
-            hnsw_min_passages=params.hnsw_min_passages,
-            m=int(hnsw.nb_neighbors(1)),
-            ef_construction=int(hnsw.efConstruction),
-            ef_search=int(hnsw.efSearch),
-        )
+        return {
+            "type": "IndexHNSWFlat",
+            "vectors": int(index.ntotal),
+            "m": int(hnsw.nb_neighbors(1)),
+            "ef_construction": int(hnsw.efConstruction),
+            "ef_search": int(hnsw.efSearch),
+        }
     if isinstance(index, faiss.IndexFlatIP):
-        return DenseIndexInfo(
-            type="IndexFlatIP",
-            vectors=int(index.ntotal),
-            hnsw_min_passages=params.hnsw_min_passages,
-        )
-    raise TypeError(f"unexpected dense index type {type(index).__name__}")
+        return {"type": "IndexFlatIP", "vectors": int(index.ntotal)}
+    raise TypeError(f"unexpected vector index type {type(index).__name__}")
+
+
+def describe(index: Any, params: DenseIndexParams) -> DenseIndexInfo:
+    return DenseIndexInfo(**_info(index), hnsw_min_passages=params.hnsw_min_passages)
+
+
+def describe_sentences(index: Any, params: DenseIndexParams) -> SentenceIndexInfo:
+    return SentenceIndexInfo(**_info(index), hnsw_min_sentences=params.hnsw_min_sentences)
+
+
+def describe_footnotes(index: Any, params: DenseIndexParams) -> FootnoteIndexInfo:
+    return FootnoteIndexInfo(**_info(index), hnsw_min_footnotes=params.hnsw_min_footnotes)
+
+
+def is_graph(index: Any) -> bool:
+    import faiss
+
+    return isinstance(index, faiss.IndexHNSWFlat)
+
+
+class _Stored:
+    """Keeps the FAISS index alive for as long as a NumPy view of its memory exists: the
+    view's ``base`` is this object, which holds the index."""
+
+    def __init__(self, index: Any, view: np.ndarray) -> None:
+        self.index = index
+        self.__array_interface__ = view.__array_interface__
+
+
+def stored_vectors(index: Any) -> np.ndarray:
+    """The vectors a flat or HNSW index holds, as a read-only (rows, dim) float32 view of
+    its memory, not a copy: the sentence vectors are stored once, in the FAISS file."""
+    import faiss
+    import numpy as np
+
+    flat: Any = faiss.downcast_index(index.storage) if is_graph(index) else index
+    rows, dim = int(flat.ntotal), int(flat.d)
+    if rows == 0:
+        return np.zeros((0, dim), dtype=np.float32)
+    raw = faiss.rev_swig_ptr(flat.get_xb(), rows * dim).reshape(rows, dim)
+    view: np.ndarray = np.asarray(_Stored(index, raw))
+    view.flags.writeable = False
+    return view
 
 
 def search(index: Any, query: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:

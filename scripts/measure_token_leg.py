@@ -70,7 +70,7 @@ def main() -> None:
         retrieval.token_ranking = (  # type: ignore[assignment]
             (lambda h, q, depth, candidates=None: original(h, q, depth, None)) if full else original
         )
-        view = dataclasses.replace(handle, token_vectors=table)
+        view = dataclasses.replace(handle, token_vectors=table, token_table=table)
         params = engine.retriever.params
         if name in pools:
             params = dataclasses.replace(params, token_candidates=pools[name])

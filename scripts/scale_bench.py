@@ -2,6 +2,7 @@
 
     python scripts/scale_bench.py --passages 1000 10000 --encoder hash
     python scripts/scale_bench.py --passages 1000 --encoder model     # the real model
+    python scripts/scale_bench.py --passages 0 1000 --encoder hash    # 0: the bundled brief
 
 For each size: write the corpus (scripts/synth_corpus.py), build the index (timed by the
 builder, recorded in its manifest), then in a fresh process load it and time each leg on
@@ -44,11 +45,14 @@ def _settings(**changes: object):  # type: ignore[no-untyped-def]
 
 
 def build(size: int, work: Path, encoder_name: str, threshold: int | None) -> Path:
+    """Index the synthetic corpus of ``size`` passages; 0: the bundled brief alone, the
+    baseline a query's cost at scale is compared with."""
     from rag.chunking import ChunkParams
+    from rag.config import bundled_brief
     from rag.index import build_index
     from rag.vectors import DenseIndexParams
 
-    corpus = work / f"corpus-{size}"
+    corpus = bundled_brief() if size == 0 else work / f"corpus-{size}"
     if not corpus.exists():
         subprocess.run(
             [
@@ -96,7 +100,8 @@ def row(result: dict) -> str:  # type: ignore[type-arg]
         for leg in ("dense", "sentences", "tokens", "bm25", "footnotes", "fusion", "search")
     )
     return (
-        f"| {result['passages']:,} | {result['dense_index']} | {result['build_s']:.1f} "
+        f"| {result['passages']:,} | {result['dense_index']} | {result['sentence_index']} "
+        f"| {result['build_s']:.1f} "
         f"| {mb:.1f} ({tok:.1f}) | {result['rss_after_load_mb']:.0f} "
         f"({result['rss_index_mb']:.0f}) | {legs} |"
     )
@@ -104,7 +109,9 @@ def row(result: dict) -> str:  # type: ignore[type-arg]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passages", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--passages", type=int, nargs="+", default=[1000, 10000], help="0: the bundled brief"
+    )
     parser.add_argument("--encoder", choices=("hash", "model"), default="hash")
     parser.add_argument("--work", type=Path, default=Path("/tmp/brief-rag-scale"))
     parser.add_argument("--queries", type=int, default=30)
@@ -115,10 +122,11 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.encoder, args.queries)))
         return
     print(
-        "| passages | dense index | build s | MB on disk (tokens) | RSS MB after load (index) "
+        "| passages | dense index | sentence index | build s | MB on disk (tokens) "
+        "| RSS MB after load (index) "
         "| dense | sentences | tokens | bm25 | footnotes | fusion | search (p50 ms) |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.passages:
         folder = build(size, args.work, args.encoder, args.hnsw_min_passages)
         out = subprocess.run(
@@ -140,7 +148,8 @@ def main() -> None:
         result = json.loads(out.stdout)
         (folder / "scale-bench.json").write_text(json.dumps(result, indent=2))
         print(row(result), flush=True)
-        print(f"  flat vs HNSW: {result['dense_flat_vs_hnsw']}", flush=True)
+        print(f"  dense flat vs HNSW: {result['dense_flat_vs_hnsw']}", flush=True)
+        print(f"  sentences flat vs HNSW: {result['sentences_flat_vs_hnsw']}", flush=True)
 
 
 if __name__ == "__main__":

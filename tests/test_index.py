@@ -44,7 +44,7 @@ def test_manifest_describes_the_build(tmp_path, corpus):
     out = tmp_path / "idx"
     manifest = build([corpus], out)
     on_disk = json.loads((out / "manifest.json").read_text())
-    assert on_disk["schema_version"] == 4
+    assert on_disk["schema_version"] == 5
     assert on_disk["documents"][0]["sha256"] == manifest.documents[0].sha256
     assert on_disk["model"]["dimension"] == 64 and on_disk["model"]["normalized"] is True
     assert on_disk["chunking"] == {
@@ -102,7 +102,8 @@ def test_missing_index(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "victim", ["passages.jsonl", "sentences.json", "sentence_owners.npy", "dense.faiss"]
+    "victim",
+    ["passages.jsonl", "sentences.json", "sentence_owners.npy", "dense.faiss", "sentences.faiss"],
 )
 def test_tampered_artifact_is_detected(tmp_path, corpus, victim):
     out = tmp_path / "idx"
@@ -252,7 +253,7 @@ def test_artifact_table_round_trips(tmp_path, corpus):
         before, after = getattr(handle, f.name), getattr(again, f.name)
         if isinstance(before, np.ndarray):
             assert after.dtype == before.dtype and np.array_equal(after, before), f.name
-        elif f.name == "faiss_index":
+        elif f.name in ("faiss_index", "sentence_index", "footnote_index"):
             n = before.ntotal
             assert np.array_equal(after.reconstruct_n(0, n), before.reconstruct_n(0, n))
         elif f.name in ("bm25", "footnote_bm25"):
@@ -341,12 +342,29 @@ def test_sentences_that_are_not_strings_are_refused(tmp_path, corpus):
     assert "\n" not in str(caught.value) and "rag index" in str(caught.value)
 
 
-def test_index_of_the_previous_schema_asks_for_a_rebuild(tmp_path, corpus):
+@pytest.mark.parametrize("old", [3, 4])
+def test_index_of_a_previous_schema_asks_for_a_rebuild(tmp_path, corpus, old):
     out = tmp_path / "idx"
     build([corpus], out)
-    _edit_manifest(out, lambda data: data.update({"schema_version": 3}))
+    if old == 4:  # as schema 4 wrote it: sentence vectors in .npy, no sentence index
+        import numpy as np
+
+        vectors = load_index(out).sentence_vectors
+        np.save(out / "sentence_vectors.npy", np.array(vectors), allow_pickle=False)
+        (out / "sentences.faiss").unlink()
+
+        def to_v4(data: dict) -> None:
+            data.pop("sentence_index")
+            data.pop("footnote_index")
+            data["artifacts"].pop("sentences.faiss")
+            data["artifacts"]["sentence_vectors.npy"] = "0" * 64
+            data["schema_version"] = 4
+
+        _edit_manifest(out, to_v4)
+    else:
+        _edit_manifest(out, lambda data: data.update({"schema_version": old}))
     with pytest.raises(
-        IndexStale, match=r"schema version 3, this version reads 4; run `rag index`"
+        IndexStale, match=rf"schema version {old}, this version reads 5; run `rag index`"
     ):
         load_index(out)
 

@@ -216,3 +216,168 @@ def test_export_writes_every_passage_with_its_vector_and_footnotes(handle, fmt):
         assert doc["passage_id"] == passage.id and doc["section_path"] == list(passage.section.path)
         assert [f["number"] for f in doc["footnotes"]] == [f.number for f in passage.footnotes]
         assert np.allclose(doc["vector"], vectors[row], atol=1e-6)
+
+
+# --------------------------------------------------------------------------- sentence HNSW
+
+
+def _sentence_graph(brief_path: Path, out: Path):
+    """The brief with a sentence HNSW: the threshold below its row count, and the graph's
+    share limit lifted so a test-sized corpus walks the graph instead of scanning."""
+    return _build(brief_path, out, hnsw_min_sentences=10, hnsw_m=16, hnsw_ef_search=40)
+
+
+def test_sentence_hnsw_round_trips_and_the_manifest_says_so(tmp_path, brief_path, handle):
+    import faiss
+
+    out = tmp_path / "idx"
+    manifest = _sentence_graph(brief_path, out)
+    on_disk = json.loads((out / "manifest.json").read_text())["sentence_index"]
+    assert on_disk == {
+        "type": "IndexHNSWFlat",
+        "metric": "inner_product",
+        "vectors": len(handle.sentences),
+        "hnsw_min_sentences": 10,
+        "m": 16,
+        "ef_construction": 80,
+        "ef_search": 40,
+    }
+    assert manifest.dense_index.type == "IndexFlatIP"  # each index has its own threshold
+    graph = load_index(out)
+    assert isinstance(graph.sentence_index, faiss.IndexHNSWFlat)
+    assert graph.sentence_index.metric_type == faiss.METRIC_INNER_PRODUCT
+    # The vectors are stored once, in the FAISS file, and read through a view of it.
+    assert not (out / "sentence_vectors.npy").exists()
+    np.testing.assert_array_equal(graph.sentence_vectors, handle.sentence_vectors)
+    assert not graph.sentence_vectors.flags.writeable
+
+
+def test_small_corpus_keeps_the_exact_sentence_scan(handle):
+    import faiss
+
+    assert isinstance(handle.sentence_index, faiss.IndexFlatIP)
+    assert handle.manifest.sentence_index.type == "IndexFlatIP"
+    assert handle.manifest.sentence_index.hnsw_min_sentences == Settings().hnsw_min_sentences
+
+
+def test_sentence_graph_ranking_finds_the_exact_top(tmp_path, brief_path, handle, monkeypatch):
+    import dataclasses
+
+    from rag.vectors import build_sentences, stored_vectors
+
+    monkeypatch.setattr("rag.retrieval.GRAPH_MAX_SHARE", 1.0)
+    out = tmp_path / "idx"
+    _sentence_graph(brief_path, out)
+    graph = load_index(out)
+    # Each sentence's own vector finds its passage first, with cosine 1.
+    for row in range(0, len(graph.sentences), 5):
+        top = sentence_ranking(graph, graph.sentence_vectors[row], 5)[0]
+        assert top[0] == graph.sentence_owners[row] and abs(top[1] - 1.0) < 1e-4
+    hits = Retriever(graph, FakeEncoder(), RetrievalParams.from_settings(Settings())).search(
+        "CENTCOM commander visit", k=3
+    )
+    assert any("CENTCOM" in h.passage.text for h in hits)
+    # The fake encoder's vectors are nearly orthogonal, which no graph navigates; on
+    # Gaussian vectors (as a model's are spread) the walk equals the exact scan.
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng.normal(size=handle.sentence_vectors.shape))
+    index = build_sentences(vectors, dense_params(hnsw_min_sentences=10, hnsw_ef_search=40))
+    walk = dataclasses.replace(graph, sentence_index=index, sentence_vectors=vectors)
+    scan = dataclasses.replace(handle, sentence_vectors=stored_vectors(index))
+    for qvec in _unit(rng.normal(size=(10, vectors.shape[1]))):
+        exact, walked = sentence_ranking(scan, qvec, 5), sentence_ranking(walk, qvec, 5)
+        assert [i for i, _ in walked] == [i for i, _ in exact]
+        assert np.allclose([s for _, s in walked], [s for _, s in exact], atol=1e-5)
+
+
+def test_sentence_graph_search_falls_back_to_the_scan_when_deep(tmp_path, brief_path, handle):
+    # Asking for every passage (a section filter does) would walk most of the graph.
+    out = tmp_path / "idx"
+    _sentence_graph(brief_path, out)
+    graph = load_index(out)
+    qvec = FakeEncoder().encode(["security cooperation"])[0]
+    everyone = len(handle.passages)
+    assert sentence_ranking(graph, qvec, everyone) == sentence_ranking(handle, qvec, everyone)
+
+
+def test_damaged_sentence_index_is_refused(tmp_path, brief_path):
+    from rag.errors import IndexCorrupt
+
+    out = tmp_path / "idx"
+    _sentence_graph(brief_path, out)
+    path = out / "sentences.faiss"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt, match=r"sentences\.faiss.*checksum.*rag index"):
+        load_index(out)
+    path.write_bytes(bytes(data[: len(data) // 3]))  # cut short: faiss cannot read it
+    with pytest.raises(IndexCorrupt, match=r"sentences\.faiss in .* cannot be read.*rag index"):
+        load_index(out, verify=False)
+
+
+# --------------------------------------------------------------------------- token kernel
+
+
+def test_small_token_table_is_held_as_unit_floats(handle):
+    assert handle.token_table.dtype == np.float32
+    assert handle.token_table.shape == handle.token_vectors.shape
+    np.testing.assert_allclose(np.linalg.norm(handle.token_table, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(handle.token_table, late.dequantize(handle.token_vectors))
+
+
+def test_large_token_table_stays_memory_mapped_int8(handle, monkeypatch):
+    monkeypatch.setattr("rag.late.FLOAT_TABLE_MAX_BYTES", 0)
+    table = late.query_table(handle.token_vectors)
+    assert table is handle.token_vectors and isinstance(table, np.memmap)
+
+
+def test_float_table_and_whole_table_give_the_int8_scores(handle):
+    rng = np.random.default_rng(5)
+    query = _unit(rng.normal(size=(7, handle.token_vectors.shape[1])))
+    args = (handle.token_offsets, handle.passage_sentences)
+    for candidates in (
+        np.sort(rng.choice(len(handle.passages), size=9, replace=False)),
+        np.arange(len(handle.passages)),  # every passage: the table itself, no gather
+        np.arange(3, 11),  # one run of consecutive passages
+    ):
+        codes = late.maxsim_passages(query, handle.token_vectors, *args, candidates)
+        floats = late.maxsim_passages(query, handle.token_table, *args, candidates)
+        np.testing.assert_allclose(floats, codes, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- footnote HNSW
+
+
+def test_footnote_hnsw_is_recorded_and_gates_as_the_scan(tmp_path, brief_path, handle):
+    import faiss
+
+    from rag.errors import IndexCorrupt
+    from rag.retrieval import best_footnote, footnote_ranking
+
+    out = tmp_path / "idx"
+    _build(brief_path, out, hnsw_min_footnotes=5, hnsw_m=16, hnsw_ef_search=40)
+    on_disk = json.loads((out / "manifest.json").read_text())["footnote_index"]
+    assert on_disk["type"] == "IndexHNSWFlat" and on_disk["hnsw_min_footnotes"] == 5
+    assert on_disk["vectors"] == len(handle.footnote_keys)
+    assert handle.manifest.footnote_index.type == "IndexFlatIP"
+    graph = load_index(out)
+    assert isinstance(graph.footnote_index, faiss.IndexHNSWFlat)
+    np.testing.assert_array_equal(graph.footnote_vectors, handle.footnote_vectors)
+    params = RetrievalParams.from_settings(Settings())
+    encoder = FakeEncoder()
+    # A citation's own vector is its best match, through the graph as through the scan.
+    for row in range(len(handle.footnote_keys)):
+        vector = handle.footnote_vectors[row]
+        assert abs(best_footnote(graph, vector) - best_footnote(handle, vector)) < 1e-5
+    for question in ("Which source reports the CENTCOM visit?", "Dawn newspaper report"):
+        qvec = encoder.encode([question])[0]
+        assert footnote_ranking(graph, question, qvec, params, 0.0) == footnote_ranking(
+            handle, question, qvec, params, 0.0
+        )
+    path = out / "footnotes.faiss"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt, match=r"footnotes\.faiss.*checksum.*rag index"):
+        load_index(out)

@@ -26,6 +26,12 @@ class HashEncoder:
     """Random unit vectors per word, 384-dimensional by default; no model, no torch."""
 
     weights_sha256 = "0" * 64
+    # The Encoder protocol's build record: the manifest names what computed the vectors, and
+    # the index they are searched with is this encoder's own (main's protocol asks for both).
+    backend = "hash"
+    vectors_sha256 = "0" * 64
+    index_backend = "hash"
+    index_vectors_sha256 = "0" * 64
 
     def __init__(self, dimension: int = 384, seed: int = 0) -> None:
         import numpy as np

@@ -127,7 +127,7 @@ def compare_dense(
 
     flat = faiss.IndexFlatIP(int(vectors.shape[1]))
     flat.add(vectors)
-    params = DenseIndexParams(0, m, ef_construction, ef_search)
+    params = DenseIndexParams(0, 0, 0, m, ef_construction, ef_search)
     hnsw, build_s = _timed(lambda: build_dense(vectors, params))
     flat_t, hnsw_t, found = [], [], []
     for q in queries:
@@ -142,6 +142,63 @@ def compare_dense(
         hnsw_p50_ms=_p50_ms(hnsw_t),
         hnsw_build_s=round(build_s, 2),
         recall_at_depth=round(statistics.mean(found), 4),
+        ef_search=ef_search,
+        m=m,
+    )
+
+
+@dataclass(frozen=True)
+class SentenceComparison:
+    sentences: int
+    scan_p50_ms: float  # the exact scan (sentence_ranking on a flat index)
+    hnsw_p50_ms: float  # the graph walk reduced to passages
+    hnsw_build_s: float
+    recall_at_depth: float  # share of the exact top-`depth` passages the graph returns
+    depth: int
+    ef_search: int
+    m: int
+
+
+def compare_sentences(
+    handle: IndexHandle,
+    queries: np.ndarray,
+    depth: int,
+    m: int = 32,
+    ef_construction: int = 80,
+    ef_search: int = 128,
+) -> SentenceComparison:
+    """The sentence leg on a flat index vs on an HNSW over the same sentence vectors:
+    p50 latency of the whole leg (top ``depth`` passages) and recall of the exact ones."""
+    import dataclasses
+
+    import faiss
+    import numpy as np
+
+    from rag.retrieval import sentence_ranking
+    from rag.vectors import DenseIndexParams, build_sentences
+
+    vectors = np.ascontiguousarray(handle.sentence_vectors)
+    flat = faiss.IndexFlatIP(int(vectors.shape[1]))
+    flat.add(vectors)
+    params = DenseIndexParams(0, 0, 0, m, ef_construction, ef_search)
+    hnsw, build_s = _timed(lambda: build_sentences(vectors, params))
+    exact_view = dataclasses.replace(handle, sentence_index=flat)
+    graph_view = dataclasses.replace(handle, sentence_index=hnsw)
+    scan_t, graph_t, found = [], [], []
+    for q in queries:
+        exact, t = _timed(partial(sentence_ranking, exact_view, q, depth))
+        scan_t.append(t)
+        approx, t = _timed(partial(sentence_ranking, graph_view, q, depth))
+        graph_t.append(t)
+        want = {i for i, _ in exact}
+        found.append(len(want & {i for i, _ in approx}) / max(len(want), 1))
+    return SentenceComparison(
+        sentences=len(vectors),
+        scan_p50_ms=_p50_ms(scan_t),
+        hnsw_p50_ms=_p50_ms(graph_t),
+        hnsw_build_s=round(build_s, 2),
+        recall_at_depth=round(statistics.mean(found), 4),
+        depth=depth,
         ef_search=ef_search,
         m=m,
     )
@@ -172,11 +229,13 @@ def measure_queries(
     dense = compare_dense(
         handle.faiss_index.reconstruct_n(0, handle.faiss_index.ntotal), qvecs, params.candidates
     )
+    sentences = compare_sentences(handle, qvecs, params.token_candidates)
     return {
         "passages": len(handle.passages),
         "sentences": len(handle.sentences),
         "token_rows": int(handle.token_offsets[-1]),
         "dense_index": handle.manifest.dense_index.type,
+        "sentence_index": handle.manifest.sentence_index.type,
         "build_s": handle.manifest.build_seconds,
         "parse_s": handle.manifest.parse_seconds,
         "bytes": folder_bytes(folder),
@@ -185,4 +244,5 @@ def measure_queries(
         "rss_index_mb": round((rss_loaded - rss_before) / 2**20, 1),
         "p50_ms": legs,
         "dense_flat_vs_hnsw": dense.__dict__,
+        "sentences_flat_vs_hnsw": sentences.__dict__,
     }
