@@ -19,6 +19,7 @@ then exits 0, where uvicorn would re-raise the signal and die of it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import resource
 import signal
@@ -47,7 +48,9 @@ MAX_SOFT_FDS = 1 << 20
 
 
 def _raw_response(status: str, detail: str, extra: str = "") -> bytes:
-    body = ('{"detail": "' + detail + '"}').encode()
+    """A whole HTTP/1.1 response, written straight to the socket: these are answered
+    outside any request cycle (before one started, or instead of the one stalled)."""
+    body = json.dumps({"detail": detail}).encode()
     head = (
         f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra}"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
