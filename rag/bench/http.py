@@ -115,25 +115,35 @@ def one_client(server: Server, questions: Sequence[str]) -> dict[str, dict[str, 
 
 
 async def _load(url: str, questions: Sequence[str], concurrency: int) -> dict[str, Any]:
-    import httpx
+    """``concurrency`` clients posting searches until ``questions`` run out.
+
+    aiohttp, not httpx: the load generator shares the measured machine's cores, and httpx
+    spent 2.2 ms of CPU per request where aiohttp spends 0.3 (measured around a
+    1,500-request crowd at 32 clients on 2 cores: the server then answered 291 requests/s
+    with p99 166 ms instead of 212 and 594 — the client had been the bottleneck).
+    """
+    import aiohttp
 
     todo = list(questions)
     latencies: list[float] = []
     codes: dict[int, int] = {}
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: aiohttp.ClientSession) -> None:
         while todo:
             q = todo.pop()
             started = time.perf_counter()
             try:
-                status = (await client.post("/search", json={"question": q})).status_code
-            except httpx.HTTPError:
+                async with client.post("/search", json={"question": q}) as response:
+                    await response.read()
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError):
                 status = 0  # a transport failure counts as an error
             latencies.append((time.perf_counter() - started) * 1000)
             codes[status] = codes.get(status, 0) + 1
 
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
