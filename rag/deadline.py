@@ -24,6 +24,11 @@ class Deadline:
     ends: float  # time.monotonic() when the request must be over
     seconds: float  # as configured, for the message
 
+    @classmethod
+    def starting(cls, seconds: float) -> Deadline:
+        """A deadline ``seconds`` from now."""
+        return cls(time.monotonic() + seconds, seconds)
+
     def left(self) -> float:
         return max(0.0, self.ends - time.monotonic())
 
@@ -38,7 +43,7 @@ _current: ContextVar[Deadline | None] = ContextVar("rag_deadline", default=None)
 def deadline(seconds: float) -> Iterator[Deadline]:
     """Everything run inside (threads and streams started from here included) shares one
     deadline ``seconds`` from now. A deadline already running is kept if it ends sooner."""
-    mine = Deadline(time.monotonic() + seconds, seconds)
+    mine = Deadline.starting(seconds)
     outer = _current.get()
     token = _current.set(outer if outer is not None and outer.ends <= mine.ends else mine)
     try:

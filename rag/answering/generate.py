@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING
 
@@ -129,9 +128,7 @@ async def relay(
     ever), the text kept (a server streaming for ever would fill memory), and what waits
     between the answer server and our client (a small queue).
     """
-    budget = current_deadline() or Deadline(
-        time.monotonic() + settings.deadline_s, settings.deadline_s
-    )
+    budget = current_deadline() or Deadline.starting(settings.deadline_s)
     url = _endpoint(settings)
     pieces: asyncio.Queue[str | BaseException | None] = asyncio.Queue(maxsize=QUEUED_PIECES)
     reader = asyncio.create_task(_read(settings, messages, url, budget, pieces))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.bench.proc import status_kb
 from rag.bench.stats import summary, unique
 from rag.errors import BenchmarkError
 
@@ -29,12 +30,7 @@ class Server:
 
     def peak_rss_mb(self) -> float:
         """The server process's peak resident memory (VmHWM), from /proc."""
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
-            return 0.0
-        line = next((x for x in status.splitlines() if x.startswith("VmHWM:")), "VmHWM: 0 kB")
-        return round(int(line.split()[1]) / 1024, 1)
+        return round(status_kb(self.process.pid, "VmHWM") / 1024, 1)
 
 
 def _free_port() -> int:

@@ -15,6 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.bench.proc import status_kb
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -27,13 +29,7 @@ LEGS = ("dense", "sentences", "tokens", "bm25", "footnotes", "fusion", "search")
 
 def rss_bytes() -> int:
     """This process's resident set size now (Linux ``/proc``; 0 elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return status_kb("self", "VmRSS") * 1024
 
 
 def folder_bytes(folder: Path) -> dict[str, int]:

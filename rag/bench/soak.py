@@ -14,8 +14,9 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from rag.bench.proc import rss_mb
 
 QUESTIONS = (
     "What did the U.S. commit to higher education in Pakistan?",
@@ -124,16 +125,6 @@ class SoakResult:
             "rss_end_mb": self.rss_end_mb,
             "rss_growth_pct": round(self.growth * 100, 1),
         }
-
-
-def rss_mb(pid: int) -> float:
-    """A process's resident memory now (VmRSS), from /proc."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), "VmRSS: 0 kB")
-    return round(int(line.split()[1]) / 1024, 1)
 
 
 async def _send(client: Any, kind: Kind) -> int:

@@ -326,7 +326,7 @@ def test_an_endless_upstream_is_stopped_at_the_deadline_and_memory_stays_flat(
     """A real ``rag serve`` against an answer server that streams as fast as it can for
     ever: every request ends at the deadline (streamed: an error event; whole: 504), and
     the server's memory after six of them is what it was after the first."""
-    from rag.bench.soak import rss_mb
+    from rag.bench.proc import rss_mb
     from tests.servers import rag_serve as serve
 
     generator.endless = 0.0
