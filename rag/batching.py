@@ -13,10 +13,12 @@ request deadline (:mod:`rag.deadline`) passes while it waits gives up its place.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,7 @@ class _Request:
     done: threading.Event = field(default_factory=threading.Event)
     result: Encoded | None = None
     error: BaseException | None = None
+    wake: Callable[[], object] | None = None  # an async caller's, run by the worker when done
 
 
 class BatchingEncoder:
@@ -80,30 +83,60 @@ class BatchingEncoder:
         if len(texts) > self.max_batch:  # bulk work (an index build) needs no company
             return self.inner.encode_with_tokens(texts, batch_size=batch_size)
         request = _Request(list(texts))
+        self._enqueue(request)
+        if not request.done.wait(deadline.left()):
+            self._abandon(request)
+        return self._outcome(request)
+
+    async def aencode_with_tokens(self, texts: Sequence[str]) -> Encoded:
+        """:meth:`encode_with_tokens` for a caller on an event loop: it waits without a
+        thread (the worker wakes it through the loop), so a server needs no thread-pool
+        hop per question; the request's deadline and a cancelled request (the client left)
+        both give up the place in the queue."""
+        if len(texts) > self.max_batch:
+            return await asyncio.to_thread(self.inner.encode_with_tokens, texts)
+        loop = asyncio.get_running_loop()
+        woken = asyncio.Event()
+        request = _Request(list(texts), wake=lambda: loop.call_soon_threadsafe(woken.set))
+        self._enqueue(request)
+        try:
+            await asyncio.wait_for(woken.wait(), deadline.left())
+        except TimeoutError:
+            self._abandon(request)
+        except asyncio.CancelledError:
+            self._withdraw(request)
+            raise
+        return self._outcome(request)
+
+    def _enqueue(self, request: _Request) -> None:
         with self._busy:
-            if self._waiting + len(texts) > self.max_queue:
+            if self._waiting + len(request.texts) > self.max_queue:
                 raise Overloaded(
                     f"{self._waiting} questions are already waiting for the encoder "
                     f"(the limit is {self.max_queue}); retry in a moment"
                 )
             self._queue.append(request)
-            self._waiting += len(texts)
+            self._waiting += len(request.texts)
             self._start()
             self._busy.notify()
-        if not request.done.wait(deadline.left()):
-            self._abandon(request)
+
+    @staticmethod
+    def _outcome(request: _Request) -> Encoded:
         if request.error is not None:
             raise request.error
         assert request.result is not None
         return request.result
 
-    def _abandon(self, request: _Request) -> None:
-        """The request's deadline passed while it waited: take it out of the queue (if the
-        worker has not taken it yet) so no one encodes a question nobody waits for."""
+    def _withdraw(self, request: _Request) -> None:
         with self._busy:
             if request in self._queue:
                 self._queue.remove(request)
                 self._waiting -= len(request.texts)
+
+    def _abandon(self, request: _Request) -> None:
+        """The request's deadline passed while it waited: take it out of the queue (if the
+        worker has not taken it yet) so no one encodes a question nobody waits for."""
+        self._withdraw(request)
         if not request.done.is_set():
             running = deadline.current()
             assert running is not None  # only a deadline makes the wait above time out
@@ -162,11 +195,19 @@ class BatchingEncoder:
             except BaseException as exc:  # every waiting caller gets the failure
                 for request in batch:
                     request.error = exc
-                    request.done.set()
+                    _finish(request)
                 continue
             start = 0
             for request in batch:
                 end = start + len(request.texts)
                 request.result = (np.ascontiguousarray(pooled[start:end]), tokens[start:end])
-                request.done.set()
+                _finish(request)
                 start = end
+
+
+def _finish(request: _Request) -> None:
+    request.done.set()
+    if request.wake is not None:
+        # RuntimeError: the caller's event loop has closed, so nobody waits any more.
+        with contextlib.suppress(RuntimeError):
+            request.wake()

@@ -167,6 +167,11 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(
         default=2.0, ge=0, le=100, description="How long a batch waits for company, under load."
     )
+    # Up to this many passages a search's legs run on the server's event loop (about 1 ms
+    # for a brief: cheaper than a thread-pool hop); above it, in a worker thread.
+    loop_search_max_passages: int = Field(
+        default=2000, ge=0, description="Largest index searched on the event loop itself."
+    )
     # Admission: a worker answers at most this many questions at once (api/deps.py), and
     # the encoder's queue holds at most this many texts; past either, 503 at once.
     encode_queue: int = Field(

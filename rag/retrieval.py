@@ -289,15 +289,15 @@ class Retriever:
                 out["footnotes"] = _keep(notes, allowed)
         return out
 
-    def search(
+    def plan(
         self,
         question: str,
         k: int = 5,
         retriever: RetrieverName = "hybrid",
         section: str | None = None,
-        qvec: np.ndarray | None = None,
-        qtokens: np.ndarray | None = None,
-    ) -> list[Hit]:
+    ) -> SearchPlan:
+        """Check a question and decide its legs, before any encoding: a bad question or
+        section is refused without the model ever running."""
         question = question.strip() if isinstance(question, str) else ""
         if not question:
             raise QueryError("the question is empty; ask something about the brief")
@@ -310,23 +310,57 @@ class Retriever:
             shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
             raise SectionNotFound(f"no section named {section!r}; use one of: {shown}")
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
-        weights = leg_weights(p, retriever)
-        names = [n for n in RETRIEVER_LEGS[retriever] if n != "tokens" or p.token_weight > 0]
-        if retriever == "bm25":  # lexical only: the model is never run
-            return _hits(
-                handle, self.legs(question, names, None, None, depth, allowed)["bm25"], k, {}
-            )
-        if qvec is None and "tokens" in names and qtokens is None:
-            vecs, toks = self.encoder.encode_with_tokens([question])
+        names = tuple(n for n in RETRIEVER_LEGS[retriever] if n != "tokens" or p.token_weight > 0)
+        return SearchPlan(question, k, retriever, names, depth, allowed)
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        retriever: RetrieverName = "hybrid",
+        section: str | None = None,
+        qvec: np.ndarray | None = None,
+        qtokens: np.ndarray | None = None,
+    ) -> list[Hit]:
+        plan = self.plan(question, k, retriever, section)
+        if plan.needs_model and (qvec is None or ("tokens" in plan.legs and qtokens is None)):
+            vecs, toks = self.encoder.encode_with_tokens([plan.question])
             qvec, qtokens = vecs[0], toks[0]
-        elif qvec is None:
-            qvec = self.encoder.encode([question])[0]
-        if "tokens" in names and qtokens is None:
-            qtokens = self.encoder.encode_tokens([question])[0]
-        legs = self.legs(question, names, qvec, qtokens, depth, allowed)
+        return self.run(plan, qvec, qtokens)
+
+    def run(
+        self, plan: SearchPlan, qvec: np.ndarray | None, qtokens: np.ndarray | None
+    ) -> list[Hit]:
+        """The hits of a planned search, from the question's vectors (none for bm25)."""
+        handle, p = self.handle, self.params
+        names, depth, allowed, k = plan.legs, plan.depth, plan.allowed, plan.k
+        if not plan.needs_model:  # lexical only: the model is never run
+            return _hits(
+                handle, self.legs(plan.question, names, None, None, depth, allowed)["bm25"], k, {}
+            )
+        if qvec is None or ("tokens" in names and qtokens is None):
+            raise ValueError("this search needs the question's pooled and token vectors")
+        weights = leg_weights(p, plan.retriever)
+        legs = self.legs(plan.question, names, qvec, qtokens, depth, allowed)
         cosine = dict(legs["dense"])
         ranking = rrf([(legs[n], weights[n]) for n in names], p.rrf_k)
         return _hits(handle, ranking, k, cosine)
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """A checked question and the legs that will answer it (:meth:`Retriever.plan`)."""
+
+    question: str  # stripped
+    k: int
+    retriever: RetrieverName
+    legs: tuple[LegName, ...]
+    depth: int
+    allowed: set[int] | None  # passages the section filter keeps; None: all
+
+    @property
+    def needs_model(self) -> bool:
+        return self.retriever != "bm25"
 
 
 def _hits(handle: IndexHandle, ranking: Ranking, k: int, cosine: dict[int, float]) -> list[Hit]:

@@ -157,3 +157,113 @@ def test_without_a_deadline_a_caller_waits_its_turn() -> None:
     batching = BatchingEncoder(Slow(), max_batch=1, max_wait_ms=0)
     results = _parallel(batching, ["one", "two", "three"])
     assert all(isinstance(r, tuple) for r in results)
+
+
+# ------------------------------------------------ callers on an event loop (the server's)
+
+
+def test_async_callers_share_batches_and_get_their_own_rows() -> None:
+    import asyncio
+
+    inner = Slow()
+    batching = BatchingEncoder(inner, max_batch=4, max_wait_ms=5)
+    questions = [f"question number {i} about trade" for i in range(10)]
+
+    async def ask_all() -> list[Any]:
+        return await asyncio.gather(*(batching.aencode_with_tokens([q]) for q in questions))
+
+    results = asyncio.run(ask_all())
+    alone = FakeEncoder()
+    for question, (pooled, tokens) in zip(questions, results, strict=True):
+        want_pooled, want_tokens = alone.encode_with_tokens([question])
+        assert np.allclose(pooled, want_pooled) and np.allclose(tokens[0], want_tokens[0])
+    # Ten questions asked at once on one loop, never more than four to a forward pass.
+    assert sum(inner.batches) == 10 and max(inner.batches) <= 4 and len(inner.batches) < 10
+
+
+def test_an_async_caller_past_its_deadline_gives_up_its_place() -> None:
+    import asyncio
+
+    from rag.deadline import deadline
+    from rag.errors import DeadlineExceeded
+
+    release = threading.Event()
+
+    class Stuck(Slow):
+        def encode_with_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
+            release.wait(5)
+            return super().encode_with_tokens(texts)
+
+    batching = BatchingEncoder(Stuck(), max_batch=1, max_wait_ms=0)
+    first = threading.Thread(target=batching.encode_with_tokens, args=(["first"],))
+    first.start()
+    time.sleep(0.2)
+
+    async def late() -> None:
+        with deadline(0.3):
+            await batching.aencode_with_tokens(["second"])
+
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match=r"encoder .*0\.3s .*RAG_DEADLINE_S"):
+        asyncio.run(late())
+    assert 0.25 < time.monotonic() - started < 2
+    assert batching._waiting == 0 and not batching._queue
+    release.set()
+    first.join(timeout=10)
+
+
+def test_a_cancelled_async_caller_leaves_the_queue() -> None:
+    """A client that hangs up cancels its request: its question must not be encoded."""
+    import asyncio
+
+    release = threading.Event()
+    seen: list[str] = []
+
+    class Stuck(Slow):
+        def encode_with_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
+            seen.extend(texts)
+            release.wait(5)
+            return super().encode_with_tokens(texts)
+
+    batching = BatchingEncoder(Stuck(), max_batch=1, max_wait_ms=0)
+    first = threading.Thread(target=batching.encode_with_tokens, args=(["first"],))
+    first.start()
+    time.sleep(0.2)
+
+    async def hang_up() -> None:
+        task = asyncio.ensure_future(batching.aencode_with_tokens(["gone"]))
+        await asyncio.sleep(0.1)
+        assert batching._waiting == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(hang_up())
+    assert batching._waiting == 0 and not batching._queue
+    release.set()
+    first.join(timeout=10)
+    time.sleep(0.2)
+    assert seen == ["first"]
+
+
+def test_an_async_caller_is_refused_when_the_queue_is_full() -> None:
+    import asyncio
+
+    batching = BatchingEncoder(Slow(), max_batch=1, max_queue=2)
+
+    async def crowd() -> list[Any]:
+        asks = (batching.aencode_with_tokens([f"q{i}"]) for i in range(8))
+        return await asyncio.gather(*asks, return_exceptions=True)
+
+    results = asyncio.run(crowd())
+    refused = [r for r in results if isinstance(r, Overloaded)]
+    answered = [r for r in results if isinstance(r, tuple)]
+    assert refused and answered and len(refused) + len(answered) == 8
+
+
+def test_an_async_failure_reaches_the_caller() -> None:
+    import asyncio
+
+    batching = BatchingEncoder(Slow(fail=True))
+    with pytest.raises(RuntimeError, match="model crashed"):
+        asyncio.run(batching.aencode_with_tokens(["q"]))

@@ -1,8 +1,9 @@
 """``POST /search`` and ``GET /search``: passages with section and footnote references.
 
-Plain ``def`` endpoints: FastAPI runs them in its threadpool, so encoding the question
-never blocks the event loop; concurrent questions share encoder calls (the server's
-batching encoder, ``rag.engine.for_serving``), whose bounded queue answers 503 when full.
+``async`` endpoints: the question waits for the encoder on the event loop, never in a
+thread (:meth:`rag.engine.Engine.asearch`); concurrent questions share encoder calls (the
+server's batching encoder, ``rag.engine.for_serving``), whose bounded queue answers 503
+when full.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _check_length(question: str, limit: int, loc: tuple[str, str]) -> None:
         )
 
 
-def run_search(
+async def run_search(
     request: Request,
     engine: Engine,
     question: str,
@@ -69,7 +70,7 @@ def run_search(
     if request.app.state.settings.log_questions:
         request.state.question = question  # read by the request log, only when asked for
     # Concurrent questions share encoder calls (the engine's batching encoder), so no lock.
-    result = engine.search(question, k=k, retriever=retriever, section=section)
+    result = await engine.asearch(question, k=k, retriever=retriever, section=section)
     return SearchResponse(
         question=question,
         passages=[PassageView.of_hit(hit) for hit in result.hits],
@@ -78,7 +79,7 @@ def run_search(
 
 
 @router.post("/search", summary="Search with a JSON body", responses={413: error("Body too big.")})
-def search(
+async def search(
     body: SearchRequest,
     request: Request,
     engine: EngineDep,
@@ -87,7 +88,7 @@ def search(
     """The passages that best answer `question`, best first, each with its section and
     the footnotes it cites."""
     _check_length(body.question, settings.max_question_chars, ("body", "question"))
-    return run_search(
+    return await run_search(
         request,
         engine,
         body.question,
@@ -98,7 +99,7 @@ def search(
 
 
 @router.get("/search", summary="Search from a URL")
-def search_get(
+async def search_get(
     q: Annotated[
         UsableText,
         Query(
@@ -125,4 +126,4 @@ def search_get(
 ) -> SearchResponse:
     """The same search for a browser or curl: `/search?q=...&k=5`."""
     _check_length(q, settings.max_question_chars, ("query", "q"))
-    return run_search(request, engine, q, k=k, retriever=retriever, section=section)
+    return await run_search(request, engine, q, k=k, retriever=retriever, section=section)

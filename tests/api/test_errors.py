@@ -191,6 +191,9 @@ class Broken:
     def search(self, *args: object, **kwargs: object) -> None:
         raise self.error
 
+    async def asearch(self, *args: object, **kwargs: object) -> None:
+        raise self.error
+
 
 @pytest.mark.parametrize(
     ("error", "status"),
