@@ -26,7 +26,7 @@ from rag.engine import Engine
 def _load_engine(settings: Settings) -> Engine:
     from rag.engine import for_serving, open_engine
 
-    return for_serving(open_engine(settings))
+    return for_serving(open_engine(settings, serving=True))
 
 
 def _warm(engine: Engine) -> None:

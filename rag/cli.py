@@ -488,7 +488,7 @@ def serve(
         cfg = settings(host=host, port=port, workers=workers)
         # Build or verify the index before binding, so errors surface as one clean line.
         with build_progress() as progress:
-            engine = open_engine(cfg, progress=progress)
+            engine = open_engine(cfg, progress=progress, serving=True)
         shown = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
         out.print(f"brief-rag serving on http://{shown}:{cfg.port} (Ctrl+C to stop)")
         if cfg.workers == 1:

@@ -76,7 +76,10 @@ class Settings(BaseSettings):
         description="Where the ONNX export of the model is cached (made on first use).",
     )
     encoder_threads: int = Field(
-        default=0, ge=0, le=256, description="Inference threads; 0: cores / workers."
+        default=0,
+        ge=0,
+        le=256,
+        description="Inference threads; 0: cores / workers (a server: one less, for its loop).",
     )
     device: str = "cpu"
     batch_size: int = Field(default=32, ge=1, le=1024)
@@ -193,9 +196,20 @@ class Settings(BaseSettings):
     # off-topic <= 0.334 (see rag/answering/records.py for the score).
     no_answer_threshold: float = 0.37
 
-    def inference_threads(self) -> int:
-        """Threads for one encoder call: the cores shared out between worker processes."""
-        return self.encoder_threads or max(1, (os.cpu_count() or 1) // self.workers)
+    def inference_threads(self, *, serving: bool = False) -> int:
+        """Threads for one encoder call: the cores shared out between worker processes.
+
+        A server's encoder leaves one core of its worker's share to the worker's event loop
+        (HTTP and the search legs): on 2 cores, one intra-op thread encoded a lone question
+        in 2.6-2.7 ms against 2.9-3.4 with two, and served 32 clients at 373-405 requests/s
+        against 287-385, since two threads spent their time handing each layer's work back
+        and forth with a loop that wanted the same core. A bulk encode (an index build) gets
+        the whole share: it has nothing to share the cores with.
+        """
+        if self.encoder_threads:
+            return self.encoder_threads
+        share = max(1, (os.cpu_count() or 1) // self.workers)
+        return max(1, share - 1) if serving else share
 
     @field_validator("corpus", mode="before")
     @classmethod

@@ -173,15 +173,18 @@ def open_engine(
     encoder: Encoder | None = None,
     auto_build: bool = True,
     progress: BuildProgress | None = None,
+    serving: bool = False,
 ) -> Engine:
     """Load (and on first use build) the index at ``settings.index_dir``, checked fresh:
-    sources, chunking, model and the encoder that computed its vectors."""
+    sources, chunking, model and the encoder that computed its vectors. ``serving``: the
+    question encoder is a server's (:meth:`Settings.inference_threads`)."""
     target = settings.index_dir
     if auto_build and not target.exists() and not target.is_symlink():
         # Only a place where no index was ever built is built on first use: a damaged one
         # may have held other briefs, and quietly rebuilding the bundled brief there would
         # serve the wrong corpus with a green /ready.
-        encoder = encoder or make_encoder(settings)
+        # The build's own encoder (all the cores) unless one was given: a server's keeps a
+        # core free for its event loop, which a build does not need.
         build(settings, encoder=encoder, progress=progress, only_if_missing=True)
     elif not (target / MANIFEST).is_file() and (target.exists() or target.is_symlink()):
         raise IndexCorrupt(
@@ -190,7 +193,9 @@ def open_engine(
             "held other briefs"
         )
     handle = load_index(target)
-    encoder = encoder or make_encoder(settings, built_with=handle.manifest.model.searched_with)
+    encoder = encoder or make_encoder(
+        settings, built_with=handle.manifest.model.searched_with, serving=serving
+    )
     check_fresh(
         handle.manifest,
         model_path=settings.model,
@@ -228,10 +233,12 @@ def _single_threaded_math() -> None:
     faiss.omp_set_num_threads(1)
 
 
-def make_encoder(settings: Settings, built_with: str | None = None) -> Encoder:
+def make_encoder(
+    settings: Settings, built_with: str | None = None, *, serving: bool = False
+) -> Encoder:
     """The configured encoder for questions (``auto`` resolved against the backend the index
-    was built to be searched with)."""
-    return _load(settings, resolve_backend(settings.encoder, built_with))
+    was built to be searched with); ``serving``: with a server's threads."""
+    return _load(settings, resolve_backend(settings.encoder, built_with), serving=serving)
 
 
 def index_encoder(settings: Settings, encoder: Encoder) -> Encoder:
@@ -242,11 +249,11 @@ def index_encoder(settings: Settings, encoder: Encoder) -> Encoder:
     return _load(settings, encoder.index_backend)
 
 
-def _load(settings: Settings, backend: str) -> Encoder:
+def _load(settings: Settings, backend: str, *, serving: bool = False) -> Encoder:
     return load_encoder(
         settings.model,
         backend=backend,
         device=settings.device,
         cache_dir=settings.model_cache,
-        threads=settings.inference_threads(),
+        threads=settings.inference_threads(serving=serving),
     )

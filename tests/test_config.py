@@ -55,3 +55,17 @@ def test_the_public_api_is_named_once_and_loads_lazily():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_server_leaves_one_core_of_its_share_to_its_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert Settings().inference_threads() == 8
+    assert Settings().inference_threads(serving=True) == 7
+    assert Settings(workers=4).inference_threads(serving=True) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert Settings().inference_threads(serving=True) == 1  # never none
+    assert Settings(encoder_threads=3).inference_threads(serving=True) == 3  # asked for

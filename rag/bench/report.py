@@ -23,7 +23,11 @@ def print_report(result: dict[str, Any], out: Console) -> None:
     for column in ("what", "p50", "p95", "p99", "note"):
         table.add_column(column, justify="left" if column in ("what", "note") else "right")
     for backend, floor in result["floor"].items():
-        note = f"batch of 16: {floor['batch16_qps']:.0f} questions/s"
+        note = (
+            f"batch of 16: {floor['batch16_qps']:.0f} questions/s; best of "
+            f"{', '.join(floor['by_threads'])} threads (single: {floor['single_threads']}, "
+            f"batch: {floor['batch16_threads']})"
+        )
         table.add_row(f"bare encode, {backend}", *_ms(floor), note)
     for name, row in result["in_process"].items():
         table.add_row(f"in process, {name}", *_ms(row), "search(), encoding included")

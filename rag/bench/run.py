@@ -37,8 +37,8 @@ def run(
     smoke run for tests, not a measurement); ``peer`` (checked with
     :func:`rag.bench.peer.require` first) adds that library's retriever, measured last so
     its torch threads idle through everything else."""
-    from rag.encoder import available, load_encoder
-    from rag.engine import make_encoder, open_engine
+    from rag.encoder import available
+    from rag.engine import open_engine
 
     asked = questions(settings.eval_dir)[: 16 if quick else None]
     crowd_size = 64 if quick else 20 * 32
@@ -50,14 +50,12 @@ def run(
         result["build"] = inprocess.build_time(cfg, index_dir)
         engine = open_engine(cfg, auto_build=False)
         result["encoder"] = engine.encoder.backend
-        say(f"encoding floor ({engine.encoder.backend})")
-        result["floor"] = {engine.encoder.backend: inprocess.encode_floor(make_encoder(cfg), asked)}
-        if engine.encoder.backend != "onnx-int8" and available("onnx-int8"):
+        backend = engine.encoder.backend
+        say(f"encoding floor ({backend})")
+        result["floor"] = {backend: _best_floor(cfg, backend, asked)}
+        if backend != "onnx-int8" and available("onnx-int8"):
             say("encoding floor (onnx-int8)")
-            int8 = load_encoder(
-                cfg.model, backend="onnx-int8", cache_dir=cfg.model_cache, threads=1
-            )
-            result["floor"]["onnx-int8"] = inprocess.encode_floor(int8, asked)
+            result["floor"]["onnx-int8"] = _best_floor(cfg, "onnx-int8", asked)
         say("retrievers and legs in process")
         result["in_process"] = inprocess.retrievers(engine, asked)
         result["legs"] = inprocess.legs(engine, asked)
@@ -72,6 +70,33 @@ def run(
             result["peer"] = _peer(cfg, engine, asked, Path(folder), quick=quick)
     result["targets"] = _targets(result)
     return result
+
+
+def _best_floor(cfg: Settings, backend: str, asked: list[str]) -> dict[str, Any]:
+    """The bare encoder at its best on this machine: timed with the server's threads and
+    with all of a worker's cores, the faster single-question p50 and the higher batch-16
+    rate kept (each from its own thread count, recorded), so no ratio to it flatters."""
+    from rag.encoder import load_encoder
+
+    runs: dict[int, dict[str, float]] = {}
+    for threads in sorted({cfg.inference_threads(serving=True), cfg.inference_threads()}):
+        encoder = load_encoder(
+            cfg.model,
+            backend=backend,
+            device=cfg.device,
+            cache_dir=cfg.model_cache,
+            threads=threads,
+        )
+        runs[threads] = inprocess.encode_floor(encoder, asked)
+    single = min(runs, key=lambda t: runs[t]["p50_ms"])
+    batch = max(runs, key=lambda t: runs[t]["batch16_qps"])
+    return {
+        **{k: v for k, v in runs[single].items() if k != "batch16_qps"},
+        "batch16_qps": runs[batch]["batch16_qps"],
+        "single_threads": single,
+        "batch16_threads": batch,
+        "by_threads": {str(t): figures for t, figures in runs.items()},
+    }
 
 
 def _peer(
