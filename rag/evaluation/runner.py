@@ -146,9 +146,14 @@ def run(
     encoder = retriever.encoder
     questions = [i.question for i in items]
     notes = [i.question for i in footnote_items]
-    qvecs, qtokens = list(encoder.encode(questions)), encoder.encode_tokens(questions)
-    fvecs = list(encoder.encode(notes)) if notes else []
-    ftokens = encoder.encode_tokens(notes) if notes else []
+    # One forward pass gives both the pooled and the token vectors.
+    pooled, qtokens = encoder.encode_with_tokens(questions)
+    qvecs = list(pooled)
+    fvecs: list[np.ndarray] = []
+    ftokens: list[np.ndarray] = []
+    if notes:
+        fpooled, ftokens = encoder.encode_with_tokens(notes)
+        fvecs = list(fpooled)
     return {
         name: evaluate(
             retriever,
