@@ -84,3 +84,16 @@ def test_bad_questions_are_refused_before_encoding(
     assert counting.calls == 0
     asyncio.run(engine.asearch("trade"))
     assert counting.calls == 1
+
+
+def test_afind_equals_find(real_engine: Engine) -> None:
+    """The chat routes' path: the same findings as the blocking one, follow-ups included."""
+    from rag.answering import Answerer
+
+    answerer = Answerer(for_serving(real_engine))
+    history = ["What did the U.S. commit to higher education in Pakistan?"]
+    for question, turns in ((QUESTIONS[0], []), ("And how much was it?", history)):
+        got = asyncio.run(answerer.afind(question, turns))
+        want = Answerer(real_engine).find(question, turns)
+        assert got.query == want.query and got.hits == want.hits and got.hits
+        assert got.candidates == want.candidates

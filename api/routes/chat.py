@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from api.chat_models import (
     Annotation,
@@ -39,11 +38,9 @@ from api.errors import status_for
 from api.models import AUTH_ERRORS, INPUT_ERRORS, QUESTION_ERRORS, error
 from rag.answering import (
     Answer,
-    Answerer,
     Citation,
     Done,
     Event,
-    Findings,
     Sources,
     Text,
     UrlAnnotation,
@@ -110,10 +107,6 @@ def _check_length(question: str, limit: int) -> None:
                 }
             ]
         )
-
-
-def _find(answerer: Answerer, turns: list[str]) -> Findings:
-    return answerer.find(turns[-1], turns[:-1])
 
 
 def _annotations(spans: Sequence[UrlAnnotation]) -> list[Annotation]:
@@ -266,7 +259,7 @@ async def chat_completions(
         _check_length(turns[-1], settings.max_question_chars)
         if settings.log_questions:
             request.state.question = turns[-1]  # read by the request log, only when asked for
-        findings = await run_in_threadpool(_find, answerer, turns)
+        findings = await answerer.afind(turns[-1], turns[:-1])
         footer = wants_footer(settings.sources_footer, body.stream, request.headers)
         events = answerer.stream(findings, footer)
     reply = _new_reply(body, settings)

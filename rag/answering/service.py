@@ -1,7 +1,7 @@
 """The answer service: a question (and the user turns before it) in, a cited answer out.
 
 One flow for every shell. :meth:`Answerer.find` retrieves and scores from one index
-snapshot with one encoder call (blocking: run it off the event loop);
+snapshot with one encoder call (blocking; :meth:`Answerer.afind` on an event loop);
 :meth:`Answerer.stream` turns the findings into events (sources, text, done), extractive
 or generated; :meth:`Answerer.answer` does both and returns the :class:`Answer`. The HTTP
 routes and the CLI only translate these.
@@ -24,8 +24,11 @@ from rag.answering.tasks import Task, reply
 from rag.errors import QueryError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from rag.config import Settings
     from rag.engine import Engine
+    from rag.retrieval import Retriever
 
 
 class Answerer:
@@ -42,21 +45,51 @@ class Answerer:
     def find(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Findings:
         """Retrieve for ``question`` (a follow-up resolved against ``history``, the earlier
         user turns) and score every sentence of what came back."""
+        query = self._query(question, history)
+        snapshot = self.engine.snapshot()  # one build from here to the answer
+        vectors, tokens = snapshot.encoder.encode_with_tokens([query])  # the one encoder call
+        return self._findings(snapshot, question, query, vectors[0], tokens[0], k)
+
+    async def afind(
+        self, question: str, history: Sequence[str] = (), k: int | None = None
+    ) -> Findings:
+        """:meth:`find` for an event loop: the question waits for the encoder without a
+        thread (a batching encoder wakes it), then the rest runs as in
+        :meth:`rag.engine.Engine.asearch`: on the loop for a small index, else a thread."""
+        query = self._query(question, history)
+        snapshot = self.engine.snapshot()
+        encode = getattr(snapshot.encoder, "aencode_with_tokens", None)
+        if encode is not None:
+            vectors, tokens = await encode([query])
+        else:
+            vectors, tokens = await asyncio.to_thread(snapshot.encoder.encode_with_tokens, [query])
+        deadline.check("the search")
+        args = (snapshot, question, query, vectors[0], tokens[0], k)
+        if len(snapshot.handle.passages) > self.engine.settings.loop_search_max_passages:
+            return await asyncio.to_thread(self._findings, *args)
+        return self._findings(*args)
+
+    def _query(self, question: str, history: Sequence[str]) -> str:
         query = resolve_query([*history, question])
         if not query:
             raise QueryError("the question is empty; ask something about the brief")
         self.engine.check_question(question)
         deadline.check("the search")  # it may have queued for a worker thread
-        snapshot = self.engine.snapshot()  # one build from here to the answer
-        vectors, tokens = snapshot.encoder.encode_with_tokens([query])  # the one encoder call
+        return query
+
+    def _findings(
+        self,
+        snapshot: Retriever,
+        question: str,
+        query: str,
+        qvec: np.ndarray,
+        qtokens: np.ndarray,
+        k: int | None,
+    ) -> Findings:
         # Hybrid on purpose: the no-answer threshold was measured on what it returns.
         hits = tuple(
             snapshot.search(
-                query,
-                k=k or self.settings.top_k,
-                retriever="hybrid",
-                qvec=vectors[0],
-                qtokens=tokens[0],
+                query, k=k or self.settings.top_k, retriever="hybrid", qvec=qvec, qtokens=qtokens
             )
         )
         handle = snapshot.handle
@@ -65,7 +98,7 @@ class Answerer:
             query=query,
             threshold=self.settings.no_answer_threshold,
             hits=hits,
-            candidates=tuple(candidates(handle, hits, query, vectors[0])),
+            candidates=tuple(candidates(handle, hits, query, qvec)),
             notes={h.passage.id: footnotes_of(handle, h.passage) for h in hits},
             titles=tuple(d.title for d in handle.documents.values()),
         )

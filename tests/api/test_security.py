@@ -184,7 +184,9 @@ def test_a_full_encoder_queue_is_a_503_with_retry_after(
     app = make_app(engine_=engine.with_encoder(batching))  # type: ignore[arg-type]
     responses = asyncio.run(_fire(app, 8))
     codes = sorted(r.status_code for r in responses)
-    assert codes.count(200) >= 3 and codes.count(503) >= 1 and set(codes) == {200, 503}
+    # At least the two the queue holds are answered (three when the worker took the first
+    # before the others arrived); the rest are refused at once.
+    assert codes.count(200) >= 2 and codes.count(503) >= 1 and set(codes) == {200, 503}
     refused = next(r for r in responses if r.status_code == 503)
     assert refused.headers["retry-after"] == "1"
     assert "retry in a moment" in refused.json()["detail"]
