@@ -449,18 +449,24 @@ def bench(
             "and questions: llamaindex (needs pip install -e '.\\[peer]').",
         ),
     ] = None,
+    runs: Annotated[
+        int,
+        typer.Option(min=1, max=20, help="Measure this many times; targets judged on the medians."),
+    ] = 1,
 ) -> None:
     """Measure what a question costs: the bare encoder, each retriever and leg, a real
     `rag serve` on loopback (start-up, one client, 32 clients) and the targets."""
     with user_errors():
         from rag.bench.peer import require
         from rag.bench.report import print_report
-        from rag.bench.run import run
+        from rag.bench.run import repeat
 
         if peer is not None:
             require(peer)  # before minutes of measuring, not after
         cfg = settings()
-        result = run(cfg, say=lambda step: err.print(f"[dim]{step}…[/]"), quick=quick, peer=peer)
+        result = repeat(
+            cfg, runs, say=lambda step: err.print(f"[dim]{step}…[/]"), quick=quick, peer=peer
+        )
         text = json.dumps(result, ensure_ascii=False, indent=1)
         if out_file is not None:
             out_file.write_text(text + "\n", encoding="utf-8")

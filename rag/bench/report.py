@@ -57,12 +57,15 @@ def print_report(result: dict[str, Any], out: Console) -> None:
         f"server ready {result['ready_s']:.2f}s after start; peak RSS "
         f"{result['server_peak_rss_mb']:.0f} MB"
     )
-    targets = Table(title="targets", title_justify="left")
-    for column in ("target", "bound", "measured", "met"):
+    runs = len(result.get("runs", ())) or 1
+    title = "targets" if runs == 1 else f"targets: median of {runs} runs (tables above: the last)"
+    targets = Table(title=title, title_justify="left")
+    for column in ("target", "bound", "measured", *(["range"] if runs > 1 else []), "met"):
         targets.add_column(column)
     for row in result["targets"]:
         mark = "[green]yes[/]" if row["met"] else "[red]no[/]"
-        targets.add_row(row["target"], row["bound"], f"{row['value']:g}", mark)
+        spread = [f"{row['range'][0]:g}–{row['range'][1]:g}"] if runs > 1 else []
+        targets.add_row(row["target"], row["bound"], f"{row['value']:g}", *spread, mark)
     out.print(targets)
     if "peer" in result:
         _print_peer(result, out)
