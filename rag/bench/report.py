@@ -40,12 +40,14 @@ def print_report(result: dict[str, Any], out: Console) -> None:
         table.add_row("in process, hybrid", *_ms(peer["hybrid_latency"]), "in turn with the peer")
     labels = {
         "search": "HTTP c=1 POST /search",
+        "search_server": "  of which the search itself",
         "chat": "HTTP c=1 chat answer",
         "stream_first": "HTTP c=1 chat, first token",
         "stream_end": "HTTP c=1 chat, streamed to the end",
     }
+    notes = {"search_server": "took_ms in the server's answer: encode, legs, fusion"}
     for name, row in result["http_c1"].items():
-        table.add_row(labels[name], *_ms(row), "")
+        table.add_row(labels[name], *_ms(row), notes.get(name, ""))
     c32 = result["http_c32"]
     table.add_row(
         "HTTP c=32 POST /search",
