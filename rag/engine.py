@@ -7,8 +7,10 @@ single assignment (:meth:`Engine.swap`), the seam for hot reload.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rag import deadline
 from rag.chunking import ChunkParams
@@ -22,6 +24,11 @@ from rag.publish import build_lock, writing
 from rag.records import Hit
 from rag.retrieval import RetrievalParams, Retriever
 from rag.vectors import DenseIndexParams
+
+if TYPE_CHECKING:
+    import numpy as np
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -99,14 +106,8 @@ class Engine:
         retriever: RetrieverName | None = None,
         section: str | None = None,
     ) -> SearchResult:
-        """:meth:`search` for a server's event loop. The question waits for the encoder
-        without holding a thread (a batching encoder wakes it), then the legs run on the
-        loop: they take about a millisecond on a brief, less than two hops through a
-        thread pool would cost, and under load one thread doing them in turn beats many
-        threads fighting for the GIL. A large corpus (``RAG_LOOP_SEARCH_MAX_PASSAGES``)
-        runs them in a worker thread, so the loop keeps answering meanwhile."""
-        import asyncio
-
+        """:meth:`search` for a server's event loop (:meth:`aencode`, then the legs as
+        :meth:`beside_loop` decides)."""
         self.check_question(question)
         snapshot = self.snapshot()
         started = time.perf_counter()
@@ -118,20 +119,33 @@ class Engine:
         )
         qvec = qtokens = None
         if plan.needs_model:
-            encode = getattr(self.encoder, "aencode_with_tokens", None)
-            if encode is not None:
-                vecs, toks = await encode([plan.question])
-            else:
-                vecs, toks = await asyncio.to_thread(
-                    self.encoder.encode_with_tokens, [plan.question]
-                )
-            qvec, qtokens = vecs[0], toks[0]
+            qvec, qtokens = await self.aencode(plan.question)
         deadline.check("the search")
-        if len(snapshot.handle.passages) > self.settings.loop_search_max_passages:
-            hits = await asyncio.to_thread(snapshot.run, plan, qvec, qtokens)
-        else:
-            hits = snapshot.run(plan, qvec, qtokens)
+        hits = await self.beside_loop(snapshot, snapshot.run, plan, qvec, qtokens)
         return SearchResult(question, hits, round((time.perf_counter() - started) * 1000, 2))
+
+    async def aencode(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One question's pooled and token vectors, awaited without holding a thread: a
+        batching encoder wakes the caller through the loop; any other runs in a thread."""
+        import asyncio
+
+        encode = getattr(self.encoder, "aencode_with_tokens", None)
+        if encode is not None:
+            vecs, toks = await encode([text])
+        else:
+            vecs, toks = await asyncio.to_thread(self.encoder.encode_with_tokens, [text])
+        return vecs[0], toks[0]
+
+    async def beside_loop(self, snapshot: Retriever, call: Callable[..., T], *args: Any) -> T:
+        """Run a search's work over ``snapshot`` on the loop itself when the index is small
+        (``RAG_LOOP_SEARCH_MAX_PASSAGES``: cheaper than a hop to a thread and back, and
+        under load one thread doing the legs in turn beats many fighting for the GIL),
+        else in a worker thread, so a large index never stalls the loop."""
+        import asyncio
+
+        if len(snapshot.handle.passages) > self.settings.loop_search_max_passages:
+            return await asyncio.to_thread(call, *args)
+        return call(*args)
 
 
 def build(

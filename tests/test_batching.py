@@ -162,6 +162,35 @@ def test_without_a_deadline_a_caller_waits_its_turn() -> None:
 # ------------------------------------------------ callers on an event loop (the server's)
 
 
+class Stuck(Slow):
+    """An encoder held busy with someone else's question until :meth:`finish`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.seen: list[str] = []
+        self.first: threading.Thread | None = None
+
+    def encode_with_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
+        self.seen.extend(texts)
+        self.release.wait(5)
+        return super().encode_with_tokens(texts)
+
+    def busy_with(self, question: str) -> BatchingEncoder:
+        """A batching encoder over this one whose worker holds ``question``: the next
+        caller queues behind it."""
+        batching = BatchingEncoder(self, max_batch=1, max_wait_ms=0)
+        self.first = threading.Thread(target=batching.encode_with_tokens, args=([question],))
+        self.first.start()
+        time.sleep(0.2)
+        return batching
+
+    def finish(self) -> None:
+        self.release.set()
+        if self.first is not None:
+            self.first.join(timeout=10)
+
+
 def test_async_callers_share_batches_and_get_their_own_rows() -> None:
     import asyncio
 
@@ -187,17 +216,8 @@ def test_an_async_caller_past_its_deadline_gives_up_its_place() -> None:
     from rag.deadline import deadline
     from rag.errors import DeadlineExceeded
 
-    release = threading.Event()
-
-    class Stuck(Slow):
-        def encode_with_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
-            release.wait(5)
-            return super().encode_with_tokens(texts)
-
-    batching = BatchingEncoder(Stuck(), max_batch=1, max_wait_ms=0)
-    first = threading.Thread(target=batching.encode_with_tokens, args=(["first"],))
-    first.start()
-    time.sleep(0.2)
+    stuck = Stuck()
+    batching = stuck.busy_with("first")
 
     async def late() -> None:
         with deadline(0.3):
@@ -208,27 +228,15 @@ def test_an_async_caller_past_its_deadline_gives_up_its_place() -> None:
         asyncio.run(late())
     assert 0.25 < time.monotonic() - started < 2
     assert batching._waiting == 0 and not batching._queue
-    release.set()
-    first.join(timeout=10)
+    stuck.finish()
 
 
 def test_a_cancelled_async_caller_leaves_the_queue() -> None:
     """A client that hangs up cancels its request: its question must not be encoded."""
     import asyncio
 
-    release = threading.Event()
-    seen: list[str] = []
-
-    class Stuck(Slow):
-        def encode_with_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
-            seen.extend(texts)
-            release.wait(5)
-            return super().encode_with_tokens(texts)
-
-    batching = BatchingEncoder(Stuck(), max_batch=1, max_wait_ms=0)
-    first = threading.Thread(target=batching.encode_with_tokens, args=(["first"],))
-    first.start()
-    time.sleep(0.2)
+    stuck = Stuck()
+    batching = stuck.busy_with("first")
 
     async def hang_up() -> None:
         task = asyncio.ensure_future(batching.aencode_with_tokens(["gone"]))
@@ -240,10 +248,9 @@ def test_a_cancelled_async_caller_leaves_the_queue() -> None:
 
     asyncio.run(hang_up())
     assert batching._waiting == 0 and not batching._queue
-    release.set()
-    first.join(timeout=10)
+    stuck.finish()
     time.sleep(0.2)
-    assert seen == ["first"]
+    assert stuck.seen == ["first"]
 
 
 def test_an_async_caller_is_refused_when_the_queue_is_full() -> None:

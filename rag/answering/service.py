@@ -54,20 +54,14 @@ class Answerer:
         self, question: str, history: Sequence[str] = (), k: int | None = None
     ) -> Findings:
         """:meth:`find` for an event loop: the question waits for the encoder without a
-        thread (a batching encoder wakes it), then the rest runs as in
-        :meth:`rag.engine.Engine.asearch`: on the loop for a small index, else a thread."""
+        thread (:meth:`rag.engine.Engine.aencode`), then the rest as
+        :meth:`rag.engine.Engine.beside_loop` decides."""
         query = self._query(question, history)
         snapshot = self.engine.snapshot()
-        encode = getattr(snapshot.encoder, "aencode_with_tokens", None)
-        if encode is not None:
-            vectors, tokens = await encode([query])
-        else:
-            vectors, tokens = await asyncio.to_thread(snapshot.encoder.encode_with_tokens, [query])
+        qvec, qtokens = await self.engine.aencode(query)
         deadline.check("the search")
-        args = (snapshot, question, query, vectors[0], tokens[0], k)
-        if len(snapshot.handle.passages) > self.engine.settings.loop_search_max_passages:
-            return await asyncio.to_thread(self._findings, *args)
-        return self._findings(*args)
+        args = (snapshot, question, query, qvec, qtokens, k)
+        return await self.engine.beside_loop(snapshot, self._findings, *args)
 
     def _query(self, question: str, history: Sequence[str]) -> str:
         query = resolve_query([*history, question])
