@@ -2,13 +2,18 @@
 
 A server answering many clients would otherwise run one small forward pass per question,
 each competing for the same cores. :class:`BatchingEncoder` queues the texts of concurrent
-callers and one worker thread encodes them together: a question that arrives while the
+callers (threads, or coroutines on a server's event loop, which wait without a thread) and
+one worker thread encodes them together: a question that arrives while the
 encoder is busy joins the next batch (up to ``max_batch`` texts, waiting at most
 ``max_wait_ms`` for company only when the last batch had some), so a lone client pays
 nothing extra and a crowd is served at the encoder's batch rate. The queue is bounded: past
 ``max_queue`` waiting texts a caller gets :class:`~rag.errors.Overloaded` at once (the API
 answers 503 with ``Retry-After``) instead of waiting ever longer, and a caller whose
-request deadline (:mod:`rag.deadline`) passes while it waits gives up its place.
+request deadline (:mod:`rag.deadline`) passes while it waits gives up its place, as does a
+coroutine cancelled because its client left.
+
+With the int8 encoder a batch changes its questions' vectors slightly (one quantisation
+scale per batch: README "Encoders"); ``max_batch=1`` makes each question's vector its own.
 """
 
 from __future__ import annotations
