@@ -22,7 +22,7 @@ from rag.manifest import MANIFEST, REBUILD, Manifest
 from rag.parsing import ReadOptions
 from rag.publish import build_lock, writing
 from rag.records import Hit
-from rag.retrieval import RetrievalParams, Retriever
+from rag.retrieval import RetrievalParams, Retriever, SearchPlan
 from rag.vectors import DenseIndexParams
 
 if TYPE_CHECKING:
@@ -90,13 +90,10 @@ class Engine:
     ) -> SearchResult:
         self.check_question(question)
         deadline.check("the search")  # it may have queued for a worker thread
+        snapshot = self.snapshot()
         started = time.perf_counter()
-        hits = self.snapshot().search(
-            question,
-            k=k or self.settings.top_k,
-            retriever=retriever or self.settings.retriever,
-            section=section,
-        )
+        plan = self._plan(snapshot, question, k, retriever, section)
+        hits = snapshot.run(plan, *snapshot.vectors(plan))
         return SearchResult(question, hits, round((time.perf_counter() - started) * 1000, 2))
 
     async def asearch(
@@ -111,18 +108,29 @@ class Engine:
         self.check_question(question)
         snapshot = self.snapshot()
         started = time.perf_counter()
-        plan = snapshot.plan(
-            question,
-            k=k or self.settings.top_k,
-            retriever=retriever or self.settings.retriever,
-            section=section,
-        )
+        plan = self._plan(snapshot, question, k, retriever, section)
         qvec = qtokens = None
         if plan.needs_model:
             qvec, qtokens = await self.aencode(plan.question)
         deadline.check("the search")
         hits = await self.beside_loop(snapshot, snapshot.run, plan, qvec, qtokens)
         return SearchResult(question, hits, round((time.perf_counter() - started) * 1000, 2))
+
+    def _plan(
+        self,
+        snapshot: Retriever,
+        question: str,
+        k: int | None,
+        retriever: RetrieverName | None,
+        section: str | None,
+    ) -> SearchPlan:
+        """The question checked and its legs chosen, with this engine's defaults."""
+        return snapshot.plan(
+            question,
+            k=k or self.settings.top_k,
+            retriever=retriever or self.settings.retriever,
+            section=section,
+        )
 
     async def aencode(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """One question's pooled and token vectors, awaited without holding a thread: a

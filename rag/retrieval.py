@@ -323,10 +323,17 @@ class Retriever:
         qtokens: np.ndarray | None = None,
     ) -> list[Hit]:
         plan = self.plan(question, k, retriever, section)
+        return self.run(plan, *self.vectors(plan, qvec, qtokens))
+
+    def vectors(
+        self, plan: SearchPlan, qvec: np.ndarray | None = None, qtokens: np.ndarray | None = None
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The question's pooled and token vectors for ``plan``: those given, else one
+        encoder call when the plan needs the model (none for bm25)."""
         if plan.needs_model and (qvec is None or ("tokens" in plan.legs and qtokens is None)):
             vecs, toks = self.encoder.encode_with_tokens([plan.question])
             qvec, qtokens = vecs[0], toks[0]
-        return self.run(plan, qvec, qtokens)
+        return qvec, qtokens
 
     def run(
         self, plan: SearchPlan, qvec: np.ndarray | None, qtokens: np.ndarray | None
