@@ -20,7 +20,7 @@ from rag.errors import IndexCorrupt, QueryError
 from rag.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
 from rag.manifest import MANIFEST, REBUILD, Manifest
 from rag.parsing import ReadOptions
-from rag.publish import build_lock, writing
+from rag.publish import build_lock, check_target, writing
 from rag.records import Hit
 from rag.retrieval import RetrievalParams, Retriever, SearchPlan
 from rag.vectors import DenseIndexParams
@@ -169,9 +169,11 @@ def build(
     with ``only_if_missing``, skip when one exists (checked under the lock, so concurrent
     first uses build once). The briefs are embedded by the encoder it searches the vectors
     of (float32 for int8 questions)."""
+    target = out or settings.index_dir
+    with writing(target):
+        check_target(target)  # before any work or any file is made: a user's path is refused
     encoder = encoder or make_encoder(settings)
     embedder = index_encoder(settings, encoder)
-    target = out or settings.index_dir
     with writing(target), build_lock(target):
         if only_if_missing and (target / MANIFEST).is_file():
             return None

@@ -11,7 +11,8 @@ no CLI flags): the shells add their own hints.
     │   ├── IndexMissing          no index where one was expected
     │   ├── IndexCorrupt          a checksum or a file does not match the manifest
     │   ├── IndexStale            built from other sources, model or parameters
-    │   └── IndexUnwritable       the index cannot be written there (read-only, full, a file)
+    │   ├── IndexUnwritable       the index cannot be written there (read-only, full, a file)
+    │   └── IndexPathTaken        the index path holds something that is not an index
     ├── ModelError                the embedding model or tokenizer cannot be loaded
     ├── QueryError                an empty, overlong or unusable question or parameter
     │   └── SectionNotFound       a section filter that names no section
@@ -69,6 +70,11 @@ class IndexUnwritable(IndexError_):
     pass
 
 
+class IndexPathTaken(IndexError_):
+    """The path an index would be published at holds a file or folder of the user's: it is
+    never replaced (an index only ever replaces an index)."""
+
+
 class ModelError(RagError):
     pass
 
@@ -118,6 +124,7 @@ __all__ = [
     "IndexCorrupt",
     "IndexError_",
     "IndexMissing",
+    "IndexPathTaken",
     "IndexStale",
     "IndexUnwritable",
     "ModelError",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -28,24 +28,39 @@ err = Console(stderr=True, highlight=False)
 
 @contextmanager
 def build_progress(enabled: bool = True) -> Iterator[BuildProgress]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
+    """A progress bar on stderr that appears only once a build starts embedding: a query on
+    a built index shows nothing and writes nothing (rich writes a line even for a bar it
+    never drew)."""
     from rag.index import BuildProgress
 
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not enabled,
-    ) as bar:
-        task = bar.add_task("embedding passages", total=None)
-        yield BuildProgress(
-            start=lambda total: bar.update(task, total=total),
-            advance=lambda n: bar.advance(task, n),
+    bars: list[Any] = []
+
+    def start(total: int) -> None:
+        if not enabled:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
         )
+        bar.start()
+        bars.append((bar, bar.add_task("embedding passages", total=total)))
+
+    def advance(n: int) -> None:
+        if bars:
+            bar, task = bars[-1]
+            bar.advance(task, n)
+
+    try:
+        yield BuildProgress(start=start, advance=advance)
+    finally:
+        for bar, _ in bars:
+            bar.stop()
 
 
 def print_hits(result: SearchResult) -> None:
