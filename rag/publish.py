@@ -163,9 +163,9 @@ def publish(build: Path, target: Path) -> None:
     keep = {build.resolve(), previous}
     ours = _build_name(target)
     for old in target.parent.glob(f".{target.name}.2*"):
-        if ours.fullmatch(old.name) and not old.is_symlink() and old.is_dir():
-            if old.resolve() not in keep:
-                shutil.rmtree(old, ignore_errors=True)
+        mine = ours.fullmatch(old.name) and not old.is_symlink() and old.is_dir()
+        if mine and old.resolve() not in keep:
+            shutil.rmtree(old, ignore_errors=True)
     # A build killed between making its link and swapping it in left that link behind
     # (builds are serialised by the build lock, so no other one is in the middle of it).
     stale_link = re.compile(rf"\.{re.escape(target.name)}\.link-\d+")
