@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.memory import keep_releasing, resettle, settle
 from rag import __version__
-from rag.config import Settings
+from rag.config import Settings, load_settings
 from rag.engine import Engine
 
 
@@ -113,7 +113,7 @@ def _document_settings(app: FastAPI, settings: Settings) -> Callable[[], dict[st
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app. Pass ``engine`` to serve an already-loaded index (tests, reloads)."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

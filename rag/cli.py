@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from rag.config import RetrieverName, Settings
+from rag.config import RetrieverName, Settings, load_settings
 from rag.errors import (
     BenchmarkError,
     ConfigError,
@@ -87,10 +87,7 @@ def user_errors() -> Iterator[None]:
 
 
 def settings(**overrides: object) -> Settings:
-    try:
-        base = Settings()
-    except Exception as exc:  # a bad RAG_* variable: say which, not a traceback
-        raise ConfigError(f"invalid configuration in RAG_* environment variables: {exc}") from None
+    base = load_settings()  # a bad RAG_* variable: one line naming it, not a traceback
     values = {k: v for k, v in overrides.items() if v is not None}
     return base.model_copy(update=values) if values else base
 

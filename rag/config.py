@@ -132,7 +132,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    api_key: SecretStr | None = None
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="Bearer key every route but /health needs; unset: no key. An empty key "
+        "or one with spaces around it is refused at start.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_questions: bool = False
     max_body_bytes: int = 64 * 1024
@@ -223,6 +227,25 @@ class Settings(BaseSettings):
             return [p for p in value.split(":") if p]
         return value
 
+    @field_validator("api_key")
+    @classmethod
+    def _a_key_means_what_it_says(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty RAG_API_KEY= once turned authentication off without a word, and a key
+        # pasted with a trailing newline locked every client out.
+        if value is None:
+            return None
+        key = value.get_secret_value()
+        if not key.strip():
+            raise ValueError(
+                "the API key is empty; set a key, or unset RAG_API_KEY to serve without one"
+            )
+        if key != key.strip():
+            raise ValueError(
+                "the API key has spaces or line breaks around it; remove them (clients send "
+                "the key without them)"
+            )
+        return value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -231,3 +254,21 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or :class:`~rag.errors.ConfigError` in one line
+    naming each bad variable and what is wrong with it (never pydantic's multi-line dump)."""
+    from pydantic import ValidationError
+
+    from rag.errors import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"RAG_{'_'.join(str(part) for part in e['loc']).upper()}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
