@@ -18,6 +18,7 @@ from rag.answering import Answerer
 from rag.config import Settings
 from rag.engine import Engine
 from rag.errors import Overloaded
+from rag.reload import Reloader
 
 
 async def get_settings(request: Request) -> Settings:
@@ -36,6 +37,14 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_reloader(request: Request) -> Reloader:
+    reloader: Reloader = request.app.state.reloader
+    return reloader
+
+
+ReloaderDep = Annotated[Reloader, Depends(get_reloader)]
 
 
 async def get_answerer(engine: EngineDep, settings: SettingsDep) -> Answerer:

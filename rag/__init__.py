@@ -14,10 +14,17 @@ load only when asked for.
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# No network at run time: ONNX Runtime 1.29+ starts a telemetry uploader and writes a device
+# id under $HOME when it is imported (with a read-only home, a warning on every start) unless
+# told not to before that import. Both spellings: 1.32 reads the first, later ones the second.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("ORT_TELEMETRY_DISABLED", "1")
 
 # Public name → the module that defines it.
 _EXPORTS = {

@@ -77,6 +77,41 @@ def _valid(folder: Path, variant: str) -> ExportedModel | None:
     return None
 
 
+def _writable_cache(cache_dir: Path) -> Path:
+    """``cache_dir``, made if need be; when it cannot be written (a read-only home, common
+    in containers), a private folder under the system's temporary folder instead, kept
+    between runs so the export is made once there too. A cache path that is a file, or no
+    writable place at all, is :class:`ModelError` in one line."""
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise ModelError(
+            f"the model cache {cache_dir} is a file, not a folder; point RAG_MODEL_CACHE at "
+            "a folder (it is made if missing)"
+        )
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".probe-")  # noqa: SIM115
+        probe.close()
+        return cache_dir
+    except OSError as exc:
+        unwritable = exc
+    fallback = Path(tempfile.gettempdir()) / f"brief-rag-{os.getuid()}" / "models"
+    try:
+        fallback.parent.mkdir(mode=0o700, exist_ok=True)  # private, not umask's 0o755
+        fallback.mkdir(mode=0o700, exist_ok=True)
+        mine = fallback.parent.stat()
+        # A shared temporary folder: use it only if it is ours and no one else can write
+        # there (else a planted export would be loaded).
+        if mine.st_uid != os.getuid() or mine.st_mode & 0o022:
+            raise PermissionError(f"{fallback.parent} belongs to someone else")
+        return fallback
+    except OSError as exc:
+        raise ModelError(
+            f"cannot write the model cache at {cache_dir} ({unwritable.strerror or unwritable}) "
+            f"nor at {fallback} ({exc.strerror or exc}); set RAG_MODEL_CACHE to a writable "
+            "folder"
+        ) from None
+
+
 def exported_model(model_dir: Path, cache_dir: Path, variant: str = "fp32") -> ExportedModel:
     """The ONNX model (``fp32`` or ``int8``) for ``model_dir``, exported on first use (a few
     seconds) and cached; a damaged cache entry is exported again."""
@@ -84,7 +119,11 @@ def exported_model(model_dir: Path, cache_dir: Path, variant: str = "fp32") -> E
     found = _valid(folder, variant)
     if found is not None:
         return found
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = _writable_cache(cache_dir)
+    folder = _folder(model_dir, cache_dir)
+    found = _valid(folder, variant)
+    if found is not None:
+        return found
     with build_lock(folder):  # two processes starting at once export once
         found = _valid(folder, variant)
         if found is not None:

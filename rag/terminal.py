@@ -36,7 +36,7 @@ def build_progress(enabled: bool = True) -> Iterator[BuildProgress]:
     bars: list[Any] = []
 
     def start(total: int) -> None:
-        if not enabled:
+        if not enabled or not err.is_terminal:  # in a pipe or a log: no bar, no stray line
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 

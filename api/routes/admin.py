@@ -6,10 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import AuthDep, EngineDep
-from api.memory import resettle
+from api.deps import AuthDep, EngineDep, ReloaderDep
 from api.models import AUTH_ERRORS, error
-from rag.reload import reload_published
 
 router = APIRouter(tags=["admin"], dependencies=[AuthDep], responses=AUTH_ERRORS)
 
@@ -26,13 +24,13 @@ class ReloadResponse(BaseModel):
     summary="Serve the newly published index",
     responses={503: error("The new build failed verification; the old one still serves.")},
 )
-def reload(engine: EngineDep) -> ReloadResponse:
+async def reload(engine: EngineDep, reloader: ReloaderDep) -> ReloadResponse:
     """Load and verify the index `rag index` last published and serve it from the next
-    request on (requests in flight finish on the old one). With `RAG_API_KEY` set, needs it.
+    request on (requests in flight finish on the old one). One load at a time: requests
+    that arrive while one runs wait for it and get its result. With `RAG_API_KEY` set,
+    needs it.
     """
-    handle = reload_published(engine)
-    if handle is not None:
-        resettle()
+    handle = await reloader.reload(engine)
     manifest = (handle or engine.snapshot().handle).manifest
     return ReloadResponse(
         reloaded=handle is not None,
