@@ -22,7 +22,20 @@ pytestmark = pytest.mark.server
 
 CALLERS = 50
 BRIEFS = 40
-WORDS = "trade water energy security aid climate treaty border port loan debt reform".split()
+WORDS = [
+    "trade",
+    "water",
+    "energy",
+    "security",
+    "aid",
+    "climate",
+    "treaty",
+    "border",
+    "port",
+    "loan",
+    "debt",
+    "reform",
+]
 
 
 def _briefs(folder: Path) -> list[Path]:
