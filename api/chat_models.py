@@ -12,11 +12,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
+from rag.text import VISIBLE, has_visible_text
+
 MODEL_ID = "brief-rag"
 EXAMPLE_QUESTION = "What did the U.S. commit to higher education in Pakistan?"
 
 
-NOT_BLANK = r"\S"
+NOT_BLANK = VISIBLE  # the blank rule the validator below applies (rag.text)
 # What the validator below insists on, said in JSON Schema so clients and fuzzers know it:
 # at least one user message with some text, as a string or as a text part. The maxLength
 # is the default of RAG_MAX_QUESTION_CHARS; the server writes its own limit in at runtime.
@@ -130,7 +132,7 @@ class ChatCompletionRequest(Lenient):
                 "no_user_message",
                 "has no message with role 'user': the last user message is the question",
             )
-        if not any(m.text.strip() for m in users):
+        if not any(has_visible_text(m.text) for m in users):
             raise PydanticCustomError(
                 "blank_question", "has no user message with text: ask something about the brief"
             )
@@ -139,7 +141,12 @@ class ChatCompletionRequest(Lenient):
     @property
     def user_turns(self) -> list[str]:
         """Text of the user messages that have any, oldest first: the last is the question."""
-        return [text for m in self.messages if m.role == "user" if (text := m.text.strip())]
+        return [
+            text
+            for m in self.messages
+            if m.role == "user"
+            if has_visible_text(text := m.text.strip())
+        ]
 
     @property
     def include_usage(self) -> bool:

@@ -12,19 +12,20 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from rag.config import RetrieverName
+from rag.text import VISIBLE, has_visible_text
 from rag.views import DocumentView, PassageView
 
 EXAMPLE_QUESTION = "When did the CENTCOM commander visit Pakistan?"
-# "At least one character that str.strip() keeps" (JSON Schema patterns are searched, not
-# anchored). Spelled out because \S differs between JSON Schema's ECMA regexes and Python:
-# ECMA treats U+FEFF as space and U+001C..U+001F as not; Python's strip() the reverse.
-NOT_BLANK = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# The blank rule, once: the schema's pattern is the one the server applies.
+NOT_BLANK = VISIBLE
 
 
 def usable_text(value: str) -> str:
     # Lone surrogates never get here: pydantic rejects them as invalid Unicode.
-    if not value.strip():
-        raise PydanticCustomError("blank_string", "must contain a non-whitespace character")
+    if not has_visible_text(value):
+        raise PydanticCustomError(
+            "blank_string", "must contain a visible character (not only spaces or invisible ones)"
+        )
     return value
 
 

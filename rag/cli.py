@@ -41,6 +41,7 @@ from rag.terminal import (
     print_misses,
     say,
 )
+from rag.text import has_visible_text
 
 if TYPE_CHECKING:
     from rag.answering import Answerer
@@ -140,7 +141,7 @@ def ask(
 ) -> None:
     """Return the passages that best answer QUESTION, with section and footnotes."""
     with user_errors():
-        if not question.strip():
+        if not has_visible_text(question):
             raise QueryError("the question is empty; ask something about the brief")
         name = _retriever(retriever)
         from rag.engine import open_engine
@@ -179,7 +180,7 @@ def answer(
     sources (or written by RAG_LLM_BASE_URL's model). Exits 6 when nothing relevant is
     found."""
     with user_errors():
-        if not question.strip():
+        if not has_visible_text(question):
             raise QueryError("the question is empty; ask something about the brief")
         answerer = _load_answerer(show_progress=not as_json)
         if as_json:

@@ -25,6 +25,7 @@ from rag import bm25
 from rag.config import RetrieverName
 from rag.errors import QueryError, SectionNotFound
 from rag.records import Hit
+from rag.text import has_visible_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -299,7 +300,7 @@ class Retriever:
         """Check a question and decide its legs, before any encoding: a bad question or
         section is refused without the model ever running."""
         question = question.strip() if isinstance(question, str) else ""
-        if not question:
+        if not has_visible_text(question):  # empty, or zero-width characters only
             raise QueryError("the question is empty; ask something about the brief")
         if k < 1:
             raise QueryError(f"k must be at least 1, got {k}")

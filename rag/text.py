@@ -21,6 +21,25 @@ _SPACE_RE = re.compile(r"\s+")
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
+# What a question made of nothing but these says is nothing: whitespace, control and format
+# characters (zero-width spaces and joiners, bidi marks, the BOM) of the Basic Multilingual
+# Plane, as ranges that read the same in Python's and JSON Schema's (ECMA) regexes, so an
+# API schema can carry the rule the server enforces. A test derives it from unicodedata.
+INVISIBLE = (
+    r"\x00-\x20\x7f-\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u1680"
+    r"\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb"
+)
+# "At least one character that is not invisible" (JSON Schema patterns are searched, not
+# anchored).
+VISIBLE = f"[^{INVISIBLE}]"
+_VISIBLE_RE = re.compile(VISIBLE)
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether ``text`` holds anything but whitespace and invisible characters."""
+    return _VISIBLE_RE.search(text) is not None
+
+
 def to_superscript(number: int) -> str:
     return str(number).translate(_TO_SUPER)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import sys
+import unicodedata
 from collections.abc import Callable
 
 import pytest
@@ -212,20 +212,40 @@ def test_library_errors_become_json_with_their_message(
     assert response.json()["detail"] == str(error)
 
 
-def test_schema_pattern_for_blank_is_exactly_what_strip_removes() -> None:
+def test_schema_pattern_for_blank_is_whitespace_control_and_format_characters() -> None:
+    """The pattern the schema carries is derived from Unicode itself: in the Basic
+    Multilingual Plane, blank means what str.strip() removes, control characters, and
+    format characters (zero-width spaces and joiners, bidi marks, the BOM)."""
     pattern = re.compile(NOT_BLANK)
     disagree = [
         hex(code)
-        for code in range(sys.maxunicode + 1)
-        if (pattern.search(chr(code)) is None) != chr(code).isspace()
+        for code in range(0x10000)
+        if (pattern.search(chr(code)) is None)
+        != (chr(code).isspace() or unicodedata.category(chr(code)) in ("Cc", "Cf"))
     ]
     assert disagree == []
 
 
-@pytest.mark.parametrize("question", ["\x1e", "\x85 \x1c", "\ufeff", "\ufeff\u200b"])
+@pytest.mark.parametrize(
+    "question",
+    ["\x1e", "\x85 \x1c", "\ufeff", "\ufeff\u200b", "\u200b\u200c\u200d\u2060", "a\u200b"],
+)
 def test_schema_and_server_agree_on_blank(client: TestClient, question: str) -> None:
     response = client.post("/search", json={"question": question})
     assert (response.status_code == 200) == bool(re.search(NOT_BLANK, question))
+    if response.status_code != 200:
+        assert response.status_code == 422
+
+
+def test_a_question_of_zero_width_characters_is_refused_everywhere(
+    client: TestClient, engine: Engine
+) -> None:
+    invisible = "\u200b\u200d\u2060\ufeff\u200e"
+    assert client.get("/search", params={"q": invisible}).status_code == 422
+    chat = {"model": "brief-rag", "messages": [{"role": "user", "content": invisible}]}
+    assert client.post("/v1/chat/completions", json=chat).status_code == 422
+    with pytest.raises(QueryError, match="the question is empty"):
+        engine.search(invisible)
 
 
 def test_chat_routes_have_their_own_larger_limit(make_app: Callable[..., FastAPI]) -> None:
