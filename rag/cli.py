@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from rag.config import RetrieverName, Settings, load_settings
 from rag.errors import (
+    AddressUnavailable,
     BenchmarkError,
     ConfigError,
     CorpusError,
@@ -52,6 +53,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 # Exit codes, one table (first match wins): scripts can tell "nothing found" from a failure.
@@ -65,6 +67,7 @@ EXIT_CODES: tuple[tuple[type[RagError], int], ...] = (
     (GeneratorError, 5),
     (DeadlineExceeded, 7),
     (BenchmarkError, 8),
+    (AddressUnavailable, 9),
 )
 EXIT_ERROR = 1
 EXIT_NOT_FOUND = 6  # `rag answer`: nothing relevant in the briefs (not an error)
@@ -486,10 +489,12 @@ def serve(
 ) -> None:
     """Serve the HTTP API, the OpenAI-compatible endpoints and the chat page."""
     with user_errors():
+        from api.ports import check_listen
         from api.server import serve as run_server
         from rag.engine import for_serving, open_engine
 
         cfg = settings(host=host, port=port, workers=workers)
+        check_listen(cfg.host, cfg.port)  # a busy port: one line, before any loading
         # Build or verify the index before binding, so errors surface as one clean line.
         with build_progress() as progress:
             engine = open_engine(cfg, progress=progress, serving=True)

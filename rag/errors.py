@@ -19,6 +19,7 @@ no CLI flags): the shells add their own hints.
     ├── GeneratorError            the answer server (RAG_LLM_BASE_URL) failed
     ├── DeadlineExceeded          a request did not finish within RAG_DEADLINE_S
     ├── Overloaded                too many questions waiting for the encoder: retry soon
+    ├── AddressUnavailable        the server cannot listen on that host and port
     ├── DatasetError              an evaluation file that cannot be used
     └── BenchmarkError            `rag bench` could not run (its server did not start)
         └── PeerUnavailable       …or the peer it was asked to measure is not installed
@@ -100,6 +101,10 @@ class Overloaded(RagError):
     """The encoder's queue is full: the caller should retry in a moment."""
 
 
+class AddressUnavailable(RagError):
+    """`rag serve`: the port is in use, privileged, or the host is not this machine's."""
+
+
 class DatasetError(RagError):
     pass
 
@@ -113,6 +118,7 @@ class PeerUnavailable(BenchmarkError):
 
 
 __all__ = [
+    "AddressUnavailable",
     "BenchmarkError",
     "ConfigError",
     "CorpusError",

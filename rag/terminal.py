@@ -63,9 +63,18 @@ def build_progress(enabled: bool = True) -> Iterator[BuildProgress]:
             bar.stop()
 
 
-def print_hits(result: SearchResult) -> None:
-    from rich.padding import Padding
+def _indented(markup: str, by: int = 3) -> None:
+    """Print ``markup`` indented by ``by`` spaces: on a terminal wrapped to its width, in a
+    pipe as one line each (rich's Padding filled every line with spaces to the width)."""
+    if out.is_terminal:
+        from rich.padding import Padding
 
+        out.print(Padding(markup, (0, 0, 0, by), expand=False))
+    else:
+        out.print(" " * by + markup, soft_wrap=True)
+
+
+def print_hits(result: SearchResult) -> None:
     if not result.hits:
         out.print("no passages matched")
     for hit in result.hits:
@@ -73,14 +82,13 @@ def print_hits(result: SearchResult) -> None:
         path = " › ".join(p.section.path)
         where = f"  {page_label(p.pages)}" if p.pages else ""
         out.print(
-            f"[bold]{hit.rank}.[/] [cyan]{escape(path)}[/]{where}  [dim]score {hit.score:.4f}[/]"
+            f"[bold]{hit.rank}.[/] [cyan]{escape(path)}[/]{where}  [dim]score {hit.score:.4f}[/]",
+            soft_wrap=not out.is_terminal,
         )
-        out.print(Padding(escape(p.text), (0, 0, 0, 3)))
+        _indented(escape(p.text))
         for note in p.footnotes:
             url = f"  [blue]{escape(note.url)}[/]" if note.url else ""
-            out.print(
-                Padding(f"[dim][{note.number}][/] {escape(note.citation)}{url}", (0, 0, 0, 3))
-            )
+            _indented(f"[dim][{note.number}][/] {escape(note.citation)}{url}")
         out.print()
 
 
