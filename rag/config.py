@@ -127,6 +127,47 @@ class Settings(BaseSettings):
 
     # PDF input: a limit so a mistaken 2,000-page file fails at once with a clear message.
     pdf_max_pages: int = Field(default=300, ge=1, le=100_000)
+    # PDF budgets (rag/parsing/pdf)
+    # A hostile or broken file is refused with one line naming the budget before it costs
+    # minutes or gigabytes; the defaults sit far above any brief measured.
+    pdf_max_decoded_mb: int = Field(
+        default=256,
+        ge=1,
+        le=65_536,
+        description="MiB a PDF's compressed streams may inflate to in all (images and attached "
+        "files aside: they are never inflated to read text).",
+    )
+    pdf_max_form_depth: int = Field(
+        default=12,
+        ge=1,
+        le=1000,
+        description="How deep a PDF page may nest form XObjects (drawings inside drawings).",
+    )
+    pdf_max_page_objects: int = Field(
+        default=100_000,
+        ge=1,
+        description="Objects (text, paths, images) one PDF page may draw; a form XObject drawn "
+        "ten times counts its objects ten times.",
+    )
+    pdf_max_text_objects: int = Field(
+        default=100_000,
+        ge=1,
+        description="Text objects in one PDF (a typeset page has tens to hundreds).",
+    )
+    pdf_max_page_chars: int = Field(
+        default=50_000, ge=1, description="Characters on one PDF page (a dense page: ~5,000)."
+    )
+    pdf_max_chars: int = Field(
+        default=1_500_000, ge=1, description="Characters in one PDF (300 dense pages)."
+    )
+    pdf_max_memory_mb: int = Field(
+        default=1024,
+        ge=128,
+        description="MiB of address space the process reading a PDF (PDFium) may use.",
+    )
+    pdf_max_seconds: float = Field(
+        default=300.0, gt=0, description="Longest the process reading one PDF may take."
+    )
 
     # HTTP API
     host: str = "127.0.0.1"

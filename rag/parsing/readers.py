@@ -8,9 +8,9 @@ format: the loader and folder discovery pick it up from the registry.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rag.errors import CorpusFormatError
 from rag.parsing.markdown import parse_markdown
@@ -18,14 +18,36 @@ from rag.parsing.plaintext import parse_plaintext
 from rag.parsing.structure import Draft
 from rag.text import looks_binary
 
+if TYPE_CHECKING:
+    from rag.config import Settings
+
 Format = Literal["text", "markdown", "pdf"]
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """Limits a reader applies (from the settings)."""
+    """Limits a reader applies (from the settings; the defaults are the settings')."""
 
     max_pdf_pages: int = 300
+    # The PDF budgets (rag/parsing/pdf/budgets.py), one per RAG_PDF_MAX_* setting.
+    max_pdf_decoded_mb: int = 256
+    max_pdf_form_depth: int = 12
+    max_pdf_page_objects: int = 100_000
+    max_pdf_text_objects: int = 100_000
+    max_pdf_page_chars: int = 50_000
+    max_pdf_chars: int = 1_500_000
+    max_pdf_memory_mb: int = 1024
+    max_pdf_seconds: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadOptions:
+        """Each field from its setting: ``max_pdf_x`` from ``pdf_max_x`` (RAG_PDF_MAX_X)."""
+        return cls(
+            **{
+                f.name: getattr(settings, f.name.replace("max_pdf_", "pdf_max_"))
+                for f in fields(cls)
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -83,7 +105,7 @@ def _read_pdf(path: Path, data: bytes, options: ReadOptions) -> Read:
     # Deferred: pypdfium2 loads a native library, which `rag --help` must not pay for.
     from rag.parsing.pdf import parse_pdf
 
-    draft, pages = parse_pdf(path, max_pages=options.max_pdf_pages)
+    draft, pages = parse_pdf(path, options, data)
     return Read(draft, page_count=pages)
 
 

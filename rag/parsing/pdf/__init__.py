@@ -1,6 +1,9 @@
 """PDF briefs: read the page layout (glyph sizes, weights, positions) into a Draft.
 
-glyphs.py   the PDF library (pypdfium2) behind one function; errors become one line
+budgets.py  what reading one PDF may cost (RAG_PDF_MAX_*), and the one-line errors
+scan.py     the raw file, before PDFium: inflated bytes, objects per page, form depth
+worker.py   PDFium (pypdfium2) in a process of its own, under memory and time limits
+glyphs.py   runs the worker; every glyph with its size, style and position
 lines.py    glyphs → text lines, with raised small digits turned into footnote markers
 layout.py   per page: running headers and page numbers, the footnote area, body blocks
 reader.py   blocks → front matter, headings, paragraphs (rejoined across pages), footnotes

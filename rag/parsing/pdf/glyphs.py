@@ -1,26 +1,35 @@
 """Every glyph of a PDF with its size, style and position, through pypdfium2 (PDFium).
 
 PDFium was chosen by measurement over pdfplumber (pdfminer.six): the same result on the
-fixtures, 3.5 times faster, and fewer dependencies (see the README, "PDF input"). This is the only
-module that imports it, so swapping libraries touches one file. Coordinates are turned
-top-down (``top`` grows down the page), like reading order.
+fixtures, 3.5 times faster, and fewer dependencies (see the README, "PDF input"). It runs in
+a process of its own, worker.py, the only module that imports it (swapping libraries
+touches that one file), under the memory and time budgets: a file that makes PDFium spend
+gigabytes or minutes costs this process nothing but the wait, and is refused with one line
+(budgets.py). Coordinates are turned top-down (``top`` grows down the page), like reading
+order.
 """
 
 from __future__ import annotations
 
-import ctypes
-import re
+import json
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import CorpusFormatError
+from rag.parsing.pdf import worker
+from rag.parsing.pdf.budgets import over
+
+if TYPE_CHECKING:
+    from rag.parsing.readers import ReadOptions
 
 # Ligatures some fonts map to one code point; spelled out so words match and search.
 _LIGATURE_PARTS = ("ff", "fi", "fl", "ffi", "ffl", "st", "st")  # U+FB00 … U+FB06
 LIGATURES = str.maketrans({chr(0xFB00 + i): parts for i, parts in enumerate(_LIGATURE_PARTS)})
-_BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi", re.I)
-_ITALIC_RE = re.compile(r"italic|oblique|slanted", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,108 +54,113 @@ class Page:
     glyphs: tuple[Glyph, ...]
 
 
-def open_pdf(path: Path, max_pages: int) -> Any:  # pypdfium2 ships no type hints
-    """Open with PDFium; every failure is a :class:`CorpusFormatError` naming the file."""
-    import pypdfium2
+def _limits(options: ReadOptions) -> dict[str, Any]:
+    return {
+        "max_pages": options.max_pdf_pages,
+        "max_form_depth": options.max_pdf_form_depth,
+        "max_page_objects": options.max_pdf_page_objects,
+        "max_text_objects": options.max_pdf_text_objects,
+        "max_page_chars": options.max_pdf_page_chars,
+        "max_chars": options.max_pdf_chars,
+        "memory_mb": options.max_pdf_memory_mb,
+        "seconds": options.max_pdf_seconds,
+    }
 
-    try:
-        pdf = pypdfium2.PdfDocument(path)
-    except pypdfium2.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise CorpusFormatError(
-                f"{path}: PDF is encrypted with a password; save an unprotected copy and retry"
-            ) from None
-        raise CorpusFormatError(
-            f"{path}: damaged or not a PDF ({exc}); re-export it from its source"
-        ) from None
-    if len(pdf) > max_pages:
-        count = len(pdf)
-        pdf.close()
-        raise CorpusFormatError(
-            f"{path}: {count} pages is over the limit of {max_pages}; split the file or "
-            "raise RAG_PDF_MAX_PAGES"
+
+def _refusal(path: Path, details: dict[str, Any], options: ReadOptions) -> CorpusFormatError:
+    error, page = details.get("error"), details.get("page")
+    if error == "encrypted":
+        return CorpusFormatError(
+            f"{path}: PDF is encrypted with a password; save an unprotected copy and retry"
         )
-    return pdf
-
-
-def _font(pdfium_c: Any, raw_page: Any, i: int, buffer: Any) -> tuple[str, bool]:
-    flags = ctypes.c_int()
-    pdfium_c.FPDFText_GetFontInfo(raw_page, i, buffer, len(buffer), ctypes.byref(flags))
-    name = buffer.value.decode("utf-8", "replace")
-    # Font descriptor flag 7 (value 64) is Italic; the name catches fonts that omit it.
-    return name, bool(flags.value & 64)
-
-
-def _page_glyphs(page: Any, height: float) -> tuple[Glyph, ...]:
-    import pypdfium2.raw as pdfium_c
-
-    textpage = page.get_textpage()
-    raw = textpage.raw
-    buffer = ctypes.create_string_buffer(256)
-    matrix = pdfium_c.FS_MATRIX()
-    x, y = ctypes.c_double(), ctypes.c_double()
-    box = pdfium_c.FS_RECTF()
-    glyphs = []
-    space = False
-    try:
-        for i in range(textpage.count_chars()):
-            code = pdfium_c.FPDFText_GetUnicode(raw, i)
-            if code == 2 and pdfium_c.FPDFText_IsHyphen(raw, i):
-                code = ord("-")  # PDFium reports a hyphen ending a line as U+0002
-            if pdfium_c.FPDFText_IsGenerated(raw, i) or code < 32:
-                continue  # PDFium's own guessed spaces and line ends: we measure gaps instead
-            text = chr(code).translate(LIGATURES)
-            if text.isspace():  # also no-break and thin spaces: all are word gaps
-                space = True
-                continue
-            pdfium_c.FPDFText_GetCharOrigin(raw, i, ctypes.byref(x), ctypes.byref(y))
-            # The loose box spans the advance width: ink boxes leave gaps inside words.
-            pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(box))
-            # The font size is in text space; the text matrix scales it to page points.
-            pdfium_c.FPDFText_GetMatrix(raw, i, ctypes.byref(matrix))
-            scale = abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5 or 1.0
-            size = pdfium_c.FPDFText_GetFontSize(raw, i) * scale
-            name, italic_flag = _font(pdfium_c, raw, i, buffer)
-            weight = pdfium_c.FPDFText_GetFontWeight(raw, i)
-            glyphs.append(
-                Glyph(
-                    text=text,
-                    x0=box.left,
-                    x1=max(box.right, box.left),
-                    top=height - box.top,
-                    bottom=height - box.bottom,
-                    baseline=height - y.value,
-                    size=round(size, 2),
-                    bold=bool(_BOLD_RE.search(name)) or weight >= 600,
-                    italic=italic_flag or bool(_ITALIC_RE.search(name)),
-                    space_before=space,
-                )
-            )
-            space = False
-    finally:
-        textpage.close()
-    return tuple(glyphs)
-
-
-def read_pages(path: Path, max_pages: int) -> list[Page]:
-    """All pages of the PDF at ``path`` with their glyphs, in page order."""
-    import pypdfium2
-
-    pdf = open_pdf(path, max_pages)
-    pages = []
-    try:
-        for index in range(len(pdf)):
-            page = pdf[index]
-            try:
-                width, height = page.get_size()
-                pages.append(Page(index + 1, width, height, _page_glyphs(page, height)))
-            finally:
-                page.close()
-    except pypdfium2.PdfiumError as exc:
-        raise CorpusFormatError(
-            f"{path}: damaged PDF, page {len(pages) + 1} cannot be read ({exc}); "
+    if error == "damaged":
+        return CorpusFormatError(
+            f"{path}: damaged or not a PDF ({details.get('reason')}); re-export it from its source"
+        )
+    if error == "pages":
+        return CorpusFormatError(
+            f"{path}: {details.get('count')} pages is over the limit of {options.max_pdf_pages}; "
+            "split the file or raise RAG_PDF_MAX_PAGES"
+        )
+    if error == "page_damaged":
+        return CorpusFormatError(
+            f"{path}: damaged PDF, page {page} cannot be read ({details.get('reason')}); "
             "re-export it from its source"
-        ) from None
-    finally:
-        pdf.close()
+        )
+    budgets = {
+        "form_depth": options.max_pdf_form_depth,
+        "page_objects": options.max_pdf_page_objects,
+        "text_objects": options.max_pdf_text_objects,
+        "page_chars": options.max_pdf_page_chars,
+        "chars": options.max_pdf_chars,
+    }
+    if error in budgets:
+        return over(path, error, budgets[error], page)
+    return CorpusFormatError(f"{path}: cannot be read ({details}); re-export it from its source")
+
+
+def _run_worker(path: Path, options: ReadOptions) -> bytes:
+    """The worker's stdout; raises the one-line error for a refusal, a limit or a crash."""
+    # -P: not the worker's folder on sys.path (it holds modules named like others).
+    args = json.dumps({"path": str(path), "limits": _limits(options)})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-P", worker.__file__, args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=options.max_pdf_seconds,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # run() has killed it
+        raise over(path, "seconds", options.max_pdf_seconds) from None
+    status = done.returncode
+    if status == 0 and done.stdout.endswith(worker.DONE):
+        return done.stdout[: -len(worker.DONE)]
+    last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+    if status == worker.REFUSED:
+        raise _refusal(path, json.loads(last), options)
+    if status == worker.OUT_OF_MEMORY or status == -signal.SIGABRT:
+        # PDFium aborts when an allocation fails (RLIMIT_AS); Python raises MemoryError.
+        raise over(path, "memory_mb", options.max_pdf_memory_mb)
+    if status == -signal.SIGXCPU:
+        raise over(path, "seconds", options.max_pdf_seconds)
+    if find_spec("pypdfium2") is None:
+        raise CorpusFormatError(f"{path}: PDF support is missing: install pypdfium2")
+    reason = f"signal {-status}" if status < 0 else f"status {status}: {last[:200]}"
+    raise CorpusFormatError(f"{path}: PDFium failed on it ({reason}); re-export it from its source")
+
+
+def _decode(data: bytes) -> list[Page]:
+    pages = []
+    offset = 0
+    view = memoryview(data)
+    while offset < len(data):
+        _, number, width, height, count = worker.PAGE_HEAD.unpack_from(data, offset)
+        offset += worker.PAGE_HEAD.size
+        end = offset + count * worker.GLYPH.size
+        glyphs = tuple(
+            Glyph(
+                text=chr(code).translate(LIGATURES),
+                x0=x0,
+                x1=x1,
+                top=top,
+                bottom=bottom,
+                baseline=baseline,
+                size=size,
+                bold=bool(flags & worker.BOLD),
+                italic=bool(flags & worker.ITALIC),
+                space_before=bool(flags & worker.SPACE_BEFORE),
+            )
+            for code, x0, x1, top, bottom, baseline, size, flags in worker.GLYPH.iter_unpack(
+                view[offset:end]
+            )
+        )
+        pages.append(Page(number, width, height, glyphs))
+        offset = end
     return pages
+
+
+def read_pages(path: Path, options: ReadOptions) -> list[Page]:
+    """All pages of the PDF at ``path`` with their glyphs, in page order, read within the
+    budgets of ``options`` (raises :class:`CorpusFormatError` past one)."""
+    return _decode(_run_worker(path, options))

@@ -25,7 +25,9 @@ from rag.parsing.pdf.layout import (
     strip_furniture,
 )
 from rag.parsing.pdf.lines import Line, page_lines
+from rag.parsing.pdf.scan import scan
 from rag.parsing.plaintext import parse_front_matter
+from rag.parsing.readers import ReadOptions
 from rag.parsing.structure import Draft, Heading, Para
 from rag.records import SectionRef
 from rag.text import MARKER_RE, SUPERSCRIPTS, from_superscript
@@ -218,9 +220,14 @@ def _join_note(raw: str, more: str, lexicon: Lexicon) -> str:
     return lexicon.join(raw, more)
 
 
-def parse_pdf(path: Path, *, max_pages: int) -> tuple[Draft, int]:
-    """Read the PDF at ``path``; returns the draft and the number of pages."""
-    pages = read_pages(path, max_pages)
+def parse_pdf(
+    path: Path, options: ReadOptions | None = None, data: bytes | None = None
+) -> tuple[Draft, int]:
+    """Read the PDF at ``path`` (whose bytes are ``data``, if read already) within the
+    budgets of ``options``; returns the draft and the number of pages."""
+    options = options or ReadOptions()
+    scan(path, path.read_bytes() if data is None else data, options)
+    pages = read_pages(path, options)
     if not any(page.glyphs for page in pages):
         raise CorpusFormatError(
             f"{path}: no text layer: run OCR first (e.g. ocrmypdf) and index the result"
