@@ -151,6 +151,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # No trailing-slash redirects: Starlette builds their Location from the Host
         # header, which a client controls ("GET /search/" would point at any host).
         redirect_slashes=False,
+        # /docs and /redoc are served offline by api/routes/apidocs.py (FastAPI's own pages
+        # load their scripts from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     from api import errors, middleware, routes
     from api.deps import Admission

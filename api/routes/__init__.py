@@ -8,9 +8,20 @@ from rag.config import Settings
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    from api.routes import admin, chat, footnotes, health, passages, search, sections, ui
+    from api.routes import (
+        admin,
+        apidocs,
+        chat,
+        footnotes,
+        health,
+        passages,
+        search,
+        sections,
+        ui,
+    )
 
     for module in (health, search, passages, sections, footnotes, admin):
         app.include_router(module.router)
     app.include_router(chat.router)
     app.include_router(ui.router)
+    app.include_router(apidocs.router)
