@@ -184,7 +184,7 @@ def build(
             dense=DenseIndexParams.from_settings(settings),
             batch_size=settings.batch_size,
             progress=progress,
-            read_options=ReadOptions(max_pdf_pages=settings.pdf_max_pages),
+            read_options=ReadOptions.from_settings(settings),
             query_encoder=encoder,
         )
 
