@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from rag.errors import CorpusFormatError
 from rag.records import Document, DocumentRef, FootnoteRef, Paragraph, Passage, Span
-from rag.sentences import sentence_spans
+from rag.sentences import WINDOW_CHARS, sentence_spans, short_runs
 from rag.text import markers_in
-from rag.tokens import count_tokens
+from rag.tokens import count_tokens, encoding
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -52,7 +53,10 @@ def _units(doc: Document, para: Paragraph) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         pos = 0
         for line in text.split("\n"):
-            spans.append((pos, pos + len(line)))
+            if len(line) <= WINDOW_CHARS:
+                spans.append((pos, pos + len(line)))
+            else:  # a line no front matter has: cut like a sentence would be
+                spans.extend((pos + s, pos + e) for s, e in short_runs(line))
             pos += len(line) + 1
     else:
         spans = sentence_spans(text)
@@ -60,7 +64,8 @@ def _units(doc: Document, para: Paragraph) -> list[tuple[int, int]]:
 
 
 def _split_long(doc: Document, start: int, end: int, params: ChunkParams) -> list[tuple[int, int]]:
-    """A single sentence over the budget is cut at word boundaries (rare in briefs)."""
+    """A single sentence over the budget is cut at word boundaries (rare in briefs); a
+    word over it (a run without spaces) at token boundaries."""
     pieces: list[tuple[int, int]] = []
     piece_start = start
     last_fit: int | None = None
@@ -81,6 +86,28 @@ def _split_long(doc: Document, start: int, end: int, params: ChunkParams) -> lis
         pos = nxt
     if piece_start < end:
         pieces.append((piece_start, end))
+    return [cut for piece in pieces for cut in _fit_tokens(doc.body, *piece, params)]
+
+
+def _fit_tokens(text: str, start: int, end: int, params: ChunkParams) -> list[tuple[int, int]]:
+    """``text[start:end]`` as is when it is within ``max_tokens``, else cut where its
+    tokens start, each piece checked by counting its tokens again (a piece's own tokens
+    may differ from its share of the whole's)."""
+    if count_tokens(text[start:end], params.tokenizer) <= params.max_tokens:
+        return [(start, end)]
+    enc = encoding(params.tokenizer)
+    _, offsets = enc.decode_with_offsets(enc.encode(text[start:end], disallowed_special=()))
+    # Character offsets where a token starts (several share one in a multi-byte character).
+    starts = sorted({start + o for o in offsets if 0 < o < end - start})
+    pieces: list[tuple[int, int]] = []
+    i = 0  # starts[i:] lie past the current piece's start
+    while i < len(starts) and count_tokens(text[start:end], params.tokenizer) > params.max_tokens:
+        k = min(i + params.max_tokens, len(starts)) - 1
+        while k > i and count_tokens(text[start : starts[k]], params.tokenizer) > params.max_tokens:
+            k -= 1
+        pieces.append((start, starts[k]))
+        start, i = starts[k], k + 1
+    pieces.append((start, end))
     return pieces
 
 
@@ -105,12 +132,21 @@ def _windows(
         i = max(j + 1 - params.overlap_sentences, i + 1)
 
 
-def chunk_document(doc: Document, params: ChunkParams) -> list[Passage]:
+def chunk_document(
+    doc: Document, params: ChunkParams, *, max_passages: int | None = None
+) -> list[Passage]:
+    """The passages of ``doc``; past ``max_passages`` (RAG_MAX_PASSAGES_PER_BRIEF) the
+    brief is refused, as soon as that many are cut."""
     notes = {f.number: f for f in doc.footnotes}
     ref = DocumentRef(id=doc.id, title=doc.title)
     passages: list[Passage] = []
     for para in doc.paragraphs:
         for start, end in _windows(doc, _units(doc, para), params):
+            if max_passages is not None and len(passages) >= max_passages:
+                raise CorpusFormatError(
+                    f"{doc.source}: cut into more than {max_passages:,} passages, over the "
+                    "budget per brief; split the file, or raise RAG_MAX_PASSAGES_PER_BRIEF"
+                )
             text = doc.body[start:end]
             passages.append(
                 Passage(
@@ -133,5 +169,8 @@ def chunk_document(doc: Document, params: ChunkParams) -> list[Passage]:
     return passages
 
 
-def chunk_documents(docs: Iterable[Document], params: ChunkParams) -> list[Passage]:
-    return [p for doc in docs for p in chunk_document(doc, params)]
+def chunk_documents(
+    docs: Iterable[Document], params: ChunkParams, *, max_passages: int | None = None
+) -> list[Passage]:
+    """Every document's passages; ``max_passages`` is the budget of each."""
+    return [p for doc in docs for p in chunk_document(doc, params, max_passages=max_passages)]

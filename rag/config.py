@@ -89,6 +89,31 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=200, ge=16, le=8192)
     overlap_sentences: int = Field(default=1, ge=0, le=5)
 
+    # Input budgets (rag/parsing, rag/chunking): what one brief may cost to read and index.
+    # Far above any real brief (the bundled one is 17 KB, 27 passages, 18 footnotes; a
+    # 300-page report is about 1 MB of text); past one, the brief is refused in one line
+    # naming the file, the limit and the setting. Sentence splitting costs 3.5-7 s per MB of
+    # prose on 2 shared cores, so 10 MB bounds a brief to about a minute before it is
+    # embedded, and holds about 17,000 passages of prose: under the passage budget, which
+    # stops briefs of many tiny paragraphs instead.
+    max_file_bytes: int = Field(
+        default=10_000_000,
+        ge=1,
+        description="Largest text or Markdown brief, in bytes, refused before it is read "
+        "(PDFs are bounded by RAG_PDF_MAX_PAGES).",
+    )
+    max_line_chars: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Longest line of a text or Markdown brief, in characters.",
+    )
+    max_footnotes_per_brief: int = Field(
+        default=10_000, ge=0, description="Most footnote definitions one brief may hold."
+    )
+    max_passages_per_brief: int = Field(
+        default=20_000, ge=1, description="Most passages one brief may be cut into."
+    )
+
     # Retrieval: the retriever and fusion that win out of fold in `rag eval --tune` (k-fold
     # cross-validation over the qa, heldout and footnotes sets pooled; the README's
     # Evaluation section has the table and the ablation of each leg). The token leg carries

@@ -101,7 +101,8 @@ def build_index(
     sources = load_sources(paths, read_options)
     parse_seconds = time.perf_counter() - started
     documents = [doc for _, doc in sources]
-    passages = chunk_documents(documents, params)
+    budget = (read_options or ReadOptions()).max_passages_per_brief
+    passages = chunk_documents(documents, params, max_passages=budget)
     if not passages:
         raise CorpusFormatError(
             "no passages could be cut from the given briefs (no paragraph of text found); "

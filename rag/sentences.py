@@ -65,8 +65,88 @@ def _next_span(text: str, sentence: str, prior: int) -> tuple[int, int] | None:
     return None
 
 
+# pysbd's cost grows with the square of the text it is given (its abbreviation pass rewrites
+# the whole text once per word that may be an abbreviation: 80 KB of prose took 7.5 s, a
+# 200 KB line without a full stop 43 s), so it never sees more than this many characters at
+# once. Far longer than a brief's paragraph (the bundled brief's longest is 1,124).
+WINDOW_CHARS = 2000
+_PUNCTUATION = ".,;:!?)]}>…’”"
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of each sentence in ``text``, trimmed of surrounding space."""
+    """(start, end) offsets of each sentence in ``text``, trimmed of surrounding space;
+    none longer than :data:`WINDOW_CHARS`.
+
+    Text up to that size goes to pysbd whole. Longer text goes in windows of that size:
+    the sentences of a window are kept but its last one (which the window may have cut),
+    and the next window starts where that one did; a window pysbd finds no boundary in
+    (a table row, a run without a full stop) is cut near its end, at a space if it has
+    one. So the work is linear in the text, and a sentence shorter than a window keeps the
+    boundaries pysbd gives it in the text around it.
+    """
+    if len(text) <= WINDOW_CHARS:
+        return _segment(text)
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while pos < len(text):
+        window = text[pos : pos + WINDOW_CHARS]
+        found = _segment(window)
+        if pos + len(window) >= len(text):
+            spans.extend((pos + s, pos + e) for s, e in found)
+            break
+        if len(found) > 1:
+            spans.extend((pos + s, pos + e) for s, e in found[:-1])
+            pos += found[-1][0]
+            continue
+        cut = cut_point(window)
+        start, end = _trim(window, 0, cut)
+        if found and end > start:  # none: only spaces and markers, as pysbd would say
+            spans.append((pos + start, pos + end))
+        pos += cut
+    return spans
+
+
+def cut_point(window: str) -> int:
+    """Where to cut a run that has no sentence end: after its last space in the second
+    half, else after its last punctuation there, else at its end; never before a
+    footnote marker (it stays with what it follows)."""
+    half = len(window) // 2
+    cut = next((i for i in range(len(window) - 1, half, -1) if window[i].isspace()), 0)
+    if not cut:
+        cut = next(
+            (i + 1 for i in range(len(window) - 1, half, -1) if window[i] in _PUNCTUATION), 0
+        )
+    cut = cut or len(window)
+    while cut < len(window) and MARKER_RE.match(window[cut]):
+        cut += 1
+    return cut
+
+
+def short_runs(text: str, size: int = WINDOW_CHARS) -> list[tuple[int, int]]:
+    """``text`` cut into trimmed runs of at most ``size`` characters with :func:`cut_point`
+    (for text with no sentences to find, such as front-matter lines)."""
+    runs: list[tuple[int, int]] = []
+    pos = 0
+    while pos < len(text):
+        window = text[pos : pos + size]
+        cut = len(window) if pos + len(window) >= len(text) else cut_point(window)
+        start, end = _trim(window, 0, cut)
+        if end > start:
+            runs.append((pos + start, pos + end))
+        pos += cut
+    return runs
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _segment(text: str) -> list[tuple[int, int]]:
+    """pysbd's sentences of ``text``, with the footnote markers kept with their sentence."""
     keep = [i for i, ch in enumerate(text) if not MARKER_RE.match(ch)]
     stripped = "".join(text[i] for i in keep)
     if not stripped.strip():

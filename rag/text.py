@@ -6,6 +6,7 @@ would turn ``ally.¹`` into ``ally.1`` and corrupt both the text and the marker.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 
@@ -85,10 +86,39 @@ def page_label(pages: tuple[int, ...] | list[int]) -> str:
     return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
 
 
-def looks_binary(data: bytes) -> bool:
-    """NUL bytes or a high share of control characters mean this is not a text brief."""
+def looks_binary(data: bytes | str) -> bool:
+    """NUL bytes or a high share of control characters mean this is not a text brief:
+    in the first 8 KB of the file, or of the text decoded from UTF-16 or UTF-32."""
     sample = data[:8192]
-    if b"\x00" in sample:
+    codes = list(sample) if isinstance(sample, bytes) else [ord(c) for c in sample]
+    if 0 in codes:
         return True
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return bool(sample) and controls / len(sample) > 0.05
+    controls = sum(1 for b in codes if b < 32 and b not in (9, 10, 12, 13))
+    return bool(codes) and controls / len(codes) > 0.05
+
+
+_BOMS = (
+    # UTF-32 first: its little-endian BOM begins with UTF-16's.
+    ((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE), "utf-32"),
+    ((codecs.BOM_UTF8,), "utf-8-sig"),
+    ((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "utf-16"),
+)
+
+
+def detect_encoding(data: bytes) -> str:
+    """The codec of a text brief's bytes: the one its BOM names (UTF-8, UTF-16, UTF-32);
+    UTF-16 without a BOM, told by NUL bytes in every other position (Latin text has a
+    zero high byte: odd positions for little-endian, even for big-endian); else UTF-8
+    (``utf-8-sig``, which also reads UTF-8 without a BOM)."""
+    for boms, codec in _BOMS:
+        if data.startswith(boms):
+            return codec
+    sample = data[: 8192 & ~1]
+    pairs = len(sample) // 2
+    if pairs:
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if odd >= pairs / 2 and even <= pairs / 20:
+            return "utf-16-le"
+        if even >= pairs / 2 and odd <= pairs / 20:
+            return "utf-16-be"
+    return "utf-8-sig"

@@ -370,7 +370,7 @@ def test_index_of_a_previous_schema_asks_for_a_rebuild(tmp_path, corpus, old):
 
 
 def test_no_passages_is_a_corpus_error(tmp_path, corpus, monkeypatch):
-    monkeypatch.setattr("rag.index.chunk_documents", lambda documents, params: [])
+    monkeypatch.setattr("rag.index.chunk_documents", lambda documents, params, **budget: [])
     with pytest.raises(CorpusFormatError, match="no passages"):
         build([corpus], tmp_path / "idx")
     assert not (tmp_path / "idx").exists()

@@ -39,7 +39,8 @@ def _split_yaml(lines: list[str]) -> tuple[dict[str, str], list[str]]:
 def _definitions(lines: list[str], draft: Draft) -> tuple[list[str], dict[str, str]]:
     """Lift ``[^n]: text`` definitions (with indented continuation lines) out of the body."""
     body: list[str] = []
-    raw: dict[str, str] = {}
+    # Each definition's lines, joined at the end (not copied again at every line).
+    raw: dict[str, list[str]] = {}
     label = None
     for line in lines:
         match = _DEFINITION_RE.match(line)
@@ -49,14 +50,14 @@ def _definitions(lines: list[str], draft: Draft) -> tuple[list[str], dict[str, s
                 draft.warnings.append(f"footnote [^{label}] is defined twice; keeping the first")
                 label = None
             else:
-                raw[label] = match.group(2)
+                raw[label] = [match.group(2)]
             continue
         if label is not None and line.startswith(("    ", "\t")) and line.strip():
-            raw[label] += " " + line.strip()
+            raw[label].append(line.strip())
             continue
         label = None
         body.append(line)
-    return body, raw
+    return body, {label: " ".join(parts) for label, parts in raw.items()}
 
 
 def _numbering(text: str, labels: list[str]) -> dict[str, int]:
@@ -100,10 +101,9 @@ def parse_markdown(text: str) -> Draft:
     if first and len(first.group(1)) == 1:
         title = title or clean(first.group(2))
         blocks = blocks[1:]
-    front: list[str] = []
-    while blocks and not _HEADING_RE.match(blocks[0]):
-        front.append(blocks.pop(0))
-    if not any(_HEADING_RE.match(b) for b in blocks):
+    body_at = next((i for i, b in enumerate(blocks) if _HEADING_RE.match(b)), len(blocks))
+    front, blocks = blocks[:body_at], blocks[body_at:]
+    if not blocks:
         blocks, front = front, []  # no sections at all: everything is body text
     front_lines = ([title] if title else []) + front
     if front_lines or meta:

@@ -61,11 +61,17 @@ def _is_prose(block: list[str]) -> bool:
 
 def _body_start(blocks: list[list[str]]) -> int:
     """Index of the first heading followed (past any footnotes) by a real paragraph."""
+    # after[i]: the first block after i that is not a footnote definition (one pass from the
+    # end, so a file of many headings and footnotes costs no more than its length).
+    after: list[int | None] = [None] * len(blocks)
+    following: int | None = None
+    for i in range(len(blocks) - 1, -1, -1):
+        after[i] = following
+        if not _is_definition(blocks[i]):
+            following = i
     for i, block in enumerate(blocks):
-        if not _is_heading(block):
-            continue
-        following = [b for b in blocks[i + 1 :] if not _is_definition(b)]
-        if following and _is_prose(following[0]):
+        nxt = after[i]
+        if nxt is not None and _is_heading(block) and _is_prose(blocks[nxt]):
             return i
     return 0
 
@@ -132,6 +138,9 @@ def parse_plaintext(text: str) -> Draft:
     top: str | None = None
     section = SectionRef(title=draft.title or "Body", path=(draft.title or "Body",))
     last_para: Para | None = None
+    # The pieces of ``last_para``'s text, joined once it is complete: a paragraph rejoined
+    # across many page breaks is not copied again at each one.
+    pieces: list[str] = []
     page_break = False
     for block in blocks[start:]:
         if _is_definition(block):
@@ -152,6 +161,7 @@ def parse_plaintext(text: str) -> Draft:
                 top = title
                 section = SectionRef(title=title, path=(title,))
             draft.items.append(Heading(section))
+            _join(last_para, pieces)
             last_para, page_break = None, False
             continue
         prose = collapse_space(" ".join(block))
@@ -159,11 +169,18 @@ def parse_plaintext(text: str) -> Draft:
         if (
             last_para is not None
             and page_break
-            and (not _ends_sentence(last_para.text) or prose[:1].islower())
+            and (not _ends_sentence(pieces[-1]) or prose[:1].islower())
         ):
-            last_para.text = f"{last_para.text} {prose}"
+            pieces.append(prose)
         else:
-            last_para = Para(text=prose, section=section)
+            _join(last_para, pieces)
+            last_para, pieces = Para(text=prose, section=section), [prose]
             draft.items.append(last_para)
         page_break = False
+    _join(last_para, pieces)
     return draft
+
+
+def _join(para: Para | None, pieces: list[str]) -> None:
+    if para is not None and len(pieces) > 1:
+        para.text = " ".join(pieces)

@@ -7,8 +7,10 @@ format: the loader and folder discovery pick it up from the registry.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -16,7 +18,7 @@ from rag.errors import CorpusFormatError
 from rag.parsing.markdown import parse_markdown
 from rag.parsing.plaintext import parse_plaintext
 from rag.parsing.structure import Draft
-from rag.text import looks_binary
+from rag.text import detect_encoding, looks_binary
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -26,7 +28,9 @@ Format = Literal["text", "markdown", "pdf"]
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """Limits a reader applies (from the settings; the defaults are the settings')."""
+    """Limits a reader applies: the settings' of the same names (their defaults here too).
+    The input budgets bound what one brief may cost to read and index; each error names
+    its RAG_ setting."""
 
     max_pdf_pages: int = 300
     # The PDF budgets (rag/parsing/pdf/budgets.py), one per RAG_PDF_MAX_* setting.
@@ -38,10 +42,16 @@ class ReadOptions:
     max_pdf_chars: int = 1_500_000
     max_pdf_memory_mb: int = 1024
     max_pdf_seconds: float = 300.0
+    # Text and Markdown (PDFs are bounded by the budgets above).
+    max_file_bytes: int = 10_000_000
+    max_line_chars: int = 1_000_000
+    max_footnotes_per_brief: int = 10_000
+    max_passages_per_brief: int = 20_000  # applied by the chunker (rag.index.build_index)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadOptions:
-        """Each field from its setting: ``max_pdf_x`` from ``pdf_max_x`` (RAG_PDF_MAX_X)."""
+        """Each field from its setting: ``max_pdf_x`` from ``pdf_max_x`` (RAG_PDF_MAX_X),
+        the others from the setting of the same name."""
         return cls(
             **{
                 f.name: getattr(settings, f.name.replace("max_pdf_", "pdf_max_"))
@@ -61,6 +71,9 @@ class Reader:
     format: Format
     suffixes: tuple[str, ...]
     read: Callable[[Path, bytes, ReadOptions], Read]
+    # Whether RAG_MAX_FILE_BYTES applies: a PDF is bounded by its pages instead (one with
+    # images is often tens of MB), and its reader works from the file itself.
+    byte_budget: bool = True
 
 
 _READERS: dict[str, Reader] = {}
@@ -80,25 +93,71 @@ def reader_for(path: Path) -> Reader:
     return _READERS.get(path.suffix.lower(), TEXT)
 
 
+_CODEC_NAMES = {
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+}
+_NEWLINE_RE = re.compile(r"\r\n?|\n")
+
+
 def _decode(path: Path, data: bytes) -> str:
-    if looks_binary(data):
-        raise CorpusFormatError(
-            f"{path}: looks binary, not a text brief; convert it to .txt or .md first"
-        )
+    """UTF-8 (with or without a BOM), UTF-16 or UTF-32 (with a BOM, or UTF-16 told by its
+    NUL bytes); a binary file, or any NUL character, is refused."""
+    codec = detect_encoding(data)
+    if codec == "utf-8-sig" and looks_binary(data):
+        raise _binary(path)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(codec)
     except UnicodeDecodeError as exc:
+        name = _CODEC_NAMES.get(codec, codec.upper())
         raise CorpusFormatError(
-            f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8 and retry"
+            f"{path}: not valid {name} (byte {exc.start}); save it as UTF-8 and retry"
         ) from None
+    if codec != "utf-8-sig" and looks_binary(text):
+        raise _binary(path)
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise CorpusFormatError(
+            f"{path}: holds a NUL character (character {nul:,}), which a text brief never "
+            "does; remove it, or convert the file to .txt or .md first"
+        )
+    return text
+
+
+def _binary(path: Path) -> CorpusFormatError:
+    return CorpusFormatError(
+        f"{path}: looks binary, not a text brief; convert it to .txt or .md first"
+    )
+
+
+def _text(path: Path, data: bytes, options: ReadOptions) -> str:
+    """The decoded text, every line within RAG_MAX_LINE_CHARS (sentence splitting is the
+    costly step a very long line reaches)."""
+    text = _decode(path, data)
+    if len(text) <= options.max_line_chars:
+        return text
+    start, number = 0, 1
+    for match in chain(_NEWLINE_RE.finditer(text), [None]):
+        end = match.start() if match else len(text)
+        if end - start > options.max_line_chars:
+            raise CorpusFormatError(
+                f"{path}: line {number:,} has {end - start:,} characters, over the budget of "
+                f"{options.max_line_chars:,} per line; break it into lines, or raise "
+                "RAG_MAX_LINE_CHARS"
+            )
+        if match:
+            start, number = match.end(), number + 1
+    return text
 
 
 def _read_text(path: Path, data: bytes, options: ReadOptions) -> Read:
-    return Read(parse_plaintext(_decode(path, data)))
+    return Read(parse_plaintext(_text(path, data, options)))
 
 
 def _read_markdown(path: Path, data: bytes, options: ReadOptions) -> Read:
-    return Read(parse_markdown(_decode(path, data)))
+    return Read(parse_markdown(_text(path, data, options)))
 
 
 def _read_pdf(path: Path, data: bytes, options: ReadOptions) -> Read:
@@ -111,6 +170,6 @@ def _read_pdf(path: Path, data: bytes, options: ReadOptions) -> Read:
 
 TEXT = Reader("text", (".txt", ".text"), _read_text)
 MARKDOWN = Reader("markdown", (".md", ".markdown"), _read_markdown)
-PDF = Reader("pdf", (".pdf",), _read_pdf)
+PDF = Reader("pdf", (".pdf",), _read_pdf, byte_budget=False)
 for _reader in (TEXT, MARKDOWN, PDF):
     register(_reader)
