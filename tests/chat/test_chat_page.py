@@ -13,7 +13,7 @@ import pytest
 from tests.chat.helpers import CHROMIUM_ARGS, FOOTNOTE_18_URL, HIGHER_ED_QUESTION, rag_serve
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Route
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -113,3 +113,26 @@ def test_markup_in_a_brief_is_shown_as_text_and_never_runs(chromium: Path, tmp_p
         assert page.locator("article.turn script, article.turn img").count() == 0
         # Nothing tried to run and got blocked either: the page never made markup of it.
         assert not [m for m in console if "Content Security Policy" in m], console
+
+
+def test_the_api_docs_render_offline(chat_server: str, chromium: Path) -> None:
+    """Swagger UI and ReDoc draw the API in a browser that may reach only the server: any
+    request to another host is refused and recorded."""
+    elsewhere: list[str] = []
+    with browser_page(chromium) as page:
+
+        def only_loopback(route: Route) -> None:
+            if route.request.url.startswith(chat_server):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_loopback)
+        page.goto(chat_server + "/docs")
+        page.wait_for_selector(".opblock-tag", timeout=60_000)
+        assert page.locator("text=/search").count() > 0
+        page.goto(chat_server + "/redoc")
+        page.wait_for_selector("[role=menuitem], .menu-content", timeout=60_000)
+        assert "brief-rag" in page.title()
+    assert elsewhere == []
