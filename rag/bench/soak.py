@@ -99,6 +99,7 @@ class SoakResult:
     seconds: float = 0.0
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     wrong: list[str] = field(default_factory=list)  # kind: got X, wanted Y (first 20)
+    transport: list[str] = field(default_factory=list)  # kind: what failed (first 20)
     rss_checkpoint_mb: float = 0.0
     rss_end_mb: float = 0.0
 
@@ -120,6 +121,7 @@ class SoakResult:
             "requests_per_s": round(self.requests / self.seconds, 1) if self.seconds else 0.0,
             "server_errors": self.server_errors,
             "wrong_status": len(self.wrong),
+            "transport_failures": self.transport,
             "statuses": {k: dict(sorted(v.items())) for k, v in sorted(self.statuses.items())},
             "rss_checkpoint_mb": self.rss_checkpoint_mb,
             "rss_end_mb": self.rss_end_mb,
@@ -127,7 +129,7 @@ class SoakResult:
         }
 
 
-async def _send(client: Any, kind: Kind) -> int:
+async def _send(client: Any, kind: Kind, failures: list[str]) -> int:
     import httpx
 
     content = kind.body if isinstance(kind.body, bytes) else None
@@ -150,7 +152,9 @@ async def _send(client: Any, kind: Kind) -> int:
             params=kind.params,
         )
         return int(response.status_code)
-    except httpx.HTTPError:
+    except httpx.HTTPError as exc:
+        if len(failures) < 20:
+            failures.append(f"{kind.name}: {type(exc).__name__}: {exc}")
         return 0  # a transport failure: no status at all
 
 
@@ -168,7 +172,7 @@ async def _soak(
             i = next_index
             next_index += 1
             kind = request_for(i)
-            status = await _send(client, kind)
+            status = await _send(client, kind, result.transport)
             codes = result.statuses.setdefault(kind.name, {})
             codes[status] = codes.get(status, 0) + 1
             if status != kind.expect and len(result.wrong) < 20:
@@ -177,7 +181,10 @@ async def _soak(
             if result.requests == checkpoint:
                 result.rss_checkpoint_mb = rss()
 
-    limits = httpx.Limits(max_connections=concurrency)
+    # A client must stop reusing an idle connection before the server closes it (its
+    # keep-alive, RAG_KEEP_ALIVE_S, 5 s): httpx's own expiry is also 5 s, so a request could
+    # go out on a connection the server was closing that instant and fail with no status.
+    limits = httpx.Limits(max_connections=concurrency, keepalive_expiry=1.0)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
