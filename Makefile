@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 Q      ?= What did the U.S. commit to higher education in Pakistan?
 
-.PHONY: run serve test lint install clean
+.PHONY: run serve test lint docs install clean
 
 $(BIN)/rag: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint  ## lint, then every test (real model, real FAISS, real server, real browser)
+test: lint  ## lint, then every test (real model, real FAISS, real server, real browser, the docs)
 	$(BIN)/python -m pytest
+
+docs: install  ## the docs site into build/site, strict: a broken link or anchor fails it
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 clean:
 	rm -rf $(VENV) index/default index/.default.*

