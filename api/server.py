@@ -3,28 +3,42 @@
 uvicorn closes a kept-alive connection after ``timeout_keep_alive``, but a connection that
 never sends a request, or sends it a byte at a time (or declares a body it never sends),
 is held for ever; and past the process's open-file limit ``accept()`` fails, so nothing
-gets in, not even ``/health``. :class:`GuardedH11Protocol` adds what a reverse proxy would:
+gets in, not even ``/health``. This module adds what a reverse proxy would:
 
-- a **read deadline** (``RAG_READ_TIMEOUT_S``): from the moment a connection opens, or a
-  kept-alive one starts its next request, the whole request — headers and body — must
-  arrive within it; otherwise ``408`` and the connection is closed;
-- a **connection cap** (``RAG_MAX_CONNECTIONS``, kept below the file limit): a connection
-  over it gets ``503`` with ``Retry-After`` and is closed at once, so file descriptors
-  never run out.
+- a **read deadline** (``RAG_READ_TIMEOUT_S``, :class:`GuardedH11Protocol`): from the
+  moment a connection opens, or a kept-alive one starts its next request, the whole
+  request — headers and body — must arrive within it; otherwise ``408`` and the connection
+  is closed;
+- a **connection cap** (``RAG_MAX_CONNECTIONS``, kept below the file limit,
+  :class:`ConnectionGate`): a connection over it gets ``503`` with ``Retry-After`` and is
+  closed at once, so file descriptors never run out.
+
+The cap is enforced where the descriptor is made, not once a protocol sees the
+connection: asyncio's own accept loop takes up to ``backlog`` (uvicorn: 2,048) connections
+in one turn before any of them is counted, and when ``accept()`` then fails with
+``EMFILE`` it does not stop: it logs a traceback for each of the remaining attempts and
+stops accepting for a second (CPython gh-151615, not fixed in 3.11). The gate counts each
+connection as it accepts it, refuses those over the cap in the same turn (``503``, closed:
+the descriptor is freed at once), and if descriptors run out all the same it pauses the
+listening socket, warns once and tries again shortly.
 
 ``serve`` also drains on SIGTERM (in-flight requests finish, within ``RAG_DRAIN_S``) and
-then exits 0, where uvicorn would re-raise the signal and die of it.
+then exits 0, where uvicorn would re-raise the signal and die of it; and with several
+workers it logs each one that dies and the one started in its place.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import functools
 import json
 import logging
 import resource
 import signal
+import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
@@ -45,6 +59,17 @@ RESERVED_FDS = 256
 # Raising the soft file limit to the hard one is free; an unlimited hard limit is not a
 # number to size a cap by.
 MAX_SOFT_FDS = 1 << 20
+# Connections one turn of the loop takes from a listening socket before the connections
+# already open get their turn (asyncio's own default).
+ACCEPT_BURST = 100
+# accept() failed for want of descriptors or memory: how long the gate waits to try again.
+ACCEPT_RETRY_S = 0.25
+# How long a full gate waits before it refuses anyone: a connection its client has just
+# closed is closed on this side a loop turn or two later (its end is read, then the
+# transport closes), and a client that closes one and opens the next should get in.
+FULL_GRACE_S = 0.01
+# One warning of each kind per interval for the whole process, not a flood.
+WARN_EVERY_S = 10.0
 
 
 def _raw_response(status: str, detail: str, extra: str = "") -> bytes:
@@ -68,35 +93,171 @@ FULL = _raw_response(
     "retry-after: 1\r\n",
 )
 
+_warned_at: dict[str, float] = {}
+
+
+def _warn_now_and_then(kind: str, message: str, *args: object) -> None:
+    """``log.warning``, at most once per :data:`WARN_EVERY_S` for each ``kind``."""
+    now = time.monotonic()
+    if now - _warned_at.get(kind, -WARN_EVERY_S) >= WARN_EVERY_S:
+        _warned_at[kind] = now
+        log.warning(message, *args)
+
+
+def _refuse(conn: socket.socket) -> None:
+    """Answer a just-accepted connection ``503`` and close it, in this very turn: no
+    transport, no task, and its descriptor is free again before the next accept."""
+    try:
+        conn.setblocking(False)
+        conn.send(FULL)  # a few hundred bytes: an empty send buffer takes them whole
+        conn.shutdown(socket.SHUT_WR)
+        conn.recv(65536)  # what the client already sent: closing on unread bytes resets
+    except OSError:
+        pass  # gone already, or nothing to read yet: closing is all that is left
+    finally:
+        conn.close()
+
+
+class _AdmittedSocket(socket.socket):
+    """An admitted connection's socket, which leaves its gate's count when it is closed:
+    whatever ends the connection (the protocol, the transport, a failed set-up), asyncio
+    closes its socket, and the gate holds it until then, so it is never collected unclosed."""
+
+    admitted: set[_AdmittedSocket] | None = None
+
+    def close(self) -> None:
+        admitted, self.admitted = self.admitted, None
+        if admitted is not None:
+            admitted.discard(self)
+        super().close()
+
+
+class ConnectionGate:
+    """Accepts a loop's connections, counting each against the cap as its descriptor is
+    made. Connections over the cap are refused at once (:func:`_refuse`), once the gate has
+    been full for :data:`FULL_GRACE_S`; the admitted ones are handed to the server's
+    protocol through ``loop.connect_accepted_socket``, and counted until their socket is
+    closed (:class:`_AdmittedSocket`).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_connections: int | None) -> None:
+        self.loop = loop
+        self.max_connections = max_connections
+        self.admitted: set[_AdmittedSocket] = set()
+        self._waited_while_full = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def listen(self, sock: socket.socket, factory: Callable[[], Any], backlog: int) -> None:
+        sock.listen(backlog)
+        sock.setblocking(False)
+        self._resume(sock, factory)
+
+    def _resume(self, sock: socket.socket, factory: Callable[[], Any]) -> None:
+        if sock.fileno() != -1:  # the server may have closed it while the gate paused
+            self.loop.add_reader(sock.fileno(), self._accept, sock, factory)
+
+    def _pause(self, sock: socket.socket, factory: Callable[[], Any], seconds: float) -> None:
+        self.loop.remove_reader(sock.fileno())
+        self.loop.call_later(seconds, self._resume, sock, factory)
+
+    def _accept(self, sock: socket.socket, factory: Callable[[], Any]) -> None:
+        for _ in range(ACCEPT_BURST):
+            full = self.max_connections is not None and len(self.admitted) >= self.max_connections
+            if not full:
+                self._waited_while_full = False
+            elif not self._waited_while_full:
+                self._waited_while_full = True
+                self._pause(sock, factory, FULL_GRACE_S)
+                return
+            try:
+                conn, _ = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return  # nobody else waiting
+            except ConnectionAbortedError:
+                continue  # the client gave up while queued
+            except OSError as exc:
+                # Out of descriptors (something besides connections holds them) or memory:
+                # the socket stays readable, so stop listening to it for a moment.
+                self._pause(sock, factory, ACCEPT_RETRY_S)
+                out_of_fds = exc.errno in (errno.EMFILE, errno.ENFILE)
+                kind = "out of file descriptors" if out_of_fds else "failing"
+                _warn_now_and_then(
+                    "accept",
+                    "accept() is %s (%s); not accepting connections for %.2fs at a time "
+                    "(open connections: %d; lower RAG_MAX_CONNECTIONS or raise ulimit -n)",
+                    kind,
+                    exc.strerror or exc,
+                    ACCEPT_RETRY_S,
+                    len(self.admitted),
+                )
+                return
+            if full:
+                _refuse(conn)
+                _warn_now_and_then(
+                    "full", "connection limit reached (RAG_MAX_CONNECTIONS); closing new ones"
+                )
+                continue
+            admitted = _AdmittedSocket(conn.family, conn.type, conn.proto, conn.detach())
+            admitted.admitted = self.admitted
+            self.admitted.add(admitted)
+            task = self.loop.create_task(self._connect(admitted, factory))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _connect(self, conn: socket.socket, factory: Callable[[], Any]) -> None:
+        try:
+            await self.loop.connect_accepted_socket(factory, conn)
+        except Exception:
+            conn.close()  # and so no longer counted
+            log.exception("could not set up a connection")
+
+
+class GuardedEventLoop(asyncio.SelectorEventLoop):
+    """asyncio's selector loop whose servers on a given socket accept through a
+    :class:`ConnectionGate` instead of asyncio's accept loop. (With ``ssl``, or without a
+    socket of the caller's, it is asyncio's.) Do not call ``start_serving()`` on such a
+    server: asyncio's accept would take over the socket from the gate."""
+
+    def __init__(self, max_connections: int | None = None) -> None:
+        super().__init__()
+        self.gate = ConnectionGate(self, max_connections)
+
+    async def create_server(
+        self, protocol_factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
+    ) -> asyncio.Server:
+        sock: socket.socket | None = kwargs.get("sock")
+        if args or sock is None or kwargs.get("ssl") is not None:
+            return await super().create_server(protocol_factory, *args, **kwargs)
+        start_serving = kwargs.pop("start_serving", True)
+        server = await super().create_server(protocol_factory, start_serving=False, **kwargs)
+        if start_serving:
+            self.gate.listen(sock, protocol_factory, kwargs.get("backlog", 100))
+        return server
+
 
 class GuardedConfig(uvicorn.Config):
-    """uvicorn's config plus the guards' two settings. It travels to worker processes with
-    the rest of the config, so every worker enforces them."""
+    """uvicorn's config plus the guards' two settings, and the loop that enforces the cap.
+    It travels to worker processes with the rest of the config, so every worker enforces
+    them."""
 
     def __init__(self, app: Any, *, read_timeout: float, max_connections: int, **kw: Any) -> None:
         super().__init__(app, **kw)
         self.read_timeout = read_timeout
         self.max_connections = max_connections
 
+    def get_loop_factory(self) -> Callable[[], asyncio.AbstractEventLoop] | None:
+        return functools.partial(GuardedEventLoop, self.max_connections)
+
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a read deadline per request and a connection cap."""
-
-    _last_full_warning = 0.0  # one warning per interval for the whole process, not a flood
+    """uvicorn's h11 protocol with a read deadline per request (the cap is the loop's)."""
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.read_timeout: float | None = getattr(config, "read_timeout", None)
-        self.max_connections: int | None = getattr(config, "max_connections", None)
         self._read_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if self.max_connections is not None and len(self.connections) >= self.max_connections:
-            self.transport = transport  # type: ignore[assignment]  # connection_lost closes it
-            transport.write(FULL)  # type: ignore[attr-defined]
-            transport.close()
-            self._warn_full()
-            return
         super().connection_made(transport)  # type: ignore[arg-type]
         self._arm()
 
@@ -137,12 +298,33 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.write(TIMED_OUT)
         self.transport.close()
 
-    @classmethod
-    def _warn_full(cls) -> None:
-        now = time.monotonic()
-        if now - cls._last_full_warning > 10:
-            cls._last_full_warning = now
-            log.warning("connection limit reached (RAG_MAX_CONNECTIONS); closing new ones")
+
+def _how_it_ended(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        try:
+            return f"signal {-exitcode}, {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+class LoggedMultiprocess(Multiprocess):
+    """uvicorn's supervisor, which replaces a worker that died but says so only at ``info``
+    level (hidden at ``warning``), without the cause: this says it as a warning, with how
+    the worker ended and which process was started in its place. (The supervisor also kills
+    a worker that leaves its health check unanswered for ``timeout_worker_healthcheck``
+    seconds: that one is logged the same way, as ended by SIGKILL.)"""
+
+    def keep_subprocess_alive(self) -> None:
+        before = list(self.processes)
+        super().keep_subprocess_alive()
+        for old, new in zip(before, self.processes, strict=False):
+            if new is not old:
+                log.warning(
+                    "worker %s died (%s); started %s", old.pid, _how_it_ended(old.exitcode), new.pid
+                )
 
 
 def connection_cap(wanted: int) -> int:
@@ -191,11 +373,14 @@ def serve(settings: Settings, app: Any) -> None:
         timeout_keep_alive=settings.keep_alive_s,
         timeout_graceful_shutdown=settings.drain_s,
     )
+    # The socket is bound here, for one worker as for several: the gate accepts from a
+    # socket of its own (GuardedEventLoop.create_server).
+    sockets = [config.bind_socket()]
     with _sigterm_exits_cleanly():
         if config.workers > 1:
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            LoggedMultiprocess(config, sockets=sockets).run()
             return
         server = uvicorn.Server(config)
-        server.run()
+        server.run(sockets=sockets)
     if not server.started:
         raise SystemExit(uvicorn.config.STARTUP_FAILURE)

@@ -1,4 +1,5 @@
-"""``GET``/``HEAD /health`` (alive, no auth) and ``GET /ready`` (model warmed, index verified)."""
+"""``GET``/``HEAD /health`` (alive, no auth) and ``GET``/``HEAD /ready`` (model warmed, index
+verified)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ async def health() -> HealthResponse:
 
 
 @router.get("/ready", summary="Ready to search", dependencies=[AuthDep], responses=AUTH_ERRORS)
+@router.head("/ready", include_in_schema=False, dependencies=[AuthDep])  # balancers probe with HEAD
 async def ready(request: Request) -> ReadyResponse:
     """200 once the model is loaded and warmed and the index verified against its manifest;
     503 before that. Async, like /health, so it never waits behind searches."""
