@@ -18,7 +18,7 @@ from rag.answering import Answerer
 from rag.config import Settings
 from rag.engine import Engine
 from rag.errors import Overloaded
-from rag.reload import Reloader
+from rag.store.reload import Reloader
 
 
 async def get_settings(request: Request) -> Settings:

@@ -21,8 +21,8 @@ from api.memory import keep_releasing, settle
 from rag import __version__
 from rag.config import Settings, load_settings
 from rag.engine import Engine
-from rag.handle import IndexHandle
-from rag.reload import Reloader
+from rag.store.handle import IndexHandle
+from rag.store.reload import Reloader
 
 
 def _load_engine(settings: Settings) -> Engine:

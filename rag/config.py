@@ -350,7 +350,7 @@ class Settings(BaseSettings):
         description="How often the server looks for a newly published index; 0: only on "
         "`POST /admin/reload`.",
     )
-    # Micro-batching of concurrent questions in the server (rag/batching.py).
+    # Micro-batching of concurrent questions in the server (rag/encoding/batching.py).
     max_batch: int = Field(
         default=16, ge=1, le=256, description="Texts per encoder call in the server."
     )

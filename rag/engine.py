@@ -13,17 +13,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rag import deadline
-from rag.chunking import ChunkParams
+from rag.chunking.passages import ChunkParams
 from rag.config import RetrieverName, Settings
-from rag.encoder import Encoder, load_encoder, resolve_backend
+from rag.encoding.backends import load_encoder, resolve_backend
+from rag.encoding.protocol import Encoder
 from rag.errors import IndexCorrupt, QueryError
-from rag.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
-from rag.manifest import MANIFEST, REBUILD, Manifest
+from rag.fileio import build_lock
 from rag.parsing import ReadOptions
-from rag.publish import build_lock, check_target, writing
 from rag.records import Hit
-from rag.retrieval import RetrievalParams, Retriever, SearchPlan
-from rag.vectors import DenseIndexParams
+from rag.retrieval.retriever import RetrievalParams, Retriever, SearchPlan
+from rag.store.index import BuildProgress, IndexHandle, build_index, check_fresh, load_index
+from rag.store.manifest import MANIFEST, REBUILD, Manifest
+from rag.store.publish import check_target, writing
+from rag.store.vectors import DenseIndexParams
 
 if TYPE_CHECKING:
     import numpy as np
@@ -232,7 +234,7 @@ def open_engine(
 def for_serving(engine: Engine) -> Engine:
     """The engine a server uses: concurrent questions share encoder calls (micro-batching),
     with a bounded queue, and the other work runs one thread per operation."""
-    from rag.batching import BatchingEncoder
+    from rag.encoding.batching import BatchingEncoder
 
     _single_threaded_math()
     settings = engine.settings

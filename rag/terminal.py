@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rag.engine import SearchResult
     from rag.evaluation.answers import AnswerReport
     from rag.evaluation.runner import Report
-    from rag.index import BuildProgress
+    from rag.store.index import BuildProgress
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -31,7 +31,7 @@ def build_progress(enabled: bool = True) -> Iterator[BuildProgress]:
     """A progress bar on stderr that appears only once a build starts embedding: a query on
     a built index shows nothing and writes nothing (rich writes a line even for a bar it
     never drew)."""
-    from rag.index import BuildProgress
+    from rag.store.index import BuildProgress
 
     bars: list[Any] = []
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 def main() -> None:
     from rag.config import Settings
-    from rag.export import export_lines, opensearch_mapping
-    from rag.index import load_index
+    from rag.store.export import export_lines, opensearch_mapping
+    from rag.store.index import load_index
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--format", choices=("qdrant", "opensearch"), required=True)

@@ -3,7 +3,7 @@
     python scripts/measure_int8.py --work /tmp/int8                  # every recipe, asymmetric
     python scripts/measure_int8.py --work /tmp/int8 --recipes mm-pc mm-pc-no-ffn --symmetric
 
-Makes each recipe's int8 model from the cached float32 export (``rag.onnx_export``), then,
+Makes each recipe's int8 model from the cached float32 export (``rag.encoding.onnx_export``), then,
 for each: the eval (qa.jsonl and heldout.jsonl, each with footnotes.jsonl) for the dense and
 hybrid retrievers, the cosine of its question vectors to float32's, the bare latency of one
 question and the throughput of batches of 16. Two ways of using a recipe:
@@ -157,9 +157,9 @@ def _feeds(model: Path, texts: Sequence[str]) -> Iterator[dict[str, Any]]:
 
 def onnx_encoder(model: str, cache: Path, path: Path, backend: str) -> Any:
     """An OnnxEncoder running ``path`` (measurement only: the product resolves its files)."""
-    from rag.manifest import file_sha256
-    from rag.onnx_encoder import OnnxEncoder
-    from rag.onnx_export import ExportedModel
+    from rag.encoding.onnx_encoder import OnnxEncoder
+    from rag.encoding.onnx_export import ExportedModel
+    from rag.fileio import file_sha256
 
     encoder = OnnxEncoder(model, cache_dir=cache, threads=1)
     encoder._exported = ExportedModel(path, file_sha256(path))
@@ -178,7 +178,7 @@ Runs = dict[str, list[str]]  # "set/retriever/question id" -> ranked passage ids
 def scores(handle: Any, encoder: Any, settings: Any) -> tuple[Scores, Runs]:
     from rag.evaluation.dataset import load_footnote_questions, load_qa
     from rag.evaluation.runner import run
-    from rag.retrieval import RetrievalParams, Retriever
+    from rag.retrieval.retriever import RetrievalParams, Retriever
 
     retriever = Retriever(handle, encoder, RetrievalParams.from_settings(settings))
     notes = load_footnote_questions(settings.eval_dir / "footnotes.jsonl")
@@ -227,7 +227,7 @@ def latency(encoders: dict[str, Any], texts: Sequence[str], rounds: int = 3) -> 
 
 def index_with(settings: Any, encoder: Any, out: Path) -> Any:
     from rag.engine import build
-    from rag.index import load_index
+    from rag.store.index import load_index
 
     if not (out / "manifest.json").is_file():
         build(settings, out=out, encoder=encoder)
@@ -288,9 +288,9 @@ def table(rows: Sequence[dict[str, Any]], reference: Scores) -> str:
 
 def main() -> None:
     from rag.config import Settings
-    from rag.encoder import load_encoder
+    from rag.encoding.backends import load_encoder
+    from rag.encoding.onnx_export import exported_model
     from rag.evaluation.dataset import load_footnote_questions, load_qa
-    from rag.onnx_export import exported_model
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, default=Path("/tmp/int8"))

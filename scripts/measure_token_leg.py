@@ -22,12 +22,13 @@ from typing import Any
 def main() -> None:
     import numpy as np
 
-    from rag import late, retrieval
+    from rag.chunking.represent import sentence_texts
     from rag.config import Settings
     from rag.engine import open_engine
     from rag.evaluation.dataset import load_footnote_questions, load_qa
     from rag.evaluation.runner import run
-    from rag.represent import sentence_texts
+    from rag.retrieval import retriever as retrieval
+    from rag.store import late
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--pools", type=int, nargs="*", default=None)

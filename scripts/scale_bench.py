@@ -33,7 +33,7 @@ def _encoder(name: str):  # type: ignore[no-untyped-def]
 
         return HashEncoder()
     from rag.config import Settings
-    from rag.encoder import load_encoder
+    from rag.encoding.backends import load_encoder
 
     return load_encoder(Settings().model)
 
@@ -47,10 +47,10 @@ def _settings(**changes: object):  # type: ignore[no-untyped-def]
 def build(size: int, work: Path, encoder_name: str, threshold: int | None) -> Path:
     """Index the synthetic corpus of ``size`` passages; 0: the bundled brief alone, the
     baseline a query's cost at scale is compared with."""
-    from rag.chunking import ChunkParams
+    from rag.chunking.passages import ChunkParams
     from rag.config import bundled_brief
-    from rag.index import build_index
-    from rag.vectors import DenseIndexParams
+    from rag.store.index import build_index
+    from rag.store.vectors import DenseIndexParams
 
     corpus = bundled_brief() if size == 0 else work / f"corpus-{size}"
     if not corpus.exists():
@@ -84,7 +84,7 @@ def build(size: int, work: Path, encoder_name: str, threshold: int | None) -> Pa
 
 def measure(folder: Path, encoder_name: str, queries: int) -> dict[str, object]:
     from rag.bench.scale import measure_queries
-    from rag.retrieval import RetrievalParams
+    from rag.retrieval.retriever import RetrievalParams
 
     params = RetrievalParams.from_settings(_settings())
     encoder = _encoder(encoder_name)

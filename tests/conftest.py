@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.chunking import ChunkParams
+from rag.chunking.passages import ChunkParams
 from rag.config import Settings, bundled_brief
 from rag.parsing import parse_file
 
@@ -100,7 +100,7 @@ def real_engine(real_index_dir: Path):
 
 def dense_params(**changes: object):
     """The dense-index parameters the settings ask for (their defaults unless changed)."""
-    from rag.vectors import DenseIndexParams
+    from rag.store.vectors import DenseIndexParams
 
     return DenseIndexParams.from_settings(Settings(model="/nonexistent", **changes))
 

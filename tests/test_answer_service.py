@@ -15,7 +15,7 @@ from rag.answering import Answerer
 from rag.config import Settings
 from rag.engine import Engine
 from rag.evaluation.answers import quotes_evidence
-from rag.index import build_index, load_index
+from rag.store.index import build_index, load_index
 from tests.chat.helpers import HIGHER_ED_QUESTION
 from tests.conftest import FakeEncoder, chunk_params, dense_params
 

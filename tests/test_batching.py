@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag.batching import BatchingEncoder
+from rag.encoding.batching import BatchingEncoder
 from rag.errors import Overloaded
 from tests.conftest import FakeEncoder
 
@@ -107,8 +107,8 @@ def test_it_is_the_encoder_it_wraps_to_the_manifest(name: str) -> None:
 
 def test_the_lexical_retriever_never_runs_the_model(tmp_path: Path) -> None:
     from rag.config import Settings
-    from rag.index import build_index, load_index
-    from rag.retrieval import RetrievalParams, Retriever
+    from rag.retrieval.retriever import RetrievalParams, Retriever
+    from rag.store.index import build_index, load_index
     from tests.conftest import chunk_params, dense_params
 
     brief = tmp_path / "b.md"

@@ -5,11 +5,11 @@ import itertools
 import pytest
 from pydantic import ValidationError
 
-from rag.chunking import ChunkParams, chunk_document
+from rag.chunking.passages import ChunkParams, chunk_document
+from rag.chunking.tokens import count_tokens
 from rag.config import Settings
 from rag.parsing import parse_file
 from rag.text import MARKER_RE
-from rag.tokens import count_tokens
 from tests.conftest import chunk_params
 
 

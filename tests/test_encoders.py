@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from rag.config import Settings, default_model_path
-from rag.encoder import AUTO_ORDER, load_encoder, resolve_backend
+from rag.encoding.backends import AUTO_ORDER, load_encoder, resolve_backend
 from rag.errors import IndexStale
-from rag.manifest import ModelInfo, check_encoder
+from rag.store.manifest import ModelInfo, check_encoder
 from tests.conftest import FakeEncoder
 
 pytestmark = pytest.mark.model
@@ -44,7 +44,7 @@ def test_onnx_vectors_match_torch(torch_encoder, backend: str, floor: float) -> 
 
 
 def test_the_export_is_cached_with_a_checksum_and_redone_when_damaged(tmp_path: Path) -> None:
-    from rag.onnx_export import exported_model
+    from rag.encoding.onnx_export import exported_model
 
     model = Path(default_model_path())
     first = exported_model(model, tmp_path, "fp32")
@@ -65,7 +65,7 @@ def test_the_export_is_cached_with_a_checksum_and_redone_when_damaged(tmp_path: 
 def test_the_int8_export_records_what_it_was_quantised_from(tmp_path: Path) -> None:
     import json
 
-    from rag.onnx_export import KEEP_FLOAT, exported_model
+    from rag.encoding.onnx_export import KEEP_FLOAT, exported_model
 
     model = Path(default_model_path())
     fp32, int8 = exported_model(model, tmp_path, "fp32"), exported_model(model, tmp_path, "int8")
@@ -116,7 +116,7 @@ def test_an_index_is_searched_only_by_its_encoder_or_one_that_declares_its_vecto
 
 def test_a_build_refuses_a_query_encoder_that_cannot_search_its_vectors(tmp_path: Path) -> None:
     from rag.config import bundled_brief
-    from rag.index import build_index
+    from rag.store.index import build_index
     from tests.conftest import chunk_params, dense_params
 
     class Elsewhere(_Declares):

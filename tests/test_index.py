@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import bm25
-from rag.artifacts import ARTIFACTS, read_artifacts, save_artifacts
+from rag.chunking.represent import front_matter_facts
+from rag.chunking.sentences import sentence_spans
 from rag.config import Settings
 from rag.errors import CorpusFormatError, IndexCorrupt, IndexMissing, IndexStale
-from rag.handle import IndexContents
-from rag.index import build_index, check_fresh, load_index
-from rag.manifest import file_sha256
-from rag.represent import front_matter_facts
-from rag.sentences import sentence_spans
+from rag.fileio import file_sha256
+from rag.store import bm25
+from rag.store.artifacts import ARTIFACTS, read_artifacts, save_artifacts
+from rag.store.handle import IndexContents
+from rag.store.index import build_index, check_fresh, load_index
 from rag.text import MARKER_RE, collapse_space
 from tests.conftest import FakeEncoder, chunk_params, dense_params
 
@@ -223,7 +223,7 @@ def test_briefs_without_footnotes_or_indexable_words(tmp_path, text):
     build([brief], tmp_path / "idx")
     handle = load_index(tmp_path / "idx")
     assert handle.manifest.counts.footnotes == 0 and handle.passages
-    from rag.retrieval import RetrievalParams, Retriever
+    from rag.retrieval.retriever import RetrievalParams, Retriever
 
     for name in ("hybrid", "dense", "bm25"):
         hits = Retriever(handle, FakeEncoder(), RetrievalParams.from_settings(Settings())).search(
@@ -370,7 +370,7 @@ def test_index_of_a_previous_schema_asks_for_a_rebuild(tmp_path, corpus, old):
 
 
 def test_no_passages_is_a_corpus_error(tmp_path, corpus, monkeypatch):
-    monkeypatch.setattr("rag.index.chunk_documents", lambda documents, params, **budget: [])
+    monkeypatch.setattr("rag.store.index.chunk_documents", lambda documents, params, **budget: [])
     with pytest.raises(CorpusFormatError, match="no passages"):
         build([corpus], tmp_path / "idx")
     assert not (tmp_path / "idx").exists()

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.chunking import chunk_document
+from rag.chunking.passages import chunk_document
+from rag.chunking.sentences import WINDOW_CHARS, _segment, sentence_spans
+from rag.chunking.tokens import count_tokens
 from rag.cli import app
 from rag.config import Settings
 from rag.errors import CorpusFormatError
-from rag.index import build_index
 from rag.parsing import ReadOptions, discover, parse_file
 from rag.parsing.loader import read_regular
-from rag.sentences import WINDOW_CHARS, _segment, sentence_spans
-from rag.tokens import count_tokens
+from rag.store.index import build_index
 from tests.conftest import FakeEncoder, chunk_params, dense_params
 
 SUPER = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rag.config import default_model_path
+from rag.encoding.onnx_export import _writable_cache, exported_model
 from rag.errors import ModelError
-from rag.onnx_export import _writable_cache, exported_model
 from tests.servers import _rag_command, free_port
 
 

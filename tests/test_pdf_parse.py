@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_document
+from rag.chunking.passages import chunk_document
 from rag.parsing import parse_file
 from rag.text import collapse_space, markers_in, strip_markers
 from tests.conftest import chunk_params

@@ -1,13 +1,13 @@
 """What is embedded and what is quoted of a passage: front-matter facts written once."""
 
-from rag.records import DocumentRef, FrontMatter, Passage, SectionRef, Span
-from rag.represent import (
+from rag.chunking.represent import (
     Fact,
     front_matter_facts,
     front_matter_sentences,
     sentence_quotes,
     sentence_texts,
 )
+from rag.records import DocumentRef, FrontMatter, Passage, SectionRef, Span
 
 
 def test_front_matter_facts_pair_a_quote_with_the_embedded_probe(brief):

@@ -10,11 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import late
 from rag.config import Settings
-from rag.index import build_index, load_index
-from rag.ranks import segment_max, top_order
-from rag.retrieval import (
+from rag.retrieval.retriever import (
     RetrievalParams,
     Retriever,
     candidate_pool,
@@ -22,6 +19,9 @@ from rag.retrieval import (
     sentence_ranking,
     token_ranking,
 )
+from rag.store import late
+from rag.store.index import build_index, load_index
+from rag.store.ranks import segment_max, top_order
 from tests.conftest import FakeEncoder, chunk_params, dense_params
 
 
@@ -106,13 +106,13 @@ def test_search_scores_tokens_only_for_the_cheap_legs_candidates(handle, monkeyp
         seen.append(None if candidates is None else list(candidates))
         return original(h, q, depth, candidates)
 
-    monkeypatch.setattr("rag.retrieval.token_ranking", spy)
+    monkeypatch.setattr("rag.retrieval.retriever.token_ranking", spy)
     params = RetrievalParams.from_settings(Settings(candidates=5, token_candidates=8))
     retriever = Retriever(handle, FakeEncoder(), params)
     question = "security cooperation with the United States"
     retriever.search(question, retriever="hybrid")
     qvec = FakeEncoder().encode([question])[0]
-    from rag.retrieval import bm25_ranking
+    from rag.retrieval.retriever import bm25_ranking
 
     cheap = candidate_pool(
         dense_ranking(handle, qvec, 8),
@@ -198,7 +198,7 @@ def test_small_corpus_stays_flat(handle):
 
 @pytest.mark.parametrize("fmt", ["qdrant", "opensearch"])
 def test_export_writes_every_passage_with_its_vector_and_footnotes(handle, fmt):
-    from rag.export import export_lines, opensearch_mapping
+    from rag.store.export import export_lines, opensearch_mapping
 
     lines = [json.loads(line) for line in export_lines(handle, fmt, batch=5)]
     if fmt == "opensearch":
@@ -263,9 +263,9 @@ def test_small_corpus_keeps_the_exact_sentence_scan(handle):
 def test_sentence_graph_ranking_finds_the_exact_top(tmp_path, brief_path, handle, monkeypatch):
     import dataclasses
 
-    from rag.vectors import build_sentences, stored_vectors
+    from rag.store.vectors import build_sentences, stored_vectors
 
-    monkeypatch.setattr("rag.retrieval.GRAPH_MAX_SHARE", 1.0)
+    monkeypatch.setattr("rag.retrieval.retriever.GRAPH_MAX_SHARE", 1.0)
     out = tmp_path / "idx"
     _sentence_graph(brief_path, out)
     graph = load_index(out)
@@ -327,7 +327,7 @@ def test_small_token_table_is_held_as_unit_floats(handle):
 
 
 def test_large_token_table_stays_memory_mapped_int8(handle, monkeypatch):
-    monkeypatch.setattr("rag.late.FLOAT_TABLE_MAX_BYTES", 0)
+    monkeypatch.setattr("rag.store.late.FLOAT_TABLE_MAX_BYTES", 0)
     table = late.query_table(handle.token_vectors)
     assert table is handle.token_vectors and isinstance(table, np.memmap)
 
@@ -353,7 +353,7 @@ def test_footnote_hnsw_is_recorded_and_gates_as_the_scan(tmp_path, brief_path, h
     import faiss
 
     from rag.errors import IndexCorrupt
-    from rag.retrieval import best_footnote, footnote_ranking
+    from rag.retrieval.retriever import best_footnote, footnote_ranking
 
     out = tmp_path / "idx"
     _build(brief_path, out, hnsw_min_footnotes=5, hnsw_m=16, hnsw_ef_search=40)

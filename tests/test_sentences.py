@@ -8,7 +8,7 @@ from pathlib import Path
 import pysbd
 import pytest
 
-from rag.sentences import _segmenter, sentence_spans
+from rag.chunking.sentences import _segmenter, sentence_spans
 
 TRICKY = [
     "",

@@ -10,8 +10,8 @@ from rag.config import Settings
 from rag.evaluation import tuning
 from rag.evaluation.dataset import load_footnote_questions, load_qa
 from rag.evaluation.tuning import MISS, Fusion, Scores, TuningQuestion
-from rag.index import build_index, load_index
-from rag.retrieval import LEGS, RetrievalParams, Retriever
+from rag.retrieval.retriever import LEGS, RetrievalParams, Retriever
+from rag.store.index import build_index, load_index
 from tests.conftest import FakeEncoder, chunk_params, dense_params
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"

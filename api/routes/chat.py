@@ -48,9 +48,9 @@ from rag.answering import (
 from rag.answering.frontends import wants_footer
 from rag.answering.render import escape
 from rag.answering.tasks import recognise
+from rag.chunking.tokens import count_tokens
 from rag.config import Settings
 from rag.errors import DeadlineExceeded, GeneratorError
-from rag.tokens import count_tokens
 
 router = APIRouter(prefix="/v1", tags=["chat"], dependencies=[AuthDep], responses=AUTH_ERRORS)
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from api.deps import AuthDep, EngineDep
 from api.models import AUTH_ERRORS, INPUT_ERRORS, FootnoteOut, FootnotesResponse, error
-from rag.index import IndexHandle
+from rag.store.index import IndexHandle
 from rag.views import DocumentView
 
 router = APIRouter(

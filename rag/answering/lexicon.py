@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.bm25 import tokenize
-from rag.represent import footnote_text, front_matter_facts
+from rag.chunking.represent import footnote_text, front_matter_facts
+from rag.store.bm25 import tokenize
 from rag.text import strip_markers
 
 if TYPE_CHECKING:
-    from rag.index import IndexHandle
+    from rag.store.index import IndexHandle
 
 # Words of the question form, not of its topic: matching them is no evidence of relevance.
 _QUESTION_WORDS = frozenset(

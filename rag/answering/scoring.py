@@ -18,7 +18,7 @@ from rag.text import match_key
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.index import IndexHandle
+    from rag.store.index import IndexHandle
 
 
 def _rows(handle: IndexHandle, hit: Hit, words: Lexicon) -> tuple[range, list[int]]:

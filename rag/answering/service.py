@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from rag.config import Settings
     from rag.engine import Engine
-    from rag.retrieval import Retriever
+    from rag.retrieval.retriever import Retriever
 
 
 class Answerer:

@@ -49,7 +49,7 @@ class HashEncoder:
     def _rows(self, text: str) -> np.ndarray:
         import numpy as np
 
-        from rag.late import keep_token
+        from rag.encoding.content import keep_token
 
         words = [w for w in _WORD.findall(text.lower()) if keep_token(w)] or [text or " "]
         ids = np.fromiter((zlib.crc32(w.encode()) % _TABLE_ROWS for w in words), np.int64)

@@ -9,7 +9,7 @@ from typing import Any
 
 from rag.bench.stats import summary, unique
 from rag.config import Settings
-from rag.encoder import Encoder
+from rag.encoding.protocol import Encoder
 
 
 def _timed(call: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
@@ -41,7 +41,7 @@ def retrievers(engine: Any, questions: Sequence[str]) -> dict[str, dict[str, flo
 
 def legs(engine: Any, questions: Sequence[str]) -> dict[str, dict[str, float]]:
     """Each leg of the hybrid retriever on its own, from an encoded question."""
-    from rag import retrieval as r
+    from rag.retrieval import retriever as r
 
     snapshot = engine.snapshot()
     handle, params = snapshot.handle, snapshot.params

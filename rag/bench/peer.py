@@ -32,7 +32,7 @@ from rag.errors import PeerUnavailable, QueryError
 if TYPE_CHECKING:
     from rag.config import Settings
     from rag.evaluation.dataset import QAItem
-    from rag.index import IndexHandle
+    from rag.store.index import IndexHandle
 
 PEERS: tuple[str, ...] = ("llamaindex",)
 INSTALL_HINT = "install with pip install -e '.[peer]'"
@@ -185,7 +185,7 @@ def _offline_tokenizer(name: str) -> None:
     ranks shipped in a wheel, before anything asks."""
     from llama_index.core import set_global_tokenizer
 
-    from rag.tokens import encoding
+    from rag.chunking.tokens import encoding
 
     offline = encoding(name)
     set_global_tokenizer(lambda text: offline.encode(text, disallowed_special=()))

@@ -37,7 +37,7 @@ def run(
     smoke run for tests, not a measurement); ``peer`` (checked with
     :func:`rag.bench.peer.require` first) adds that library's retriever, measured last so
     its torch threads idle through everything else."""
-    from rag.encoder import available
+    from rag.encoding.backends import available
     from rag.engine import open_engine
 
     asked = questions(settings.eval_dir)[: 16 if quick else None]
@@ -110,7 +110,7 @@ def _best_floor(cfg: Settings, backend: str, asked: list[str]) -> dict[str, Any]
     """The bare encoder at its best on this machine: timed with the server's threads and
     with all of a worker's cores, the faster single-question p50 and the higher batch-16
     rate kept (each from its own thread count, recorded), so no ratio to it flatters."""
-    from rag.encoder import load_encoder
+    from rag.encoding.backends import load_encoder
 
     runs: dict[int, dict[str, float]] = {}
     for threads in sorted({cfg.inference_threads(serving=True), cfg.inference_threads()}):

@@ -20,9 +20,9 @@ from rag.bench.proc import status_kb
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.encoder import Encoder
-    from rag.handle import IndexHandle
-    from rag.retrieval import RetrievalParams
+    from rag.encoding.protocol import Encoder
+    from rag.retrieval.retriever import RetrievalParams
+    from rag.store.handle import IndexHandle
 
 LEGS = ("dense", "sentences", "tokens", "bm25", "footnotes", "fusion", "search")
 
@@ -63,7 +63,7 @@ def leg_latency(
 ) -> dict[str, float]:
     """p50 milliseconds of each hybrid leg over ``questions`` (already encoded: the model
     is not what this measures), and of the whole search given those encodings."""
-    from rag import retrieval as r
+    from rag.retrieval import retriever as r
 
     depth, first = params.candidates, max(params.candidates, params.token_candidates)
     times: dict[str, list[float]] = {leg: [] for leg in LEGS}
@@ -119,7 +119,7 @@ def compare_dense(
     """Flat vs HNSW over the same unit vectors: p50 latency and recall of the exact top."""
     import faiss
 
-    from rag.vectors import DenseIndexParams, build_dense, search
+    from rag.store.vectors import DenseIndexParams, build_dense, search
 
     flat = faiss.IndexFlatIP(int(vectors.shape[1]))
     flat.add(vectors)
@@ -170,8 +170,8 @@ def compare_sentences(
     import faiss
     import numpy as np
 
-    from rag.retrieval import sentence_ranking
-    from rag.vectors import DenseIndexParams, build_sentences
+    from rag.retrieval.retriever import sentence_ranking
+    from rag.store.vectors import DenseIndexParams, build_sentences
 
     vectors = np.ascontiguousarray(handle.sentence_vectors)
     flat = faiss.IndexFlatIP(int(vectors.shape[1]))
@@ -214,7 +214,7 @@ def measure_queries(
     folder: Path, encoder: Encoder, params: RetrievalParams, count: int = 30
 ) -> dict[str, Any]:
     """Load ``folder`` (RSS before and after), then time every leg on ``count`` questions."""
-    from rag.index import load_index
+    from rag.store.index import load_index
 
     rss_before = rss_bytes()
     handle, load_s = _timed(lambda: load_index(folder))

@@ -12,8 +12,8 @@ from rag.errors import DatasetError
 from rag.evaluation.dataset import FootnoteItem, QAItem
 from rag.evaluation.evidence import EvidenceLocator, EvidenceSpan, covers
 from rag.evaluation.metrics import mean, ndcg_at, recall_at, reciprocal_rank
-from rag.index import IndexHandle
-from rag.retrieval import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.index import IndexHandle
 
 if TYPE_CHECKING:
     import numpy as np

@@ -4,7 +4,7 @@ The eval sets are pooled (Q&A sets as evidence questions, source questions as fo
 questions: their relevant passages are those carrying the footnote asked about). Each
 question is encoded once and every leg ranked once (:func:`cache_legs`); any fusion setting
 (weights, ``rrf_k``, footnote gate margin) is then scored from those cached rankings with
-the same arithmetic as :func:`rag.retrieval.rrf`, so a grid of thousands of settings costs
+the same arithmetic as :func:`rag.retrieval.retriever.rrf`, so a grid of thousands of settings costs
 seconds, not a model call each.
 
 Cross-validation (:func:`cross_validate`) splits the questions into folds, picks a setting
@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, Literal
 from rag.evaluation.dataset import FootnoteItem, QAItem
 from rag.evaluation.evidence import covers
 from rag.evaluation.runner import resolve_evidence
-from rag.retrieval import LEGS, LegName, RetrievalParams, Retriever, leg_weights, rrf
+from rag.retrieval.retriever import LEGS, LegName, RetrievalParams, Retriever, leg_weights, rrf
 
 if TYPE_CHECKING:
     import numpy as np
 
     from rag.config import RetrieverName
-    from rag.index import IndexHandle
-    from rag.retrieval import Ranking
+    from rag.retrieval.retriever import Ranking
+    from rag.store.index import IndexHandle
 
 _FOOTNOTES: tuple[LegName, ...] = ("footnotes",)
 MISS = 11  # first relevant rank beyond the top 10: a miss for every metric here
@@ -228,7 +228,7 @@ def first_relevant_rank(ranking: Ranking, relevant: frozenset[int]) -> int:
 def rank_matrix(cached: Sequence[CachedQuestion], settings: Sequence[Fusion]) -> np.ndarray:
     """``ranks[s, q]``: the first relevant rank of question q under setting s (MISS beyond
     10). Vectorised over the settings sharing an (rrf_k, margin) pair, with the sums taken
-    leg by leg in LEGS order as :func:`rag.retrieval.rrf` takes them, so the scores, their
+    leg by leg in LEGS order as :func:`rag.retrieval.retriever.rrf` takes them, so the scores, their
     ties and the ranks are the same bit for bit. Only the passages some leg ranked take part
     (the others score 0 and are never ranked), so the cost does not grow with the corpus."""
     import numpy as np

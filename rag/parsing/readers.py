@@ -46,7 +46,7 @@ class ReadOptions:
     max_file_bytes: int = 10_000_000
     max_line_chars: int = 1_000_000
     max_footnotes_per_brief: int = 10_000
-    max_passages_per_brief: int = 20_000  # applied by the chunker (rag.index.build_index)
+    max_passages_per_brief: int = 20_000  # applied by the chunker (rag.store.index.build_index)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadOptions:

@@ -10,7 +10,7 @@ from pathlib import Path
 from api.memory import release_free_memory, resettle, settle
 from rag.config import Settings
 from rag.engine import open_engine
-from rag.index import load_index
+from rag.store.index import load_index
 from tests.conftest import FakeEncoder
 
 

@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from rag.batching import BatchingEncoder
-from rag.encoder import Encoder
+from rag.encoding.batching import BatchingEncoder
+from rag.encoding.protocol import Encoder
 from rag.engine import Engine
 from tests.api.helpers import QUESTION
 

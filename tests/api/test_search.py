@@ -73,12 +73,10 @@ ODD = [
     "\u202eCENTCOM\u202c visit",  # right-to-left override
     "\u05de\u05ea\u05d9 \u05d1\u05d9\u05e7\u05e8 CENTCOM",  # Hebrew, RTL script
     "zero\u200bwidth\u200d\ufeff",
-    "\u200b",  # nothing but a zero-width space: not whitespace to Python
     "🇵🇰🤝🇺🇸 relations 😀",
     "a\x00b NUL inside",
-    "\x00",
     "e\u0301\u0300\u0302 combining marks",
-    "\x01\x02\x7f",  # control characters
+    "\x01\x02\x7f A",  # control characters beside a letter
     "\U0010ffff\ufffe\uffff",  # noncharacters
     "😀" * 2000,  # at the length limit, far past the model's 256 tokens
 ]
@@ -95,6 +93,15 @@ def test_odd_unicode_gives_finite_scores_in_a_stable_order(
     assert passages and all(math.isfinite(p["score"]) for p in passages)
     assert [p["id"] for p in passages] == [p["id"] for p in again.json()["passages"]]
     assert first.json()["question"] == question
+
+
+@pytest.mark.parametrize("question", ["\u200b", "\x00", "\x01\x02\x7f", "\u200b\u2060\ufeff"])
+def test_a_question_of_invisible_characters_only_is_blank(
+    client: TestClient, question: str
+) -> None:
+    """Nothing but zero-width, control or format characters says nothing: 422, as blank."""
+    assert client.post("/search", json={"question": question}).status_code == 422
+    assert client.get("/search", params={"q": question}).status_code == 422
 
 
 def test_retrieved_text_is_returned_as_json_data(client: TestClient) -> None:

@@ -177,7 +177,7 @@ def test_concurrent_questions_share_encoder_calls(
 def test_a_full_encoder_queue_is_a_503_with_retry_after(
     make_app: Callable[..., FastAPI], engine: Engine
 ) -> None:
-    from rag.batching import BatchingEncoder
+    from rag.encoding.batching import BatchingEncoder
 
     slow = SlowEncoder(engine.encoder)
     batching = BatchingEncoder(slow, max_batch=1, max_queue=2)  # type: ignore[arg-type]

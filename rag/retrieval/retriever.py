@@ -1,7 +1,7 @@
 """Retrieval legs fused by weighted reciprocal rank (RRF):
 
 - dense: the passage vector in FAISS (inner product over unit vectors; exact, or HNSW for a
-  large corpus, see :mod:`rag.vectors`);
+  large corpus, see :mod:`rag.store.vectors`);
 - sentences: the best-matching sentence of each passage (max-sim), so one precise sentence
   is not diluted by the rest of a 200-token passage;
 - tokens: late interaction (MaxSim over contextual token vectors), re-ranking only the
@@ -21,18 +21,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Literal
 
-from rag import bm25
 from rag.config import RetrieverName
 from rag.errors import QueryError, SectionNotFound
 from rag.records import Hit
+from rag.store import bm25
 from rag.text import has_visible_text
 
 if TYPE_CHECKING:
     import numpy as np
 
     from rag.config import Settings
-    from rag.encoder import Encoder
-    from rag.index import IndexHandle
+    from rag.encoding.protocol import Encoder
+    from rag.store.index import IndexHandle
 
 Ranking = list[tuple[int, float]]  # (passage index, score), best first
 LegName = Literal["dense", "sentences", "tokens", "bm25", "footnotes"]
@@ -95,7 +95,7 @@ def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
     depth = min(depth, handle.faiss_index.ntotal)
     if depth == 0:
         return []
-    from rag.vectors import search
+    from rag.store.vectors import search
 
     scores, ids = search(handle.faiss_index, qvec, depth)
     pairs = [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
@@ -106,7 +106,7 @@ def sentence_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranki
     """Passages ranked by their best sentence's cosine similarity to the question: a scan
     of every sentence vector (exact), or a walk of the sentence HNSW graph when the index is
     one and the depth asked for is a small share of the sentences."""
-    from rag.vectors import is_graph
+    from rag.store.vectors import is_graph
 
     if is_graph(handle.sentence_index):
         ranking = _sentence_graph_ranking(handle, qvec, depth)
@@ -129,7 +129,7 @@ GRAPH_MAX_SHARE = 0.05
 def _sentence_scan_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
     import numpy as np
 
-    from rag.ranks import segment_max, top_order
+    from rag.store.ranks import segment_max, top_order
 
     # Sentence rows are in passage order: each passage's best is one segmented maximum.
     best = segment_max(handle.sentence_vectors @ qvec, np.diff(handle.passage_sentences))
@@ -142,7 +142,7 @@ def _sentence_graph_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -
     would take more than ``GRAPH_MAX_SHARE`` of the rows (the scan is then cheaper)."""
     import numpy as np
 
-    from rag.vectors import search
+    from rag.store.vectors import search
 
     limit = GRAPH_MAX_SHARE * int(handle.sentence_index.ntotal)
     want = depth * SENTENCES_PER_PASSAGE
@@ -172,8 +172,8 @@ def token_ranking(
     the first stage's depth, not the corpus size."""
     import numpy as np
 
-    from rag.late import maxsim_passages
-    from rag.ranks import top_order
+    from rag.store.late import maxsim_passages
+    from rag.store.ranks import top_order
 
     pool = (
         np.arange(len(handle.passages), dtype=np.int64)
@@ -193,7 +193,7 @@ def bm25_ranking(handle: IndexHandle, question: str, depth: int) -> Ranking:
 
 def best_footnote(handle: IndexHandle, qvec: np.ndarray) -> float:
     """The highest cosine of any footnote: the scan's maximum, or the graph's top hit."""
-    from rag.vectors import is_graph, search
+    from rag.store.vectors import is_graph, search
 
     if is_graph(handle.footnote_index):
         scores, ids = search(handle.footnote_index, qvec, 1)

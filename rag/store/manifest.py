@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from rag.bm25 import BM25_PARAMS, BM25Params
-from rag.chunking import ChunkParams
-from rag.encoder import Encoder, weights_sha256
+from rag.chunking.passages import ChunkParams
+from rag.encoding.model_dir import weights_sha256
+from rag.encoding.protocol import Encoder
 from rag.errors import IndexCorrupt, IndexMissing, IndexStale
-from rag.vectors import DenseIndexInfo, FootnoteIndexInfo, SentenceIndexInfo
+from rag.fileio import file_sha256
+from rag.store.bm25 import BM25_PARAMS, BM25Params
+from rag.store.vectors import DenseIndexInfo, FootnoteIndexInfo, SentenceIndexInfo
 
 # 3: `sentences.json` added, `vectors.npy` dropped (the FAISS file holds those vectors).
-# 4: token vectors stored as int8 (rag.late.quantize); the dense index described by
+# 4: token vectors stored as int8 (rag.store.late.quantize); the dense index described by
 #    `dense_index` (flat, or HNSW above a size, with its parameters).
 # 5: `sentences.faiss` replaces `sentence_vectors.npy` and `footnotes.faiss` replaces
 #    `footnote_vectors.npy` (flat, or HNSW above a size, with their parameters in
@@ -82,11 +83,6 @@ class Manifest(BaseModel):
     parse_seconds: float = 0.0  # reading and parsing the briefs, part of build_seconds
     warnings: list[str] = []
     artifacts: dict[str, str]
-
-
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def read_manifest(folder: Path, shown: Path | None = None) -> Manifest:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from rag.manifest import Manifest
+    from rag.store.manifest import Manifest
 
 FootnoteKey = tuple[str, int]
 
@@ -39,26 +39,26 @@ def _row_offsets(owners: NDArray[np.int32], count: int) -> NDArray[np.int64]:
 
 @dataclass(frozen=True, eq=False)
 class IndexContents:
-    """What a build stores: one attribute per entry of :data:`rag.artifacts.ARTIFACTS`."""
+    """What a build stores: one attribute per entry of :data:`rag.store.artifacts.ARTIFACTS`."""
 
     documents: dict[str, Document]
     passages: tuple[Passage, ...]
-    # faiss.IndexFlatIP, or IndexHNSWFlat above a size (rag.vectors), over the passage
+    # faiss.IndexFlatIP, or IndexHNSWFlat above a size (rag.store.vectors), over the passage
     # vectors (faiss ships no types)
     faiss_index: Any
     bm25: Any  # bm25s.BM25 over the passage texts
     # One row per footnote, in `footnote_keys` order: faiss.IndexFlatIP, or IndexHNSWFlat
-    # above a size (rag.vectors); it holds the vectors themselves.
+    # above a size (rag.store.vectors); it holds the vectors themselves.
     footnote_index: Any
     footnote_bm25: Any
     # One row per sentence of every passage, in passage order: the sentence index's vectors,
     # the owners and `sentences` are aligned row for row. faiss.IndexFlatIP, or
-    # IndexHNSWFlat above a size (rag.vectors); it holds the vectors themselves.
+    # IndexHNSWFlat above a size (rag.store.vectors); it holds the vectors themselves.
     sentence_index: Any
     sentence_owners: NDArray[np.int32]  # passage index of each sentence row
     sentences: tuple[str, ...]  # quotable text of each sentence row (markers kept)
     # Content-token vectors of all sentences, concatenated: int8, one scale per row implied
-    # by unit length (rag.late.quantize), a quarter of float32's bytes.
+    # by unit length (rag.store.late.quantize), a quarter of float32's bytes.
     token_vectors: NDArray[np.int8]
     token_offsets: NDArray[np.int64]  # sentence i owns token rows offsets[i]:offsets[i+1]
 
@@ -84,13 +84,13 @@ class IndexHandle(IndexContents):
     sentence_vectors: NDArray[np.float32] = field(default_factory=lambda: _no_vectors())
     footnote_vectors: NDArray[np.float32] = field(default_factory=lambda: _no_vectors())
     # What the token leg reads: unit float32 rows of a small table, converted once at load,
-    # else `token_vectors` itself (rag.late.query_table).
+    # else `token_vectors` itself (rag.store.late.query_table).
     token_table: NDArray[Any] = field(default_factory=lambda: _no_vectors())
 
     @classmethod
     def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
-        from rag.late import query_table
-        from rag.vectors import stored_vectors
+        from rag.store.late import query_table
+        from rag.store.vectors import stored_vectors
 
         keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
         citing: dict[FootnoteKey, list[int]] = {k: [] for k in keys}

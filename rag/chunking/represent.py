@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.chunking.sentences import sentence_spans
 from rag.records import Footnote, FrontMatter, Passage
-from rag.sentences import sentence_spans
 from rag.text import collapse_space, strip_markers
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rag import deadline
-from rag.encoder import Encoder, Progress
+from rag.encoding.protocol import Encoder, Progress
 from rag.errors import Overloaded
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class _Request:
 
 
 class BatchingEncoder:
-    """An :class:`~rag.encoder.Encoder` whose small calls are batched across threads."""
+    """An :class:`~rag.encoding.protocol.Encoder` whose small calls are batched across threads."""
 
     def __init__(
         self, inner: Encoder, *, max_batch: int = 16, max_wait_ms: float = 2.0, max_queue: int = 64

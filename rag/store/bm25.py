@@ -85,7 +85,7 @@ def search(
     n_docs = int(retriever.scores["num_docs"])
     if not tokens or not tokens[0] or n_docs == 0:
         return []
-    from rag.ranks import top_order
+    from rag.store.ranks import top_order
 
     scores = retriever.get_scores(tokens[0])
     # Ties keep document order, so equal scores always rank the same way.

@@ -35,10 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.encoder import weights_sha256
+from rag.encoding.model_dir import weights_sha256
 from rag.errors import ModelError
-from rag.manifest import file_sha256
-from rag.publish import build_lock
+from rag.fileio import build_lock, file_sha256
 
 # 2: int8 keeps the first layer's FFN output MatMul in float32, and is for questions only.
 EXPORT_VERSION = 2

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from rag.handle import IndexHandle
+    from rag.store.handle import IndexHandle
 
 ExportFormat = Literal["qdrant", "opensearch"]
 

@@ -16,36 +16,10 @@ every row is unit length the scale need not be stored — ``q / ‖q‖`` is the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS)
-
-
-def keep_token(token: str) -> bool:
-    """Content word pieces only: no [CLS]/[SEP], punctuation or stopwords."""
-    if token.startswith("[") and token.endswith("]"):
-        return False
-    word = token.removeprefix("##").lower()
-    return any(c.isalnum() for c in word) and word not in _stopwords()
-
-
-_SPECIAL = frozenset({"[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>"})
-
-
-def content_positions(tokens: Sequence[str]) -> list[int]:
-    """Positions of the content word pieces of one encoded text; a text of only stopwords
-    keeps its non-special tokens (it still needs a vector to compare)."""
-    keep = [j for j, token in enumerate(tokens) if keep_token(token)]
-    return keep or [j for j, token in enumerate(tokens) if token not in _SPECIAL] or [0]
 
 
 def pack(groups: Sequence[np.ndarray], dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +126,7 @@ def maxsim_passages(
     ``passages`` (``-inf`` for a passage without sentences)."""
     import numpy as np
 
-    from rag.ranks import segment_max
+    from rag.store.ranks import segment_max
 
     passages = np.asarray(passages, dtype=np.int64)
     if len(passages) == 0 or len(query) == 0:

@@ -16,14 +16,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.encoder import Progress, check_model_dir, model_name, weights_sha256
+from rag.encoding.content import content_positions
+from rag.encoding.model_dir import check_model_dir, model_name, weights_sha256
+from rag.encoding.protocol import Progress
 from rag.errors import ModelError
-from rag.late import content_positions
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.onnx_export import ExportedModel
+    from rag.encoding.onnx_export import ExportedModel
 
 
 class OnnxEncoder:
@@ -69,7 +70,7 @@ class OnnxEncoder:
 
     def _export(self) -> ExportedModel:
         if self._exported is None:
-            from rag.onnx_export import exported_model
+            from rag.encoding.onnx_export import exported_model
 
             self._exported = exported_model(self.path, self.cache_dir, self.variant)
         return self._exported

@@ -2,7 +2,7 @@
 
 A handle carries everything a query needs (passages, FAISS, BM25, footnote tables, sentence
 rows), so a server swaps to a new index by replacing one reference. What is stored, and how,
-is the table in :mod:`rag.artifacts`; what it was built from is :mod:`rag.manifest`.
+is the table in :mod:`rag.store.artifacts`; what it was built from is :mod:`rag.store.manifest`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from rag import bm25, late
-from rag.artifacts import check_sizes, read_artifacts, save_artifacts, verify_artifacts
-from rag.bm25 import BM25Params
-from rag.chunking import ChunkParams, chunk_documents
-from rag.encoder import Encoder
+from rag.chunking.passages import ChunkParams, chunk_documents
+from rag.chunking.represent import footnote_text, passage_text, sentence_rows
+from rag.encoding.protocol import Encoder
 from rag.errors import CorpusFormatError, IndexMissing
-from rag.handle import FootnoteKey, IndexContents, IndexHandle
-from rag.manifest import (
+from rag.parsing import ReadOptions, load_sources
+from rag.records import Document, Passage
+from rag.store import bm25, late
+from rag.store.artifacts import check_sizes, read_artifacts, save_artifacts, verify_artifacts
+from rag.store.bm25 import BM25Params
+from rag.store.handle import FootnoteKey, IndexContents, IndexHandle
+from rag.store.manifest import (
     MANIFEST,
     REBUILD,
     Counts,
@@ -32,11 +35,8 @@ from rag.manifest import (
     check_fresh,
     read_manifest,
 )
-from rag.parsing import ReadOptions, load_sources
-from rag.publish import discard, new_build_dir, publish
-from rag.records import Document, Passage
-from rag.represent import footnote_text, passage_text, sentence_rows
-from rag.vectors import (
+from rag.store.publish import discard, new_build_dir, publish
+from rag.store.vectors import (
     DenseIndexParams,
     build_dense,
     build_footnotes,

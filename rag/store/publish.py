@@ -14,7 +14,6 @@ this module makes (``.NAME.<stamp>.<random>`` build folders, ``.NAME.link-<pid>`
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from rag.errors import IndexPathTaken, IndexUnwritable
 
-MANIFEST = "manifest.json"  # rag.manifest's name; not imported, to keep this module a leaf
+MANIFEST = "manifest.json"  # rag.store.manifest's name; not imported, to keep this module a leaf
 
 
 @contextmanager
@@ -45,20 +44,6 @@ def writing(target: Path) -> Iterator[None]:
             "choose another place (--out, RAG_INDEX_DIR) or free some space; nothing was "
             "published"
         ) from None
-
-
-@contextmanager
-def build_lock(target: Path) -> Iterator[None]:
-    """One builder per index path at a time (two first-use `rag ask` runs, a CLI rebuild
-    while a server starts): the second waits, then finds the first one's index."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # "a", not "w": opening must never truncate a file, even one that is not ours.
-    with open(target.parent / f".{target.name}.lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def new_build_dir(target: Path) -> Path:

@@ -19,13 +19,13 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rag.chunking import ChunkParams
-from rag.index import check_fresh, load_index
-from rag.manifest import MANIFEST
+from rag.chunking.passages import ChunkParams
+from rag.store.index import check_fresh, load_index
+from rag.store.manifest import MANIFEST
 
 if TYPE_CHECKING:
     from rag.engine import Engine
-    from rag.handle import IndexHandle
+    from rag.store.handle import IndexHandle
 
 # Loads are serialised across threads too (a caller of the sync function beside the
 # Reloader's): the second finds the link unchanged, inside the lock, and loads nothing.

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from rag.chunking.sentences import WINDOW_CHARS, sentence_spans, short_runs
+from rag.chunking.tokens import count_tokens, encoding
 from rag.errors import CorpusFormatError
 from rag.records import Document, DocumentRef, FootnoteRef, Paragraph, Passage, Span
-from rag.sentences import WINDOW_CHARS, sentence_spans, short_runs
 from rag.text import markers_in
-from rag.tokens import count_tokens, encoding
 
 if TYPE_CHECKING:
     from rag.config import Settings

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
 
-from rag import bm25
 from rag.errors import IndexCorrupt
-from rag.handle import IndexContents
-from rag.manifest import REBUILD, Manifest, file_sha256
+from rag.fileio import file_sha256
 from rag.records import Document, Passage
+from rag.store import bm25
+from rag.store.handle import IndexContents
+from rag.store.manifest import REBUILD, Manifest
 
 if TYPE_CHECKING:
     import bm25s
