@@ -10,17 +10,22 @@ gets in, not even ``/health``. This module adds what a reverse proxy would:
   request — headers and body — must arrive within it; otherwise ``408`` and the connection
   is closed;
 - a **connection cap** (``RAG_MAX_CONNECTIONS``, kept below the file limit,
-  :class:`ConnectionGate`): a connection over it gets ``503`` with ``Retry-After`` and is
-  closed at once, so file descriptors never run out.
+  :class:`ConnectionGate`), so file descriptors never run out. What nginx does when its
+  connections run out: a new connection over the cap closes the **oldest idle** one to
+  make room — one waiting for its first request gets the read deadline's ``408``, one kept
+  alive between requests a plain close, as its keep-alive timeout would — and is admitted.
+  Only when every connection has a request in progress (being read, its route running,
+  its response on its way out) does the new one get ``503`` with ``Retry-After``, closed
+  at once. So a flood of connections that send nothing cannot lock out ``/health``.
 
 The cap is enforced where the descriptor is made, not once a protocol sees the
 connection: asyncio's own accept loop takes up to ``backlog`` (uvicorn: 2,048) connections
 in one turn before any of them is counted, and when ``accept()`` then fails with
 ``EMFILE`` it does not stop: it logs a traceback for each of the remaining attempts and
 stops accepting for a second (CPython gh-151615, not fixed in 3.11). The gate counts each
-connection as it accepts it, refuses those over the cap in the same turn (``503``, closed:
-the descriptor is freed at once), and if descriptors run out all the same it pauses the
-listening socket, warns once and tries again shortly.
+connection as it accepts it, makes room for or refuses those over the cap in the same
+turn, and if descriptors run out all the same it pauses the listening socket, warns once
+and tries again shortly.
 
 ``serve`` also drains on SIGTERM (in-flight requests finish, within ``RAG_DRAIN_S``) and
 then exits 0, where uvicorn would re-raise the signal and die of it; and with several
@@ -38,6 +43,7 @@ import resource
 import signal
 import socket
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -68,6 +74,12 @@ ACCEPT_RETRY_S = 0.25
 # closed is closed on this side a loop turn or two later (its end is read, then the
 # transport closes), and a client that closes one and opens the next should get in.
 FULL_GRACE_S = 0.01
+# A full gate looks at most this many of the oldest idle connections for one to close (one
+# whose response is still being sent, or whose next request is arriving, is not closed).
+EVICT_SCAN = 8
+# Connections closed to make room whose descriptors are not freed yet (each is, a loop turn
+# later): the most the gate lets past the cap meanwhile, well inside RESERVED_FDS.
+MAX_CLOSING = ACCEPT_BURST
 # One warning of each kind per interval for the whole process, not a flood.
 WARN_EVERY_S = 10.0
 
@@ -123,29 +135,93 @@ class _AdmittedSocket(socket.socket):
     whatever ends the connection (the protocol, the transport, a failed set-up), asyncio
     closes its socket, and the gate holds it until then, so it is never collected unclosed."""
 
-    admitted: set[_AdmittedSocket] | None = None
+    gate: ConnectionGate | None = None
+    fd = -1
 
     def close(self) -> None:
-        admitted, self.admitted = self.admitted, None
-        if admitted is not None:
-            admitted.discard(self)
+        gate, self.gate = self.gate, None
+        if gate is not None:
+            gate.closed(self)
         super().close()
 
 
 class ConnectionGate:
     """Accepts a loop's connections, counting each against the cap as its descriptor is
-    made. Connections over the cap are refused at once (:func:`_refuse`), once the gate has
-    been full for :data:`FULL_GRACE_S`; the admitted ones are handed to the server's
-    protocol through ``loop.connect_accepted_socket``, and counted until their socket is
-    closed (:class:`_AdmittedSocket`).
+    made; the admitted ones are handed to the server's protocol through
+    ``loop.connect_accepted_socket``, and counted until their socket is closed
+    (:class:`_AdmittedSocket`).
+
+    Once the gate has been full for :data:`FULL_GRACE_S`, each connection over the cap
+    closes the oldest idle one (:meth:`_make_room`) and is admitted in its place, or, when
+    none is idle, is refused at once (:func:`_refuse`). The protocols say when they are
+    idle (:meth:`mark_idle`: waiting for a first request, or kept alive between requests) and
+    when not (:meth:`mark_busy`): :attr:`idle` holds them in the order they became idle, so
+    finding the oldest, and every change, is O(1).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_connections: int | None) -> None:
         self.loop = loop
         self.max_connections = max_connections
-        self.admitted: set[_AdmittedSocket] = set()
+        self.admitted: dict[int, _AdmittedSocket] = {}  # by descriptor
+        self.idle: OrderedDict[GuardedH11Protocol, _AdmittedSocket] = OrderedDict()
+        self.closing: set[_AdmittedSocket] = set()  # closed for room, descriptor not yet free
         self._waited_while_full = False
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    # The protocols' side.
+
+    def socket_of(self, transport: asyncio.BaseTransport) -> _AdmittedSocket | None:
+        """The admitted socket under ``transport`` (None: not one this gate accepted)."""
+        sock = transport.get_extra_info("socket")
+        return None if sock is None else self.admitted.get(sock.fileno())
+
+    def mark_idle(self, protocol: GuardedH11Protocol, sock: _AdmittedSocket) -> None:
+        """``protocol`` waits for a request: the newest idle connection (if not idle yet)."""
+        if protocol not in self.idle:
+            self.idle[protocol] = sock
+
+    def mark_busy(self, protocol: GuardedH11Protocol) -> None:
+        """``protocol`` has a request in progress (or is gone): never to be closed for room."""
+        self.idle.pop(protocol, None)
+
+    def closed(self, sock: _AdmittedSocket) -> None:
+        if self.admitted.get(sock.fd) is sock:
+            del self.admitted[sock.fd]
+        self.closing.discard(sock)
+
+    # The accepting side.
+
+    def _full(self) -> bool:
+        if self.max_connections is None:
+            return False
+        return len(self.admitted) - len(self.closing) >= self.max_connections
+
+    def _make_room(self) -> bool:
+        """Close the oldest idle connection (:meth:`GuardedH11Protocol.close_idle`); False if
+        none is idle among the :data:`EVICT_SCAN` oldest, or too many are closing already."""
+        if len(self.closing) >= MAX_CLOSING:
+            return False
+        for _ in range(EVICT_SCAN):
+            if not self.idle:
+                return False
+            protocol, sock = self.idle.popitem(last=False)
+            transport = protocol.transport
+            if transport.is_closing():
+                continue  # ending already (its keep-alive or read deadline expired)
+            if transport.get_write_buffer_size():
+                self.idle[protocol] = sock  # its last response is still going out: not yet
+                continue
+            try:
+                if sock.recv(1, socket.MSG_PEEK):
+                    continue  # its next request is arriving: not idle (data_received follows)
+            except (BlockingIOError, InterruptedError):
+                pass  # nothing sent: idle indeed
+            except OSError:
+                pass  # reset by its client: closing it is all that is left
+            protocol.close_idle()
+            self.closing.add(sock)  # its descriptor is freed a loop turn later
+            return True
+        return False
 
     def listen(self, sock: socket.socket, factory: Callable[[], Any], backlog: int) -> None:
         sock.listen(backlog)
@@ -162,10 +238,12 @@ class ConnectionGate:
 
     def _accept(self, sock: socket.socket, factory: Callable[[], Any]) -> None:
         for _ in range(ACCEPT_BURST):
-            full = self.max_connections is not None and len(self.admitted) >= self.max_connections
+            full = self._full()
             if not full:
                 self._waited_while_full = False
-            elif not self._waited_while_full:
+            elif not self._waited_while_full or (not self.idle and self._tasks):
+                # Full: wait a moment before making room or refusing, and while connections
+                # just admitted are still being set up (they may be idle ones to close).
                 self._waited_while_full = True
                 self._pause(sock, factory, FULL_GRACE_S)
                 return
@@ -191,15 +269,25 @@ class ConnectionGate:
                     len(self.admitted),
                 )
                 return
-            if full:
+            if full and self._make_room():
+                _warn_now_and_then(
+                    "evict",
+                    "connection limit reached (RAG_MAX_CONNECTIONS=%d); "
+                    "closing the oldest idle connections",
+                    self.max_connections,
+                )
+            elif full:
                 _refuse(conn)
                 _warn_now_and_then(
-                    "full", "connection limit reached (RAG_MAX_CONNECTIONS); closing new ones"
+                    "refuse",
+                    "connection limit reached (RAG_MAX_CONNECTIONS=%d) and every connection "
+                    "has a request in progress; refusing new ones (503)",
+                    self.max_connections,
                 )
                 continue
             admitted = _AdmittedSocket(conn.family, conn.type, conn.proto, conn.detach())
-            admitted.admitted = self.admitted
-            self.admitted.add(admitted)
+            admitted.gate, admitted.fd = self, admitted.fileno()
+            self.admitted[admitted.fd] = admitted
             task = self.loop.create_task(self._connect(admitted, factory))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -250,27 +338,79 @@ class GuardedConfig(uvicorn.Config):
 
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a read deadline per request (the cap is the loop's)."""
+    """uvicorn's h11 protocol with a read deadline per request, which tells its loop's
+    :class:`ConnectionGate` whenever it is idle (so the gate may close it for room) and
+    whenever a request is in progress on it (so it never will)."""
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.read_timeout: float | None = getattr(config, "read_timeout", None)
         self._read_timer: asyncio.TimerHandle | None = None
+        self._gate: ConnectionGate | None = None
+        self._socket: _AdmittedSocket | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
         self._arm()
+        if isinstance(self.loop, GuardedEventLoop):
+            self._socket = self.loop.gate.socket_of(transport)
+            if self._socket is not None:
+                self._gate = self.loop.gate
+        self._note_if_idle()
 
     def data_received(self, data: bytes) -> None:
+        if self._gate is not None:
+            self._gate.mark_busy(self)  # bytes of a request: in progress from now
         if self._read_timer is None and self.conn.their_state is h11.IDLE:
             self._arm()  # the next request on a kept-alive connection starts its clock
         super().data_received(data)
         if self.conn.their_state not in (h11.IDLE, h11.SEND_BODY):
             self._disarm()  # the request is whole (or the connection is ending)
+        self._note_if_idle()  # e.g. the rest of a body after an early response
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._note_if_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._gate is not None:
+            self._gate.mark_busy(self)
         self._disarm()
         super().connection_lost(exc)
+
+    def _waiting_for_a_request(self) -> bool:
+        """No request in progress: none sent yet, or the last one answered in full, and
+        not a byte of the next one here (h11 holds those it has not made a request of)."""
+        return (
+            (self.cycle is None or self.cycle.response_complete)
+            and self.conn.our_state is h11.IDLE
+            and self.conn.their_state is h11.IDLE
+            and not self.transport.is_closing()
+            and not self.conn.trailing_data[0]
+        )
+
+    def _note_if_idle(self) -> None:
+        if self._gate is not None and self._socket is not None:
+            if self._waiting_for_a_request():
+                self._gate.mark_idle(self, self._socket)
+            else:
+                self._gate.mark_busy(self)
+
+    def close_idle(self) -> None:
+        """Close this idle connection to make room for a new one (the gate's call), as its
+        own deadlines would: one that never sent a request gets the read deadline's
+        ``408``; one kept alive between requests is closed without a word, as by its
+        keep-alive timeout. HTTP/1.1 has a server close an idle persistent connection so
+        (RFC 9112 §9.5-9.6), and a client may resend an idempotent request sent on one that
+        closed before any answer (§9.3.1); an unsolicited ``408`` there could instead be
+        read as the answer to a request the client is sending that very moment."""
+        self._disarm()
+        if self.cycle is None:
+            self.transport.write(TIMED_OUT)
+            self.transport.close()
+        else:
+            self._unset_keepalive_if_required()
+            self.timeout_keep_alive_handler()
 
     def _arm(self) -> None:
         if self.read_timeout is not None:

@@ -137,25 +137,161 @@ def test_content_length_with_chunked_is_refused(server: RagServer) -> None:
     assert "Transfer-Encoding" in json.loads(body)["detail"]
 
 
-def test_connections_over_the_cap_get_503_and_the_rest_are_served(
+SEARCH_BODY = b'{"question": "What did the U.S. commit to higher education?"}'
+
+
+def _is_open(sock: socket.socket) -> bool:
+    """Nothing received and not closed by the server (so far)."""
+    sock.setblocking(False)
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return True
+    finally:
+        sock.settimeout(10.0)
+    return False
+
+
+def _response(sock: socket.socket) -> tuple[bytes, bytes]:
+    """One whole response on a kept-alive connection: its head and its body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.lower().split(b"\r\n")
+        if line.startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, body
+        body += chunk
+    return head, body
+
+
+def _capped(index_dir: Path, cap: int) -> dict[str, str]:
+    # Deadlines far beyond the test, so only the cap closes anything.
+    return {
+        "RAG_INDEX_DIR": str(index_dir),
+        "RAG_MAX_CONNECTIONS": str(cap),
+        "RAG_READ_TIMEOUT_S": "60",
+        "RAG_KEEP_ALIVE_S": "60",
+    }
+
+
+def test_a_full_gate_closes_the_oldest_idle_connection_for_a_new_one(
     engine: Engine, index_dir: Path, tmp_path: Path
 ) -> None:
-    env = {"RAG_INDEX_DIR": str(index_dir), "RAG_MAX_CONNECTIONS": "20"}
-    with rag_serve(tmp_path, env) as server:
+    with rag_serve(tmp_path, _capped(index_dir, 20)) as server:
+        # 20 connections that send nothing, against a cap of 20: the 21st is served, and
+        # the oldest idle one gets the read deadline's 408 to make room for it.
+        held = []
+        for _ in range(20):
+            held.append(_connect(server))
+            time.sleep(0.01)  # so the order they are admitted in is the order opened
+        try:
+            time.sleep(0.5)
+            started = time.monotonic()
+            response = httpx.get(f"{server.url}/health", timeout=5)
+            took = time.monotonic() - started
+            print(f"/health with 20 idle connections against a cap of 20: {took * 1000:.1f} ms")
+            assert response.status_code == 200
+            assert took < 1.0, took
+            reply = _read_all(held[0])
+            assert reply.startswith(b"HTTP/1.1 408 "), reply[:80]
+            assert all(_is_open(sock) for sock in held[1:])  # only the oldest
+
+            # A kept-alive connection between requests is idle too, and closed without a
+            # word (its client retries, as after a keep-alive timeout): make it the oldest.
+            for sock in held:
+                sock.close()
+            time.sleep(0.5)
+            kept = _connect(server)
+            kept.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert _response(kept)[0].startswith(b"HTTP/1.1 200 ")
+            held = [kept] + [_connect(server) for _ in range(19)]
+            time.sleep(0.5)
+            assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
+            assert _read_all(kept) == b""  # closed, nothing sent
+            assert all(_is_open(sock) for sock in held[1:])
+        finally:
+            for sock in held:
+                sock.close()
+        log = server.log()
+    # One warning, not one per connection; and nobody was refused.
+    assert log.count("connection limit reached") == 1, log
+    assert "closing the oldest idle connections" in log
+    assert "Traceback" not in log
+
+
+def test_a_full_gate_of_requests_in_progress_refuses_a_new_one_with_503(
+    engine: Engine, index_dir: Path, tmp_path: Path
+) -> None:
+    with rag_serve(tmp_path, _capped(index_dir, 20)) as server:
+        # 20 connections each in the middle of a request (headers sent, the body not all):
+        # none is idle, so the 21st is refused.
         held = [_connect(server) for _ in range(20)]
         try:
+            for sock in held:
+                sock.sendall(_search_request(SEARCH_BODY) + SEARCH_BODY[:10])
             time.sleep(0.5)
             with _connect(server) as extra:
                 reply = _read_all(extra)
-            assert reply.startswith(b"HTTP/1.1 503 ")
+            assert reply.startswith(b"HTTP/1.1 503 "), reply[:80]
             assert b"retry-after: 1" in reply.lower() and b"RAG_MAX_CONNECTIONS" in reply
+            # ...and every request in progress is answered in full once its body arrives.
+            for sock in held:
+                sock.sendall(SEARCH_BODY[10:])
+            for sock in held:
+                head, body = _response(sock)
+                assert head.startswith(b"HTTP/1.1 200 "), head
+                assert json.loads(body)["passages"]
         finally:
             for sock in held:
                 sock.close()
         time.sleep(0.5)
         assert httpx.get(f"{server.url}/health").status_code == 200  # room again
         log = server.log()
-    assert log.count("connection limit reached") == 1  # one warning, not one per connection
+    assert log.count("connection limit reached") == 1, log  # one warning, not one per refusal
+    assert "refusing new ones (503)" in log
+    assert "Traceback" not in log
+
+
+def test_a_kept_alive_connection_in_use_is_never_closed_for_room(
+    engine: Engine, index_dir: Path, tmp_path: Path
+) -> None:
+    with rag_serve(tmp_path, _capped(index_dir, 20)) as server:
+        kept = _connect(server)
+        flood: list[socket.socket] = []
+        try:
+            for _ in range(5):
+                # Mid-request (its body half sent) while 30 idle connections arrive, each
+                # closing the oldest idle one: never this one.
+                kept.sendall(_search_request(SEARCH_BODY) + SEARCH_BODY[:10])
+                time.sleep(0.1)
+                for _ in range(30):
+                    flood.append(_connect(server))
+                time.sleep(0.3)
+                kept.sendall(SEARCH_BODY[10:])
+                head, body = _response(kept)
+                assert head.startswith(b"HTTP/1.1 200 "), head
+                assert json.loads(body)["passages"]
+            # The flood paid: of its 150 connections, the 131 oldest got 408, the newest
+            # 19 are open (with the kept-alive one, the 20 of the cap).
+            statuses = []
+            for sock in flood[:-19]:
+                statuses.append(_read_all(sock).split(b"\r\n", 1)[0])
+            assert set(statuses) == {b"HTTP/1.1 408 Request Timeout"}, set(statuses)
+            assert all(_is_open(sock) for sock in flood[-19:])
+        finally:
+            kept.close()
+            for sock in flood:
+                sock.close()
+        log = server.log()
+    assert log.count("connection limit reached") == 1, log
     assert "Traceback" not in log
 
 
