@@ -109,3 +109,21 @@ def chunk_params(**changes: object) -> ChunkParams:
     """The chunking the settings ask for (their defaults unless changed): ChunkParams has no
     defaults of its own."""
     return ChunkParams.from_settings(Settings(model="/nonexistent", **changes))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say it aloud when the browser tests did not run: a quiet "2 skipped" hid that the
+    chat page and the API docs were never tried in a browser."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "browser" in getattr(report, "keywords", {})
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(skipped)} browser test(s) skipped: Chromium is not installed. "
+            "Install it with `sudo apt-get install -y chromium` (Debian's package) to run "
+            "them; CI always does.",
+            yellow=True,
+            bold=True,
+        )
