@@ -133,11 +133,11 @@ class Settings(BaseSettings):
     )
 
     # Retrieval: the retriever and fusion that win out of fold in `rag eval --tune` (k-fold
-    # cross-validation over the qa, heldout and footnotes sets pooled; the README's
-    # Evaluation section has the table and the ablation of each leg). The token leg carries
+    # cross-validation over the qa, heldout and footnotes sets pooled; docs/evaluation.md,
+    # "Choosing the fusion" has the table and the ablation of each leg). The token leg carries
     # the ranking; the dense passage vector measured no gain, so it weighs 0 (it still runs:
     # it gives each hit its cosine and feeds the token leg's candidates). BM25 measured no
-    # gain out of fold either, but keeps the qa recall@1 floor of the tests (README).
+    # gain out of fold either, but keeps the qa recall@1 floor of the tests (docs/evaluation.md).
     retriever: RetrieverName = Field(
         default="hybrid",
         description="Default retriever: hybrid fuses every leg, dense the three embedding legs "
@@ -191,7 +191,7 @@ class Settings(BaseSettings):
     candidates: int = Field(default=50, ge=1, description="Depth of each leg before fusion.")
     # The token leg re-ranks the union of the cheap legs' top `token_candidates` (dense,
     # sentences, bm25): deeper than `candidates`, because on a 1k-passage corpus the token
-    # leg found held-out answers beyond the other legs' top 50 (README, "Scaling").
+    # leg found held-out answers beyond the other legs' top 50 (docs/performance.md, "Scaling").
     token_candidates: int = Field(
         default=200,
         ge=1,
@@ -200,7 +200,7 @@ class Settings(BaseSettings):
     )
 
     # Dense index: exact flat scan up to this many passages, FAISS HNSW above it. Threshold
-    # and graph parameters measured with scripts/scale_bench.py (README, "Scaling").
+    # and graph parameters measured with scripts/scale_bench.py (docs/performance.md, "Scaling").
     hnsw_min_passages: int = Field(
         default=20_000,
         ge=0,

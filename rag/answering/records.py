@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rag.records import Footnote, Hit, Passage
 
 # Weights of term coverage beside cosine similarity, measured on the eval sets and off-topic
-# questions (README, "How 'nothing relevant' is decided"): 0.3 separates on-topic from
+# questions (docs/evaluation.md, "How 'nothing relevant' is decided"): 0.3 separates on-topic from
 # off-topic questions best (the gate), 0.7 picks the sentences that hold the expected
 # answer most often (the ranking).
 GATE_WEIGHT = 0.3

@@ -527,7 +527,7 @@ def _merit(row: Row) -> tuple[float, float, float, float, float]:
 
 def render(report: TuningReport) -> list[str]:
     """The report as Markdown: the out-of-fold table, the ablation, the time per step and
-    the chosen setting (so the README shows exactly what the command printed)."""
+    the chosen setting (so the docs show exactly what the command printed)."""
     sets = ", ".join(f"{name} {n}" for name, n in report.sets.items())
     hybrid = report.row("hybrid, cross-validated")
     lines = [

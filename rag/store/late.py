@@ -4,7 +4,7 @@ For every content token of the question, take its best cosine match among a sent
 tokens, and average (ColBERT's MaxSim, normalised by question length). It matches
 "Washington" with "U.S." or "rolling back" with "reverse" token by token, where one pooled
 vector per text blurs them. Measured on the held-out set: recall@1 0.73 → 0.93 when added
-(see the README's evaluation table).
+(docs/evaluation.md, the retrieval table).
 
 At query time only the passages the cheap legs found are scored (:func:`maxsim_passages`),
 as late-interaction engines re-rank a first stage's candidates: the cost is that of the

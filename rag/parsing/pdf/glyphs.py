@@ -1,7 +1,7 @@
 """Every glyph of a PDF with its size, style and position, through pypdfium2 (PDFium).
 
 PDFium was chosen by measurement over pdfplumber (pdfminer.six): the same result on the
-fixtures, 3.5 times faster, and fewer dependencies (see the README, "PDF input"). It runs in
+fixtures, 3.5 times faster, and fewer dependencies (docs/formats.md, "PDF input"). It runs in
 a process of its own, worker.py, the only module that imports it (swapping libraries
 touches that one file), under the memory and time budgets: a file that makes PDFium spend
 gigabytes or minutes costs this process nothing but the wait, and is refused with one line
