@@ -16,8 +16,9 @@ from rag.errors import ModelError
 
 BACKENDS = ("onnx-int8", "onnx", "torch")
 # What `auto` picks for a new index: the fastest backend that keeps retrieval quality within
-# 0.01 of torch on every eval set (measured: docs/performance.md, "Encoders"; a test keeps it so). int8
-# questions over float32 briefs do; int8 on both sides did not with the first recipe.
+# 0.01 of torch on every eval set (measured: docs/performance.md, "Encoders"; a test keeps
+# it so). int8 questions over float32 briefs do; int8 on both sides did not with the first
+# recipe.
 AUTO_ORDER = ("onnx-int8", "torch")
 
 

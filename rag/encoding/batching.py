@@ -13,7 +13,8 @@ request deadline (:mod:`rag.deadline`) passes while it waits gives up its place,
 coroutine cancelled because its client left.
 
 With the int8 encoder a batch changes its questions' vectors slightly (one quantisation
-scale per batch: docs/performance.md "Encoders"); ``max_batch=1`` makes each question's vector its own.
+scale per batch: docs/performance.md "Encoders"); ``max_batch=1`` makes each question's
+vector its own.
 """
 
 from __future__ import annotations

@@ -14,14 +14,15 @@ file's ``quantised_from`` is the float32 file's sha256) and the index manifest c
 Quantising a question alone moves it less than quantising both sides: on the eval sets the
 int8 question ranked the float32 top passage first 99% of the time, int8 on both sides 97%.
 
-The recipe, chosen by measurement (``scripts/measure_int8.py``, docs/performance.md "Encoders"): int8
-weights per channel on every MatMul with a constant weight, dynamic int8 activations,
-except the first layer's FFN output projection, which stays float32. Its input (the GELU
-output) is the most outlier-heavy activation of the network (max |x| about 170 times the
-mean on the eval questions, 30–100 elsewhere), so one dynamic scale per call rounds most of
-it to zero or one step, and the error enters the residual stream before all six layers.
-Keeping that one MatMul (1/18 of the weight FLOPs) in float32 raised the question cosine to
-float32 from 0.9936 to 0.9953 (minimum 0.9869 to 0.9918) at about the same speed.
+The recipe, chosen by measurement (``scripts/measure_int8.py``, docs/performance.md
+"Encoders"): int8 weights per channel on every MatMul with a constant weight, dynamic int8
+activations, except the first layer's FFN output projection, which stays float32. Its input
+(the GELU output) is the most outlier-heavy activation of the network (max |x| about 170
+times the mean on the eval questions, 30–100 elsewhere), so one dynamic scale per call
+rounds most of it to zero or one step, and the error enters the residual stream before all
+six layers. Keeping that one MatMul (1/18 of the weight FLOPs) in float32 raised the
+question cosine to float32 from 0.9936 to 0.9953 (minimum 0.9869 to 0.9918) at about the
+same speed.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ scans every vector per question: exact, and cheapest to build, but its cost grow
 corpus. Above a threshold (``hnsw_min_passages`` rows for the passages,
 ``hnsw_min_sentences`` and ``hnsw_min_footnotes`` for the others) the builder makes an
 ``IndexHNSWFlat`` over inner product instead (a graph walk, roughly logarithmic). Thresholds
-and graph parameters come from measurement (docs/performance.md, "Scaling"); the manifest records what
-:func:`describe` reads back from the built object, so it cannot disagree with the file.
+and graph parameters come from measurement (docs/performance.md, "Scaling"); the manifest
+records what :func:`describe` reads back from the built object, so it cannot disagree with the file.
 """
 
 from __future__ import annotations
