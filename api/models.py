@@ -48,6 +48,12 @@ SECTION_HELP = (
     "Only passages of this section: a title or any part of its path, case-insensitive "
     "(see GET /sections)."
 )
+DOCUMENTS_HELP = (
+    "Only passages of these briefs: their ids, as `GET /documents` lists them (default: every "
+    "brief). An unknown id is a 422 that lists the known ones."
+)
+# A document id as the indexer makes it (a slug of the file name).
+DocumentId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 RETRIEVER_HELP = "hybrid (dense + BM25 + footnotes), dense or bm25; default RAG_RETRIEVER."
 
 
@@ -83,6 +89,12 @@ class SearchRequest(BaseModel):
         description=SECTION_HELP,
         examples=["Security Cooperation"],
         json_schema_extra={"pattern": NOT_BLANK},
+    )
+    documents: list[DocumentId] | None = Field(
+        default=None,
+        max_length=100,
+        description=DOCUMENTS_HELP,
+        examples=[["pakistan-us-relations-2024"]],
     )
 
 

@@ -38,6 +38,7 @@ from rag.terminal import (
     err,
     eval_table,
     out,
+    print_documents,
     print_hits,
     print_misses,
     say,
@@ -140,6 +141,12 @@ def ask(
         str | None, typer.Option(help="hybrid, dense or bm25 (default: RAG_RETRIEVER).")
     ] = None,
     section: Annotated[str | None, typer.Option(help="Only passages of this section.")] = None,
+    document: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--document", help="Only passages of this brief (an id `rag documents` lists); repeat."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Return the passages that best answer QUESTION, with section and footnotes."""
@@ -153,7 +160,7 @@ def ask(
         cfg = settings()
         with build_progress(enabled=not as_json) as progress:
             eng = open_engine(cfg, progress=progress)
-        result = eng.search(question, k=k, retriever=name, section=section)
+        result = eng.search(question, k=k, retriever=name, section=section, documents=document)
         if as_json:
             view = SearchView(
                 question=question, passages=[PassageView.of_hit(h) for h in result.hits]
@@ -161,6 +168,25 @@ def ask(
             sys.stdout.write(json.dumps(view.model_dump(mode="json"), ensure_ascii=False) + "\n")
         else:
             print_hits(result)
+
+
+@app.command()
+def documents(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the briefs in the index: id, title, author, date, format and counts."""
+    with user_errors():
+        from rag.engine import open_engine
+        from rag.views import document_infos
+
+        with build_progress(enabled=not as_json) as progress:
+            eng = open_engine(settings(), progress=progress)
+        infos = document_infos(eng.handle)
+        if as_json:
+            rows = [info.model_dump(mode="json") for info in infos]
+            sys.stdout.write(json.dumps({"documents": rows}, ensure_ascii=False) + "\n")
+        else:
+            print_documents(infos)
 
 
 def _load_answerer(show_progress: bool = True) -> Answerer:

@@ -7,7 +7,7 @@ single assignment (:meth:`Engine.swap`), the seam for hot reload.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -89,12 +89,13 @@ class Engine:
         k: int | None = None,
         retriever: RetrieverName | None = None,
         section: str | None = None,
+        documents: Sequence[str] | None = None,
     ) -> SearchResult:
         self.check_question(question)
         deadline.check("the search")  # it may have queued for a worker thread
         snapshot = self.snapshot()
         started = time.perf_counter()
-        plan = self._plan(snapshot, question, k, retriever, section)
+        plan = self._plan(snapshot, question, k, retriever, section, documents)
         hits = snapshot.run(plan, *snapshot.vectors(plan))
         return SearchResult(question, hits, round((time.perf_counter() - started) * 1000, 2))
 
@@ -104,13 +105,14 @@ class Engine:
         k: int | None = None,
         retriever: RetrieverName | None = None,
         section: str | None = None,
+        documents: Sequence[str] | None = None,
     ) -> SearchResult:
         """:meth:`search` for a server's event loop (:meth:`aencode`, then the legs as
         :meth:`beside_loop` decides)."""
         self.check_question(question)
         snapshot = self.snapshot()
         started = time.perf_counter()
-        plan = self._plan(snapshot, question, k, retriever, section)
+        plan = self._plan(snapshot, question, k, retriever, section, documents)
         qvec = qtokens = None
         if plan.needs_model:
             qvec, qtokens = await self.aencode(plan.question)
@@ -125,6 +127,7 @@ class Engine:
         k: int | None,
         retriever: RetrieverName | None,
         section: str | None,
+        documents: Sequence[str] | None = None,
     ) -> SearchPlan:
         """The question checked and its legs chosen, with this engine's defaults."""
         return snapshot.plan(
@@ -132,6 +135,7 @@ class Engine:
             k=k or self.settings.top_k,
             retriever=retriever or self.settings.retriever,
             section=section,
+            documents=documents,
         )
 
     async def aencode(self, text: str) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,8 @@ no CLI flags): the shells add their own hints.
     │   └── IndexPathTaken        the index path holds something that is not an index
     ├── ModelError                the embedding model or tokenizer cannot be loaded
     ├── QueryError                an empty, overlong or unusable question or parameter
-    │   └── SectionNotFound       a section filter that names no section
+    │   ├── SectionNotFound       a section filter that names no section
+    │   └── DocumentNotFound      a document scope that names no indexed brief
     ├── GeneratorError            the answer server (RAG_LLM_BASE_URL) failed
     ├── DeadlineExceeded          a request did not finish within RAG_DEADLINE_S
     ├── Overloaded                too many questions waiting for the encoder: retry soon
@@ -88,6 +89,10 @@ class SectionNotFound(QueryError):
     pass
 
 
+class DocumentNotFound(QueryError):
+    """A ``documents`` scope naming an id no indexed brief has; the message lists them."""
+
+
 class GeneratorError(RagError):
     """The answer server could not be reached, timed out or returned an error."""
 
@@ -126,6 +131,7 @@ __all__ = [
     "CorpusNotFound",
     "DatasetError",
     "DeadlineExceeded",
+    "DocumentNotFound",
     "GeneratorError",
     "IndexCorrupt",
     "IndexError_",

@@ -5,7 +5,7 @@ and maps errors to exit codes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rag.evaluation.answers import AnswerReport
     from rag.evaluation.runner import Report
     from rag.store.index import BuildProgress
+    from rag.views import DocumentInfo
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -90,6 +91,19 @@ def print_hits(result: SearchResult) -> None:
             url = f"  [blue]{escape(note.url)}[/]" if note.url else ""
             _indented(f"[dim][{note.number}][/] {escape(note.citation)}{url}")
         out.print()
+
+
+def print_documents(infos: Sequence[DocumentInfo]) -> None:
+    """One block per brief: its id (what --document takes), title, byline and counts."""
+    for info in infos:
+        byline = ", ".join(x for x in (info.author, info.date) if x)
+        pages = f", {info.pages} pages" if info.pages else ""
+        out.print(f"[bold]{escape(info.id)}[/]", soft_wrap=True)
+        _indented(escape(info.title) + (f" — {escape(byline)}" if byline else ""))
+        _indented(
+            f"[dim]{info.format}{pages}, {info.sections} sections, {info.passages} passages, "
+            f"{info.footnotes} footnotes; {escape(info.source)}[/]"
+        )
 
 
 def print_sources(answer: Answer) -> None:

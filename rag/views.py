@@ -14,6 +14,7 @@ from rag.records import Hit, Passage
 
 if TYPE_CHECKING:
     from rag.answering import Answer
+    from rag.store.handle import IndexHandle
 
 
 class SectionView(BaseModel):
@@ -117,3 +118,50 @@ class AnswerView(BaseModel):
                 for a in answer.annotations
             ],
         )
+
+
+class DocumentInfo(BaseModel):
+    """One indexed brief, as `GET /documents` and `rag documents` list it."""
+
+    id: str = Field(description="What `documents` scopes and `--document` take.")
+    title: str
+    author: str | None = None
+    editor: str | None = None
+    date: str | None = Field(default=None, description="ISO date of publication, if known.")
+    format: str
+    source: str = Field(description="The file it was read from.")
+    pages: int | None = Field(default=None, description="PDF pages; none for text.")
+    sections: int
+    passages: int
+    footnotes: int
+    sha256: str = Field(description="Of the file as indexed.")
+    indexed_at: str = Field(description="When the build holding it was made (UTC).")
+
+
+def document_infos(handle: IndexHandle) -> list[DocumentInfo]:
+    """Every brief of a loaded build, in the build's order."""
+    from collections import Counter
+
+    passages = Counter(p.document.id for p in handle.passages)
+    built = handle.manifest.created_at
+    out = []
+    for doc in handle.documents.values():
+        fm = doc.front_matter
+        out.append(
+            DocumentInfo(
+                id=doc.id,
+                title=doc.title,
+                author=fm.author if fm else None,
+                editor=fm.editor if fm else None,
+                date=fm.date if fm else None,
+                format=doc.format,
+                source=doc.source,
+                pages=doc.page_count,
+                sections=len(doc.sections),
+                passages=passages[doc.id],
+                footnotes=len(doc.footnotes),
+                sha256=doc.sha256,
+                indexed_at=built,
+            )
+        )
+    return out

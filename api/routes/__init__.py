@@ -12,6 +12,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         admin,
         apidocs,
         chat,
+        documents,
         footnotes,
         health,
         passages,
@@ -20,7 +21,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         ui,
     )
 
-    for module in (health, search, passages, sections, footnotes, admin):
+    for module in (health, search, documents, passages, sections, footnotes, admin):
         app.include_router(module.router)
     app.include_router(chat.router)
     app.include_router(ui.router)

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from api.deps import AdmitDep, AuthDep, EngineDep, SettingsDep
 from api.models import (
     AUTH_ERRORS,
+    DOCUMENTS_HELP,
     EXAMPLE_QUESTION,
     INPUT_ERRORS,
     NOT_BLANK,
@@ -23,6 +24,7 @@ from api.models import (
     QUESTION_HELP,
     RETRIEVER_HELP,
     SECTION_HELP,
+    DocumentId,
     SearchRequest,
     SearchResponse,
     UsableText,
@@ -40,6 +42,9 @@ router = APIRouter(
         **QUESTION_ERRORS,
         **INPUT_ERRORS,
         404: error("No section matches the `section` filter."),
+        422: error(
+            "Invalid input, or a `documents` id no indexed brief has (the known ids are listed)."
+        ),
     },
 )
 
@@ -66,11 +71,14 @@ async def run_search(
     k: int,
     retriever: RetrieverName | None,
     section: str | None,
+    documents: list[str] | None = None,
 ) -> SearchResponse:
     if request.app.state.settings.log_questions:
         request.state.question = question  # read by the request log, only when asked for
     # Concurrent questions share encoder calls (the engine's batching encoder), so no lock.
-    result = await engine.asearch(question, k=k, retriever=retriever, section=section)
+    result = await engine.asearch(
+        question, k=k, retriever=retriever, section=section, documents=documents
+    )
     return SearchResponse(
         question=question,
         passages=[PassageView.of_hit(hit) for hit in result.hits],
@@ -95,6 +103,7 @@ async def search(
         k=body.top_k,
         retriever=body.retriever,
         section=body.section,
+        documents=body.documents,
     )
 
 
@@ -123,7 +132,13 @@ async def search_get(
             json_schema_extra={"pattern": NOT_BLANK},
         ),
     ] = None,
+    document: Annotated[
+        list[DocumentId] | None,
+        Query(max_length=100, description=DOCUMENTS_HELP + " Repeat for several."),
+    ] = None,
 ) -> SearchResponse:
-    """The same search for a browser or curl: `/search?q=...&k=5`."""
+    """The same search for a browser or curl: `/search?q=...&k=5&document=<id>`."""
     _check_length(q, settings.max_question_chars, ("query", "q"))
-    return await run_search(request, engine, q, k=k, retriever=retriever, section=section)
+    return await run_search(
+        request, engine, q, k=k, retriever=retriever, section=section, documents=document
+    )

@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Literal
 
 from rag.config import RetrieverName
-from rag.errors import QueryError, SectionNotFound
+from rag.errors import DocumentNotFound, QueryError, SectionNotFound
 from rag.records import Hit
 from rag.store import bm25
 from rag.text import has_visible_text
@@ -85,6 +85,22 @@ def _allowed(handle: IndexHandle, section: str | None) -> set[int] | None:
         for i, p in enumerate(handle.passages)
         if want == p.section.title.casefold() or want in (s.casefold() for s in p.section.path)
     }
+
+
+def _in_documents(handle: IndexHandle, documents: Sequence[str] | None) -> set[int] | None:
+    """The passages of the briefs ``documents`` names (ids, as `GET /documents` lists them);
+    ``None``: every brief. An id no brief has is refused with the ones there are."""
+    if not documents:
+        return None
+    unknown = [d for d in dict.fromkeys(documents) if d not in handle.documents]
+    if unknown:
+        known = sorted(handle.documents)
+        shown = ", ".join(known[:30]) + (", …" if len(known) > 30 else "")
+        raise DocumentNotFound(
+            f"no indexed brief has the id {', '.join(map(repr, unknown))}; the ids are: {shown}"
+        )
+    wanted = set(documents)
+    return {i for i, p in enumerate(handle.passages) if p.document.id in wanted}
 
 
 def _keep(ranking: Ranking, allowed: set[int] | None) -> Ranking:
@@ -296,20 +312,30 @@ class Retriever:
         k: int = 5,
         retriever: RetrieverName = "hybrid",
         section: str | None = None,
+        documents: Sequence[str] | None = None,
     ) -> SearchPlan:
-        """Check a question and decide its legs, before any encoding: a bad question or
-        section is refused without the model ever running."""
+        """Check a question and decide its legs, before any encoding: a bad question,
+        section or document scope is refused without the model ever running."""
         question = question.strip() if isinstance(question, str) else ""
         if not has_visible_text(question):  # empty, or zero-width characters only
             raise QueryError("the question is empty; ask something about the brief")
         if k < 1:
             raise QueryError(f"k must be at least 1, got {k}")
         handle, p = self.handle, self.params
+        scope = _in_documents(handle, documents)
         allowed = _allowed(handle, section)
-        if allowed is not None and not allowed:
-            known = sorted({p.section.title for p in handle.passages})
+        if allowed is not None and not (allowed if scope is None else allowed & scope):
+            known = sorted(
+                {
+                    p.section.title
+                    for i, p in enumerate(handle.passages)
+                    if scope is None or i in scope
+                }
+            )
             shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
             raise SectionNotFound(f"no section named {section!r}; use one of: {shown}")
+        if scope is not None:
+            allowed = scope if allowed is None else allowed & scope
         depth = len(handle.passages) if allowed is not None else max(p.candidates, k)
         names = tuple(n for n in RETRIEVER_LEGS[retriever] if n != "tokens" or p.token_weight > 0)
         return SearchPlan(question, k, retriever, names, depth, allowed)
@@ -322,8 +348,9 @@ class Retriever:
         section: str | None = None,
         qvec: np.ndarray | None = None,
         qtokens: np.ndarray | None = None,
+        documents: Sequence[str] | None = None,
     ) -> list[Hit]:
-        plan = self.plan(question, k, retriever, section)
+        plan = self.plan(question, k, retriever, section, documents)
         return self.run(plan, *self.vectors(plan, qvec, qtokens))
 
     def vectors(
@@ -364,7 +391,7 @@ class SearchPlan:
     retriever: RetrieverName
     legs: tuple[LegName, ...]
     depth: int
-    allowed: set[int] | None  # passages the section filter keeps; None: all
+    allowed: set[int] | None  # passages the section and document scope keep; None: all
 
     @property
     def needs_model(self) -> bool:

@@ -1,0 +1,111 @@
+"""A shelf of briefs: `documents` scopes a search to some of them (library, HTTP, CLI), an
+unknown id is refused with the known ones, and the briefs are listed with their facts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.main import create_app
+from rag.cli import app
+from rag.config import Settings
+from rag.engine import Engine, open_engine
+from rag.errors import DocumentNotFound, SectionNotFound
+from tests.conftest import FakeEncoder
+
+TRADE = """---
+title: Trade Brief
+author: A. Trader
+date: 2024-05-01
+---
+
+# Trade Brief
+
+## Exports
+
+Bilateral trade between the two countries grew fast, and textiles led the exports.[^1]
+
+[^1]: Trade statistics, Ministry of Commerce, 2023.
+"""
+WATER = """# Water Brief
+
+## Rivers
+
+The Indus Waters Treaty shares the rivers' water between the two countries.
+
+## Dams
+
+New dams on the rivers store water for the dry season, and trade in power grew too.
+"""
+
+
+@pytest.fixture
+def shelf(tmp_path: Path) -> Engine:
+    (tmp_path / "trade.md").write_text(TRADE)
+    (tmp_path / "water.md").write_text(WATER)
+    settings = Settings(
+        index_dir=tmp_path / "index", model="/nonexistent", corpus=[tmp_path], reload_interval_s=0
+    )
+    return open_engine(settings, encoder=FakeEncoder())
+
+
+def test_a_scope_keeps_only_its_briefs(shelf: Engine) -> None:
+    everywhere = {h.passage.document.id for h in shelf.search("trade grew", k=10).hits}
+    assert everywhere == {"trade", "water"}
+    scoped = shelf.search("trade grew", k=10, documents=["water"]).hits
+    assert scoped and {h.passage.document.id for h in scoped} == {"water"}
+    both = shelf.search("trade grew", k=10, documents=["water", "trade"]).hits
+    assert {h.passage.document.id for h in both} == {"trade", "water"}
+
+
+def test_an_unknown_id_is_refused_with_the_known_ones(shelf: Engine) -> None:
+    with pytest.raises(DocumentNotFound) as caught:
+        shelf.search("trade", documents=["water", "wind"])
+    message = str(caught.value)
+    assert "'wind'" in message and "trade, water" in message and "\n" not in message
+
+
+def test_a_section_outside_the_scope_names_the_scopes_sections(shelf: Engine) -> None:
+    assert shelf.search("dams", section="Dams", documents=["water"]).hits
+    with pytest.raises(SectionNotFound) as caught:
+        shelf.search("dams", section="Dams", documents=["trade"])
+    assert "Exports" in str(caught.value) and "Rivers" not in str(caught.value)
+
+
+def test_the_http_scope_and_the_document_list(shelf: Engine) -> None:
+    with TestClient(create_app(shelf.settings, engine=shelf)) as http:
+        body = {"question": "trade grew", "top_k": 10, "documents": ["water"]}
+        hits = http.post("/search", json=body).json()["passages"]
+        assert hits and {h["document"]["id"] for h in hits} == {"water"}
+        query = [("q", "trade grew"), ("k", "10"), ("document", "trade"), ("document", "water")]
+        hits = http.get("/search", params=query).json()["passages"]
+        assert {h["document"]["id"] for h in hits} == {"trade", "water"}
+        unknown = http.post("/search", json={"question": "trade", "documents": ["wind"]})
+        assert unknown.status_code == 422 and "trade, water" in unknown.json()["detail"]
+        assert http.get("/search", params={"q": "x", "document": "../etc"}).status_code == 422
+        listed = http.get("/documents").json()["documents"]
+        assert [d["id"] for d in listed] == ["trade", "water"]
+        trade = http.get("/documents/trade").json()
+        assert trade["title"] == "Trade Brief" and trade["footnotes"] == 1
+        assert trade["passages"] >= 1 and len(trade["sha256"]) == 64 and trade["indexed_at"]
+        missing = http.get("/documents/wind")
+        assert missing.status_code == 404 and "trade, water" in missing.json()["detail"]
+
+
+def test_the_cli_lists_briefs_and_scopes_a_question(real_index_dir: Path) -> None:
+    env = {"RAG_INDEX_DIR": str(real_index_dir)}
+    listed = CliRunner().invoke(app, ["documents", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert '"id": "pakistan-us-relations-2024"' in listed.output
+    assert '"editor": "Dr Neelum Nigar"' in listed.output
+    unknown = CliRunner().invoke(app, ["ask", "Who edited it?", "--document", "nope"], env=env)
+    assert unknown.exit_code == 2 and "pakistan-us-relations-2024" in unknown.output
+    scoped = CliRunner().invoke(
+        app,
+        ["ask", "Who edited it?", "--json", "--document", "pakistan-us-relations-2024"],
+        env=env,
+    )
+    assert scoped.exit_code == 0 and "Neelum Nigar" in scoped.output
