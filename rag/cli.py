@@ -106,27 +106,69 @@ def _retriever(name: str | None) -> RetrieverName | None:
 @app.command()
 def index(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Brief files or folders (default: bundled brief).")
+        list[Path] | None,
+        typer.Argument(
+            help="Brief files or folders (default: bundled brief). A folder is synchronised: "
+            "new files added, changed ones re-embedded, deleted ones removed."
+        ),
     ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Index directory.", envvar="RAG_INDEX_DIR")
     ] = None,
+    add: Annotated[
+        list[Path] | None,
+        typer.Option("--add", help="Add (or replace) this brief file or folder; repeat."),
+    ] = None,
+    remove: Annotated[
+        list[str] | None,
+        typer.Option("--remove", help="Drop the brief with this id (`rag documents`); repeat."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Parse, chunk, embed and publish an index (atomically: the old one stays until done)."""
+    """Parse, chunk, embed and publish an index (atomically: the old one stays until done).
+    Only text that changed since the last build is embedded again."""
     with user_errors():
         from rag import engine
 
         cfg = settings(index_dir=out_dir)
-        with build_progress() as progress:
-            manifest = engine.build(cfg, list(paths) if paths else None, progress=progress)
+        if (add or remove) and paths:
+            raise QueryError("give brief paths, or --add/--remove to change the index; not both")
+        chosen = (
+            engine.library_paths(cfg.index_dir, add or [], remove or [])
+            if add or remove
+            else (list(paths) if paths else None)
+        )
+        with build_progress(enabled=not as_json) as progress:
+            manifest = engine.build(cfg, chosen, progress=progress)
         assert manifest is not None  # always built when not only_if_missing
         for warning in manifest.warnings:
             err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
         c = manifest.counts
+        reuse = manifest.embedding.get("passages")
+        embedded, reused = (reuse.embedded, reuse.reused) if reuse else (c.passages, 0)
+        if as_json:
+            summary = {
+                "documents": c.documents,
+                "passages": c.passages,
+                "embedded_passages": embedded,
+                "reused_passages": reused,
+                "sections": c.sections,
+                "footnotes": c.footnotes,
+                "tokens": c.tokens,
+                "pages": c.pages,
+                "ids": [d.id for d in manifest.documents],
+                "parse_seconds": manifest.parse_seconds,
+                "build_seconds": manifest.build_seconds,
+                "index": str(cfg.index_dir),
+                "warnings": manifest.warnings,
+            }
+            sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+            return
         pages = f" ({c.pages} PDF pages)" if c.pages else ""
         out.print(
             f"indexed {c.documents} document(s){pages}: {c.sections} sections, "
             f"{c.footnotes} footnotes, {c.passages} passages, {c.tokens} tokens; "
+            f"embedded {embedded:,} passages, reused {reused:,}; "
             f"parsed in {manifest.parse_seconds:.2f}s, built in {manifest.build_seconds:.1f}s "
             f"→ {cfg.index_dir}",
             soft_wrap=True,

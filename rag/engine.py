@@ -17,7 +17,7 @@ from rag.chunking.passages import ChunkParams
 from rag.config import RetrieverName, Settings
 from rag.encoding.backends import load_encoder, resolve_backend
 from rag.encoding.protocol import Encoder
-from rag.errors import IndexCorrupt, QueryError
+from rag.errors import CorpusNotFound, DocumentNotFound, IndexCorrupt, QueryError
 from rag.fileio import build_lock
 from rag.parsing import ReadOptions
 from rag.records import Hit
@@ -195,6 +195,37 @@ def build(
             read_options=ReadOptions.from_settings(settings),
             query_encoder=encoder,
         )
+
+
+def library_paths(target: Path, add: Sequence[Path], remove: Sequence[str]) -> list[Path]:
+    """The briefs of the index published at ``target`` (the files its manifest names), with
+    ``add`` added (a file already there is read again) and the ids in ``remove`` dropped."""
+    from rag.store.manifest import read_manifest
+
+    sources = (
+        read_manifest(target.resolve(), shown=target).documents
+        if (target / MANIFEST).is_file()
+        else []
+    )
+    known = {s.id for s in sources}
+    unknown = [i for i in remove if i not in known]
+    if unknown:
+        shown = ", ".join(sorted(known)) or "none"
+        raise DocumentNotFound(
+            f"no indexed brief has the id {', '.join(map(repr, unknown))}; the ids are: {shown}"
+        )
+    kept = [Path(s.path) for s in sources if s.id not in set(remove)]
+    gone = [str(p) for p in kept if not p.exists()]
+    if gone:
+        ids = [s.id for s in sources if s.path in gone]
+        raise CorpusNotFound(
+            f"{gone[0]}: the file of an indexed brief is gone; drop it with "
+            f"--remove {ids[0]}, or put the file back"
+        )
+    paths = list(dict.fromkeys([*kept, *(Path(p).resolve() for p in add)]))
+    if not paths:
+        raise QueryError("that would leave the index with no brief; keep at least one")
+    return paths
 
 
 def open_engine(

@@ -158,8 +158,10 @@ def test_crash_mid_build_keeps_previous_index(tmp_path, corpus):
     out = tmp_path / "idx"
     build([corpus], out)
     before = load_index(out).manifest.created_at, sorted(p.name for p in tmp_path.iterdir())
+    # A brief added, so the build has something new to embed (the rest comes from the cache).
+    (corpus.parent / "added.md").write_text("# Added\n\n## New\n\nA new paragraph to embed.\n")
     with pytest.raises(RuntimeError, match="simulated crash"):
-        build([corpus], out, encoder=FakeEncoder(fail_after=1))
+        build([corpus.parent], out, encoder=FakeEncoder(fail_after=0))
     assert load_index(out).manifest.created_at == before[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == before[1]  # no stray temp folder
 

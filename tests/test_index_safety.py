@@ -76,6 +76,7 @@ def test_a_killed_build_leaves_the_published_index_alone_and_is_cleaned_up(
 ) -> None:
     """The real ``rag index`` SIGKILLed at several points of a rebuild: the published index
     is untouched and still verifies; the next build succeeds and removes the leftovers."""
+    import shutil
     import signal
     import subprocess
     import time
@@ -94,6 +95,9 @@ def test_a_killed_build_leaves_the_published_index_alone_and_is_cleaned_up(
 
     killed = 0
     for delay in (0.5, 1.5, 3.0):  # while loading the model, parsing, embedding, writing
+        # Without the embedding cache, so each rebuild embeds everything again (with it, a
+        # rebuild of the same briefs takes under a second and finishes before the kill).
+        shutil.rmtree(tmp_path / ".index.embeddings", ignore_errors=True)
         rebuild = subprocess.Popen([*command, str(extra)], env=env, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         rebuild.send_signal(signal.SIGKILL)

@@ -7,6 +7,7 @@ is the table in :mod:`rag.store.artifacts`; what it was built from is :mod:`rag.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,11 +24,13 @@ from rag.records import Document, Passage
 from rag.store import bm25, late
 from rag.store.artifacts import check_sizes, read_artifacts, save_artifacts, verify_artifacts
 from rag.store.bm25 import BM25Params
+from rag.store.embedding_cache import CachingEncoder, EmbeddingCache
 from rag.store.handle import FootnoteKey, IndexContents, IndexHandle
 from rag.store.manifest import (
     MANIFEST,
     REBUILD,
     Counts,
+    EmbeddingReuse,
     Manifest,
     ModelInfo,
     SourceInfo,
@@ -109,8 +112,15 @@ def build_index(
             "nothing was written"
         )
     bm25_params = bm25.BM25_PARAMS  # read by the builder and recorded, from this one object
+    cache = EmbeddingCache.beside(out, encoder)  # what the last build embedded, reused
     contents = _contents(
-        documents, passages, encoder, bm25_params, dense, batch_size, progress or BuildProgress()
+        documents,
+        passages,
+        cache.wrap(encoder),
+        bm25_params,
+        dense,
+        batch_size,
+        progress or BuildProgress(),
     )
     build = new_build_dir(out)
     try:
@@ -130,12 +140,18 @@ def build_index(
             parse_seconds=round(parse_seconds, 3),
             warnings=[f"{d.source}: {w}" for d in documents for w in d.warnings],
             artifacts=checksums,
+            embedding={
+                kind: EmbeddingReuse(embedded=r.embedded, reused=r.reused)
+                for kind, r in cache.reuse.items()
+            },
         )
         (build / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         publish(build, out)
     except BaseException:
         discard(build)
         raise
+    with contextlib.suppress(OSError):  # a cache that cannot be written costs time, not data
+        cache.save()
     return manifest
 
 
@@ -159,7 +175,7 @@ def _model_info(encoder: Encoder, query: Encoder, model_path: str) -> ModelInfo:
 def _contents(
     documents: Sequence[Document],
     passages: Sequence[Passage],
-    encoder: Encoder,
+    encoder: CachingEncoder,
     bm25_params: BM25Params,
     dense: DenseIndexParams,
     batch_size: int,
@@ -178,16 +194,22 @@ def _contents(
     notes = [footnote_text(f) for d in documents for f in d.footnotes]
 
     progress.start(len(texts) + len(owners) + len(notes))
-    vectors = encoder.encode(texts, batch_size=batch_size, progress=progress.advance)
+    vectors = encoder.encode_kind(
+        "passages", texts, batch_size=batch_size, progress=progress.advance
+    )
     flat = [s for group in probes for s in group]
-    sentence_vectors = encoder.encode(flat, batch_size=batch_size, progress=progress.advance)
+    sentence_vectors = encoder.encode_kind(
+        "sentences", flat, batch_size=batch_size, progress=progress.advance
+    )
     dim = int(vectors.shape[1])
     # Token vectors come from the bare sentence: the section path would match every question
     # about that section equally and drown the sentence's own words.
     token_codes, token_offsets = late.encode_table(  # int8: a quarter of float32's bytes
         lambda texts: encoder.encode_tokens(texts, batch_size=batch_size), bare, dim
     )
-    note_vectors = encoder.encode(notes, batch_size=batch_size, progress=progress.advance)
+    note_vectors = encoder.encode_kind(
+        "footnotes", notes, batch_size=batch_size, progress=progress.advance
+    )
     if not notes:
         note_vectors = np.zeros((0, dim), dtype=np.float32)
     return IndexContents(

@@ -63,6 +63,13 @@ class Counts(BaseModel):
     pages: int = 0  # PDF pages read (text and Markdown briefs have none)
 
 
+class EmbeddingReuse(BaseModel):
+    """Texts of one kind this build embedded, and those it took from the last build's cache."""
+
+    embedded: int
+    reused: int
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -83,6 +90,8 @@ class Manifest(BaseModel):
     parse_seconds: float = 0.0  # reading and parsing the briefs, part of build_seconds
     warnings: list[str] = []
     artifacts: dict[str, str]
+    # passages, sentences, tokens, footnotes (rag.store.embedding_cache); empty before caching
+    embedding: dict[str, EmbeddingReuse] = {}
 
 
 def read_manifest(folder: Path, shown: Path | None = None) -> Manifest:

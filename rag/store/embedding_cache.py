@@ -1,0 +1,223 @@
+"""An embedding cache beside an index, so a rebuild embeds only the text that changed.
+
+Every text a build embeds (a passage's representation, a sentence, a footnote, and the
+token vectors of a bare sentence) is keyed by the sha256 of its kind and its exact text.
+The cache file is named for the encoder that computed the vectors (its backend and the
+sha256 of what computes them: the weights, or the exported ONNX file), so vectors of
+another model or backend are never mixed in. After a build is published the cache is
+rewritten with exactly what that build used (it never grows past one build's vectors),
+atomically, as a NumPy ``.npz`` of plain arrays (read with ``allow_pickle=False``).
+
+A missing, damaged or foreign cache file is ignored: the build embeds everything, as
+without a cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rag.encoding.protocol import Encoder, Progress
+
+
+def _key(kind: str, text: str) -> str:
+    return hashlib.sha256(f"{kind}\x00{text}".encode()).hexdigest()
+
+
+@dataclass
+class Reuse:
+    """How many texts of one kind were embedded, and how many came from the cache."""
+
+    embedded: int = 0
+    reused: int = 0
+
+
+class EmbeddingCache:
+    """The cache for one encoder, in ``folder`` (made on save)."""
+
+    def __init__(self, folder: Path, encoder: Encoder) -> None:
+        self.path = folder / f"{encoder.backend}-{encoder.vectors_sha256[:24]}.npz"
+        self._pooled: dict[str, np.ndarray] = {}
+        self._tokens: dict[str, np.ndarray] = {}
+        self._used_pooled: dict[str, np.ndarray] = {}
+        self._used_tokens: dict[str, np.ndarray] = {}
+        self.reuse: dict[str, Reuse] = {}
+
+    @classmethod
+    def beside(cls, index: Path, encoder: Encoder) -> EmbeddingCache:
+        """The cache of the index published at ``index`` (a folder next to it)."""
+        cache = cls(index.parent / f".{index.name}.embeddings", encoder)
+        cache.load()
+        return cache
+
+    def load(self) -> None:
+        import numpy as np
+
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                pooled_keys, pooled = data["pooled_keys"], data["pooled"]
+                token_keys, rows, offsets = (
+                    data["token_keys"],
+                    data["token_rows"],
+                    data["token_offsets"],
+                )
+        except (OSError, KeyError, ValueError):
+            return  # none yet, or unusable: embed everything
+        if len(pooled_keys) != len(pooled) or len(offsets) != len(token_keys) + 1:
+            return
+        self._pooled = {str(k): pooled[i] for i, k in enumerate(pooled_keys)}
+        self._tokens = {str(k): rows[offsets[i] : offsets[i + 1]] for i, k in enumerate(token_keys)}
+
+    def wrap(self, encoder: Encoder) -> CachingEncoder:
+        return CachingEncoder(encoder, self)
+
+    def pooled(
+        self,
+        kind: str,
+        texts: Sequence[str],
+        encode: Any,
+        progress: Progress | None,
+    ) -> np.ndarray:
+        """Vectors of ``texts``, encoding (with ``encode``) only those not in the cache, in
+        their order: a build with nothing cached encodes exactly the batches it did before."""
+        import numpy as np
+
+        keys = [_key(kind, t) for t in texts]
+        missing = [i for i, k in enumerate(keys) if k not in self._pooled]
+        reuse = self.reuse.setdefault(kind, Reuse())
+        reuse.embedded += len(missing)
+        reuse.reused += len(keys) - len(missing)
+        fresh = encode([texts[i] for i in missing], progress) if missing else None
+        if progress is not None and len(keys) > len(missing):
+            progress(len(keys) - len(missing))
+        rows = [self._pooled.get(k) for k in keys]
+        for j, i in enumerate(missing):
+            assert fresh is not None
+            rows[i] = fresh[j]
+            self._pooled[keys[i]] = fresh[j]
+        for k, row in zip(keys, rows, strict=True):
+            self._used_pooled[k] = row  # type: ignore[assignment]
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.ascontiguousarray(np.stack(rows), dtype=np.float32)  # type: ignore[arg-type]
+
+    def token_vectors(self, texts: Sequence[str], encode: Any) -> list[np.ndarray]:
+        keys = [_key("tokens", t) for t in texts]
+        missing = [i for i, k in enumerate(keys) if k not in self._tokens]
+        reuse = self.reuse.setdefault("tokens", Reuse())
+        reuse.embedded += len(missing)
+        reuse.reused += len(keys) - len(missing)
+        rows = [self._tokens.get(k) for k in keys]
+        if missing:
+            fresh = encode([texts[i] for i in missing])
+            for j, i in enumerate(missing):
+                rows[i] = fresh[j]
+                self._tokens[keys[i]] = fresh[j]
+        for k, row in zip(keys, rows, strict=True):
+            self._used_tokens[k] = row  # type: ignore[assignment]
+        return rows  # type: ignore[return-value]
+
+    def save(self) -> None:
+        """Keep exactly what the last build used; written to a temporary file, then renamed."""
+        import numpy as np
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        pooled_keys = list(self._used_pooled)
+        token_keys = list(self._used_tokens)
+        groups = [self._used_tokens[k] for k in token_keys]
+        dim = next((len(v) for v in self._used_pooled.values()), 0)
+        offsets = np.zeros(len(groups) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(g) for g in groups])
+        rows = np.vstack(groups) if groups else np.zeros((0, dim), dtype=np.float32)
+        pooled = (
+            np.stack([self._used_pooled[k] for k in pooled_keys])
+            if pooled_keys
+            else np.zeros((0, dim), dtype=np.float32)
+        )
+        fd, tmp = tempfile.mkstemp(prefix=".cache-", suffix=".npz", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(
+                    fh,
+                    pooled_keys=np.array(pooled_keys, dtype="<U64"),
+                    pooled=pooled.astype(np.float32),
+                    token_keys=np.array(token_keys, dtype="<U64"),
+                    token_rows=rows.astype(np.float32),
+                    token_offsets=offsets,
+                )
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        # Caches of other encoders (another model or backend) are no one's any more.
+        for other in self.path.parent.glob("*.npz"):
+            if other != self.path:
+                other.unlink(missing_ok=True)
+
+
+class CachingEncoder:
+    """``inner`` with its build-time calls answered from the cache where the text is known.
+
+    ``kind`` names what a batch of texts is (passages, sentences, footnotes), so the build
+    can report what it embedded and what it reused for each.
+    """
+
+    def __init__(self, inner: Encoder, cache: EmbeddingCache) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.model_id = inner.model_id
+        self.backend = inner.backend
+        self.index_backend = inner.index_backend
+
+    @property
+    def vectors_sha256(self) -> str:
+        return self.inner.vectors_sha256
+
+    @property
+    def index_vectors_sha256(self) -> str:
+        return self.inner.index_vectors_sha256
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    @property
+    def weights_sha256(self) -> str:
+        return self.inner.weights_sha256
+
+    def encode_kind(
+        self,
+        kind: str,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> np.ndarray:
+        def encode(missing: Sequence[str], progress: Progress | None) -> np.ndarray:
+            return self.inner.encode(missing, batch_size=batch_size, progress=progress)
+
+        return self.cache.pooled(kind, texts, encode, progress)
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
+    ) -> np.ndarray:
+        return self.encode_kind("texts", texts, batch_size=batch_size, progress=progress)
+
+    def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> list[np.ndarray]:
+        def encode(missing: Sequence[str]) -> list[np.ndarray]:
+            return self.inner.encode_tokens(missing, batch_size=batch_size)
+
+        return self.cache.token_vectors(texts, encode)
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], *, batch_size: int = 32
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.encode(texts, batch_size=batch_size), self.encode_tokens(texts)

@@ -1,0 +1,124 @@
+"""Incremental builds: a rebuild embeds only the text that changed (the embedding cache
+beside the index), gives the same index as a fresh build, and `rag index --add/--remove`
+change a shelf of briefs in place, publishing a complete new build each time."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+from rag.config import Settings
+from rag.engine import build
+from rag.store.index import load_index
+from tests.conftest import FakeEncoder
+
+TRADE = (
+    "# Trade Brief\n\n## Exports\n\nTextiles led the exports, and trade grew fast.[^1]\n\n"
+    "[^1]: Ministry of Commerce, 2023.\n"
+)
+WATER = (
+    "# Water Brief\n\n## Rivers\n\nThe Indus Waters Treaty shares the rivers.\n\n"
+    "## Dams\n\nNew dams store water.\n"
+)
+POWER = "# Power Brief\n\n## Grid\n\nThe grid links the two countries' power plants.\n"
+
+
+@pytest.fixture
+def shelf(tmp_path: Path) -> Path:
+    folder = tmp_path / "briefs"
+    folder.mkdir()
+    (folder / "trade.md").write_text(TRADE)
+    (folder / "water.md").write_text(WATER)
+    return folder
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(index_dir=tmp_path / "index", model="/nonexistent")
+
+
+def test_a_rebuild_of_the_same_briefs_embeds_nothing(shelf: Path, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    first = build(settings, [shelf], encoder=FakeEncoder())
+    assert first is not None and first.embedding["passages"].reused == 0
+    encoder = FakeEncoder()
+    again = build(settings, [shelf], encoder=encoder)
+    assert again is not None and encoder.calls == 0  # every vector from the cache
+    reuse = again.embedding
+    assert reuse["passages"].embedded == 0 and reuse["passages"].reused == first.counts.passages
+    assert reuse["sentences"].embedded == 0 and reuse["tokens"].embedded == 0
+
+
+def test_a_changed_brief_alone_is_embedded_again(shelf: Path, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    build(settings, [shelf], encoder=FakeEncoder())
+    (shelf / "water.md").write_text(WATER.replace("New dams store water.", "Dams hold floods."))
+    (shelf / "power.md").write_text(POWER)
+    manifest = build(settings, [shelf], encoder=FakeEncoder())
+    assert manifest is not None
+    ids = {d.id for d in manifest.documents}
+    assert ids == {"trade", "water", "power"}
+    passages = manifest.embedding["passages"]
+    assert 0 < passages.embedded < manifest.counts.passages  # the new and changed ones only
+    assert passages.embedded + passages.reused == manifest.counts.passages
+
+
+def test_a_cached_build_is_the_same_index_as_a_fresh_one(shelf: Path, tmp_path: Path) -> None:
+    cached = _settings(tmp_path)
+    build(cached, [shelf], encoder=FakeEncoder())
+    (shelf / "power.md").write_text(POWER)
+    build(cached, [shelf], encoder=FakeEncoder())
+    fresh = Settings(index_dir=tmp_path / "fresh" / "index", model="/nonexistent")
+    build(fresh, [shelf], encoder=FakeEncoder())
+    a, b = load_index(cached.index_dir), load_index(fresh.index_dir)
+    assert [p.id for p in a.passages] == [p.id for p in b.passages]
+    assert np.array_equal(a.sentence_vectors, b.sentence_vectors)
+    assert np.array_equal(a.footnote_vectors, b.footnote_vectors)
+    assert np.array_equal(a.token_vectors, b.token_vectors)
+    assert a.faiss_index.reconstruct_n(0, a.faiss_index.ntotal).tolist() == (
+        b.faiss_index.reconstruct_n(0, b.faiss_index.ntotal).tolist()
+    )
+
+
+def test_a_damaged_cache_is_ignored(shelf: Path, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    build(settings, [shelf], encoder=FakeEncoder())
+    for cached in (tmp_path / ".index.embeddings").glob("*.npz"):
+        cached.write_bytes(b"not a cache")
+    manifest = build(settings, [shelf], encoder=FakeEncoder())
+    assert manifest is not None and manifest.embedding["passages"].reused == 0
+
+
+@pytest.mark.model
+def test_add_remove_and_json_from_the_command_line(shelf: Path, tmp_path: Path) -> None:
+    env = {"RAG_INDEX_DIR": str(tmp_path / "index")}
+    runner = CliRunner()
+
+    def index(*args: str) -> dict[str, object]:
+        done = runner.invoke(app, ["index", *args, "--json"], env=env)
+        assert done.exit_code == 0, done.output
+        summary: dict[str, object] = json.loads(done.stdout)
+        return summary
+
+    first = index(str(shelf / "trade.md"))
+    assert first["documents"] == 1 and first["embedded_passages"] == first["passages"]
+    power = tmp_path / "power.md"
+    power.write_text(POWER)
+    added = index("--add", str(shelf / "water.md"), "--add", str(power))
+    assert added["ids"] == ["trade", "water", "power"]
+    assert added["reused_passages"] == first["passages"]
+    assert added["embedded_passages"] == added["passages"] - first["passages"]  # type: ignore[operator]
+    removed = index("--remove", "water")
+    assert removed["ids"] == ["trade", "power"] and removed["embedded_passages"] == 0
+    unknown = runner.invoke(app, ["index", "--remove", "wind"], env=env)
+    assert unknown.exit_code == 2 and "the ids are: power, trade" in unknown.output
+    shutil.move(power, tmp_path / "moved.md")
+    gone = runner.invoke(app, ["index", "--add", str(shelf / "water.md")], env=env)
+    assert gone.exit_code == 2 and "--remove power" in gone.output
+    both = runner.invoke(app, ["index", str(shelf), "--add", str(power)], env=env)
+    assert both.exit_code == 2 and "not both" in both.output
