@@ -415,6 +415,12 @@ def evaluate(
             "sets pooled) and print the out-of-fold table and the ablation of each leg.",
         ),
     ] = False,
+    document: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--document", help="Search only this brief of a library (`rag documents`); repeat."
+        ),
+    ] = None,
     folds: Annotated[int, typer.Option(min=2, max=50, help="Folds for --tune.")] = 5,
     repeats: Annotated[
         int, typer.Option(min=1, max=100, help="--tune: splits into folds, averaged.")
@@ -458,6 +464,7 @@ def evaluate(
                 retrievers=names,
                 k=k,
                 progress=lambda n: bar.advance(task, n),
+                documents=document,
             )
         chosen = reports[name]
         graded = None

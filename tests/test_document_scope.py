@@ -109,3 +109,17 @@ def test_the_cli_lists_briefs_and_scopes_a_question(real_index_dir: Path) -> Non
         env=env,
     )
     assert scoped.exit_code == 0 and "Neelum Nigar" in scoped.output
+
+
+def test_eval_scoped_to_the_brief_scores_the_same_alone(real_index_dir: Path) -> None:
+    """`rag eval --document` on a one-brief index is the plain evaluation; an unknown id is
+    exit 2 with the known ones."""
+    env = {"RAG_INDEX_DIR": str(real_index_dir)}
+    plain = CliRunner().invoke(app, ["eval", "--json"], env=env)
+    scoped = CliRunner().invoke(
+        app, ["eval", "--json", "--document", "pakistan-us-relations-2024"], env=env
+    )
+    assert plain.exit_code == scoped.exit_code == 0, scoped.output
+    assert plain.stdout == scoped.stdout
+    unknown = CliRunner().invoke(app, ["eval", "--document", "nope"], env=env)
+    assert unknown.exit_code == 2 and "pakistan-us-relations-2024" in unknown.output

@@ -91,12 +91,15 @@ def evaluate(
     footnote_qtokens: Sequence[np.ndarray] | None = None,
     k: int = 10,
     progress: Callable[[int], None] | None = None,
+    documents: Sequence[str] | None = None,
 ) -> Report:
     depth = max(k, 10)
     per: dict[str, list[float]] = {m: [] for m in METRICS}
     report = Report(retriever=name, n_questions=len(items), metrics={})
     for item, qvec, qtok in zip(items, qvecs, qtokens, strict=True):
-        hits = retriever.search(item.question, k=depth, retriever=name, qvec=qvec, qtokens=qtok)
+        hits = retriever.search(
+            item.question, k=depth, retriever=name, qvec=qvec, qtokens=qtok, documents=documents
+        )
         ids = [h.passage.id for h in hits]
         rel = [pid in relevant_ids[item.id] for pid in ids]
         for cutoff in (1, 3, 5, 10):
@@ -116,7 +119,9 @@ def evaluate(
     for note, qvec, qtok in zip(
         footnote_items, footnote_qvecs or [], footnote_qtokens or [], strict=True
     ):
-        hits = retriever.search(note.question, k=5, retriever=name, qvec=qvec, qtokens=qtok)
+        hits = retriever.search(
+            note.question, k=5, retriever=name, qvec=qvec, qtokens=qtok, documents=documents
+        )
         carried = any(
             f.number == note.footnote
             and (note.document is None or h.passage.document.id == note.document)
@@ -140,8 +145,10 @@ def run(
     retrievers: Sequence[RetrieverName] = RETRIEVERS,
     k: int = 10,
     progress: Callable[[int], None] | None = None,
+    documents: Sequence[str] | None = None,
 ) -> dict[RetrieverName, Report]:
-    """Score each retriever on the same questions; questions are embedded once, in a batch."""
+    """Score each retriever on the same questions; questions are embedded once, in a batch.
+    ``documents``: search only these briefs of a library (the questions' own)."""
     relevant = relevant_passages(items, retriever.handle, source)
     encoder = retriever.encoder
     questions = [i.question for i in items]
@@ -167,6 +174,7 @@ def run(
             ftokens,
             k=k,
             progress=progress,
+            documents=documents,
         )
         for name in retrievers
     }
