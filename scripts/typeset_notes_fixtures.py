@@ -150,8 +150,7 @@ def main() -> None:
     HTML(string=raised).write_pdf(OUT / "notes-raised-dot.pdf")
     bracketed = _page(
         BRACKETED,
-        "<h1>Water, Power and Peace</h1>"
-        "<p class='subtitle'>The Indus Treaty at Sixty-Five</p>",
+        "<h1>Water, Power and Peace</h1><p class='subtitle'>The Indus Treaty at Sixty-Five</p>",
         "<p>By</p><p>John Smith</p><p>Edited by</p><p>Sara Khan</p><p>May 2024</p>",
         "<title>Water, Power and Peace: The Indus Treaty at Sixty-Five</title>",
     )
