@@ -70,12 +70,35 @@ def collapse_space(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
+# Typography a reader types differently: curly and low quotes, primes, dashes and the minus
+# sign, no-break and other fixed-width spaces; soft hyphens (and the zero-width and bidi
+# controls) are deleted. One character in gives at most one out, so offsets map simply.
+_TYPOGRAPHY = str.maketrans(
+    {
+        **dict.fromkeys("‘’‚‛′", "'"),
+        **dict.fromkeys("“”„‟″«»", '"'),
+        **dict.fromkeys("‐‑‒–—―−", "-"),
+        **dict.fromkeys("\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006", " "),
+        **dict.fromkeys("\u2008\u2009\u200a\u205f\u3000", " "),
+        "\u00ad": None,
+    }
+)
+# Recorded in the BM25 index manifest: a change here changes the index's tokens.
+TYPOGRAPHY_FOLD = "typography-1"
+
+
+def fold_typography(text: str) -> str:
+    """``Russia’s — “ally”`` → ``Russia's - "ally"``: the form in which text is matched (BM25
+    tokens, evidence quotes), never the form shown. Invisible controls and soft hyphens go,
+    typographic quotes, dashes and fixed-width spaces become their ASCII counterparts."""
+    return _INVISIBLE_RE.sub("", text).translate(_TYPOGRAPHY)
+
+
 def match_key(text: str) -> str:
     """Canonical form for comparing evidence with passages: no markers, no escapes,
-    no invisible characters, typographic quotes folded, whitespace collapsed, casefolded."""
-    text = unescape_markdown(strip_markers(text))
-    text = _INVISIBLE_RE.sub("", text)
-    text = text.translate(str.maketrans("‘’“”–—", "''\"\"--"))
+    no invisible characters, typography folded (:func:`fold_typography`), whitespace
+    collapsed, casefolded."""
+    text = fold_typography(unescape_markdown(strip_markers(text)))
     return collapse_space(unicodedata.normalize("NFC", text)).casefold()
 
 

@@ -59,6 +59,7 @@ def test_manifest_describes_the_build(tmp_path, corpus):
         "b": 0.75,
         "stemmer": "english",
         "stopwords": "en",
+        "fold": "typography-1",
     }
     assert set(on_disk["artifacts"]) >= {
         "passages.jsonl",

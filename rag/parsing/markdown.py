@@ -1,39 +1,140 @@
 """Markdown briefs: ``#`` headings, ``[^n]`` markers and ``[^n]:`` definitions.
 
-A leading ``# Title`` names the document; short blocks between it and the first ``##``
-heading (author, date, ...) are its front matter, read like the plain-text front matter.
-Markers become superscript digits in the clean text, so passages look alike whatever the
-source format.
+YAML front matter (pandoc's ``title``, ``subtitle``, ``author`` as a string or a list,
+``date``, ``abstract``, and ``editor``, ``publisher``; Jekyll's and Obsidian's blocks read
+the same way, their other keys ignored) names the document and its people. With a YAML
+title every ``#`` heading is a section, but for one repeating the title. Without one, a
+leading ``# Title`` names the document when what follows looks like a title page: short
+blocks (author, date, ...) up to the next heading, read like the plain-text front matter,
+or a document with no other ``#`` heading. Markers become superscript digits in the clean
+text, so passages look alike whatever the source format.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+import yaml
+
+from rag.parsing.footnotes import iso_date
 from rag.parsing.plaintext import parse_front_matter
 from rag.parsing.structure import Draft, Heading, Para
-from rag.records import SectionRef
-from rag.text import collapse_space, to_superscript, unescape_markdown
+from rag.records import FrontMatter, SectionRef
+from rag.text import collapse_space, match_key, to_superscript, unescape_markdown
 
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _DEFINITION_RE = re.compile(r"^\[\^([^\]\s]+)\]:\s*(.*)$")
 _MARKER_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
-_YAML_KEYS = {"title", "author", "author_role", "editor", "date", "institute", "centre"}
+_WIKILINK_RE = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]|]*)\]\]")
+_STAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]")
+# Front matter beyond this is not a title page; it is left unread (with a warning).
+_YAML_MAX_CHARS = 64 * 1024
+# A block of this many words is prose, not a title-page line (as in plain text).
+_PROSE_WORDS = 20
+_STRING_KEYS = ("title", "subtitle", "author_role", "centre", "institute", "abstract")
+_NAMES_KEYS = ("author", "editor", "publisher")
 
 
-def _split_yaml(lines: list[str]) -> tuple[dict[str, str], list[str]]:
-    # Only flat "key: value" front matter; anything richer is left in the text.
-    if not lines or lines[0].strip() != "---":
+def _text(value: object) -> str | None:
+    """A scalar as text: ``[[Jane Doe]]`` (Obsidian's links) as ``Jane Doe``."""
+    if isinstance(value, dict):
+        value = value.get("name")  # pandoc's author: {name: ..., affiliation: ...}
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        return None
+    text = collapse_space(_WIKILINK_RE.sub(r"\1", str(value)))
+    return text or None
+
+
+def _names(value: object) -> str | None:
+    """``A``, ``A and B``, ``A, B and C`` from a string or a list of names."""
+    items = value if isinstance(value, list) else [value]
+    names = [n for n in (_text(item) for item in items[:50]) if n]
+    if len(names) > 1:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return names[0] if names else None
+
+
+def _date(value: object) -> tuple[str, str | None] | None:
+    """(date as written, ISO date) of a YAML date, a timestamp or a string."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return f"{value:%B} {value.day}, {value.year}", value.isoformat()
+    text = _text(value)
+    if text is None:
+        return None
+    stamp = _STAMP_RE.match(text)  # 2024-03-01 10:00:00 +0000, which YAML leaves a string
+    if stamp and not iso_date(text):
+        try:
+            return _date(dt.date.fromisoformat(stamp.group(1)))
+        except ValueError:
+            pass
+    return text, iso_date(text)
+
+
+def _split_yaml(lines: list[str], draft: Draft) -> tuple[dict[str, str], list[str]]:
+    """The YAML front matter's fields the brief knows, and the lines after it."""
+    if not lines or lines[0].rstrip() != "---":
         return {}, lines
+    size = 0
     for end in range(1, len(lines)):
-        if lines[end].strip() == "---":
-            meta = {}
-            for line in lines[1:end]:
-                key, sep, value = line.partition(":")
-                if sep and key.strip().lower() in _YAML_KEYS:
-                    meta[key.strip().lower()] = value.strip().strip("\"'")
-            return meta, lines[end + 1 :]
-    return {}, lines
+        size += len(lines[end]) + 1
+        if size > _YAML_MAX_CHARS:
+            draft.warnings.append(
+                f"YAML front matter over {_YAML_MAX_CHARS // 1024} KiB is not read"
+            )
+            return {}, lines
+        if lines[end].rstrip() in ("---", "..."):
+            break
+    else:
+        return {}, lines  # never closed: a thematic break, not front matter
+    rest = lines[end + 1 :]
+    try:
+        data = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        draft.warnings.append(f"YAML front matter{where} is not valid YAML; it is not read")
+        return {}, rest
+    if not isinstance(data, dict):
+        return {}, rest
+    data = {str(k).strip().lower(): v for k, v in data.items()}
+    meta: dict[str, str] = {}
+    for key in _STRING_KEYS:
+        text = _text(data.get(key))
+        if text:
+            meta[key] = text
+    for key in _NAMES_KEYS:
+        names = _names(data.get(key))
+        if names:
+            meta[key] = names
+    written = _date(data.get("date"))
+    if written:
+        meta["date_text"] = written[0]
+        if written[1]:
+            meta["date"] = written[1]
+    return meta, rest
+
+
+def _title_page_lines(meta: dict[str, str]) -> list[str]:
+    """The lines a title page would print for the YAML fields (shown and cited)."""
+    lines = [meta[k] for k in ("title", "subtitle") if k in meta]
+    if "author" in meta:
+        lines.append(f"By {meta['author']}")
+    lines += [meta[k] for k in ("author_role",) if k in meta]
+    if "editor" in meta:
+        lines.append(f"Edited by {meta['editor']}")
+    org = [meta[k] for k in ("centre", "institute", "publisher") if k in meta]
+    if org:
+        lines.append(", ".join(dict.fromkeys(org)))
+    if "date_text" in meta:
+        lines.append(meta["date_text"])
+    return lines
+
+
+def _looks_like_title_page(blocks: list[str]) -> bool:
+    return all(len(b.split()) < _PROSE_WORDS for b in blocks)
 
 
 def _definitions(lines: list[str], draft: Draft) -> tuple[list[str], dict[str, str]]:
@@ -75,7 +176,7 @@ def _numbering(text: str, labels: list[str]) -> dict[str, int]:
 def parse_markdown(text: str) -> Draft:
     draft = Draft()
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    meta, lines = _split_yaml(lines)
+    meta, lines = _split_yaml(lines, draft)
     lines, raw_defs = _definitions(lines, draft)
     numbers = _numbering("\n".join(lines), list(raw_defs))
     draft.definitions = {numbers[label]: value for label, value in raw_defs.items()}
@@ -96,30 +197,57 @@ def parse_markdown(text: str) -> Draft:
         else:
             current.append(line.strip())
 
+    def level(block: str) -> int:
+        match = _HEADING_RE.match(block)
+        return len(match.group(1)) if match else 0
+
     title = meta.get("title")
+    titled = False  # a `#` heading opens the text as its title
     first = _HEADING_RE.match(blocks[0]) if blocks else None
     if first and len(first.group(1)) == 1:
-        title = title or clean(first.group(2))
-        blocks = blocks[1:]
-    body_at = next((i for i, b in enumerate(blocks) if _HEADING_RE.match(b)), len(blocks))
+        name = clean(first.group(2))
+        nxt = next((i for i, b in enumerate(blocks[1:], 1) if level(b)), len(blocks))
+        if title:
+            # With a YAML title, the first `#` heading is the title only when it repeats it.
+            is_title = match_key(name) == match_key(title)
+        else:
+            only_one = sum(1 for b in blocks if level(b) == 1) == 1
+            is_title = only_one or _looks_like_title_page(blocks[1:nxt])
+        if is_title:
+            title, titled = title or name, True
+            blocks = blocks[1:]
+    body_at = next((i for i, b in enumerate(blocks) if level(b)), len(blocks))
     front, blocks = blocks[:body_at], blocks[body_at:]
-    if not blocks:
-        blocks, front = front, []  # no sections at all: everything is body text
-    front_lines = ([title] if title else []) + front
-    if front_lines or meta:
-        parsed = parse_front_matter(front_lines)
-        extra = {k: v for k, v in meta.items() if k != "title"}
-        draft.front_matter = parsed.model_copy(update=extra) if parsed else None
+    # Prose before the first heading is body text, and so is all text before it when YAML
+    # stands for the title page and no `#` title heads the text (Jekyll's posts).
+    if not blocks or not _looks_like_title_page(front) or (meta and not titled):
+        blocks, front = front + blocks, []
+    abstract = meta.pop("abstract", None)
+    # What the Markdown's own title page says is read like plain text; the YAML fields,
+    # already named, override it. The lines shown are both, the YAML's first.
+    read = parse_front_matter(([title] if title else []) + front)
+    shown = list(dict.fromkeys(_title_page_lines(meta) + list(read.lines if read else ())))
+    if shown:
+        fields = {k: v for k, v in meta.items() if k not in ("subtitle", "publisher")}
+        if "publisher" in meta:
+            fields["institute" if "institute" not in meta else "centre"] = meta["publisher"]
+        draft.front_matter = (read or FrontMatter()).model_copy(
+            update={**fields, "lines": tuple(shown)}
+        )
     draft.title = title
 
     base = SectionRef(title=title or "Body", path=(title or "Body",))
     stack: list[tuple[int, str]] = []
     section = base
+    if abstract:
+        section = SectionRef(title="Abstract", path=("Abstract",))
+        draft.items += [Heading(section), Para(text=clean(abstract), section=section)]
+        section = base
     for block in blocks:
         match = _HEADING_RE.match(block)
         if match:
-            level, name = len(match.group(1)), clean(match.group(2)).rstrip(":")
-            stack = [(lvl, n) for lvl, n in stack if lvl < level] + [(level, name)]
+            depth, name = len(match.group(1)), clean(match.group(2)).rstrip(":")
+            stack = [(lvl, n) for lvl, n in stack if lvl < depth] + [(depth, name)]
             section = SectionRef(title=name, path=tuple(n for _, n in stack))
             draft.items.append(Heading(section))
         else:

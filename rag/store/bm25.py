@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from rag.text import TYPOGRAPHY_FOLD, fold_typography
+
 if TYPE_CHECKING:
     import bm25s
     import Stemmer
@@ -25,9 +27,15 @@ class BM25Params(BaseModel):
     b: float
     stemmer: str
     stopwords: str
+    # How text is folded before tokenizing (rag.text.TYPOGRAPHY_FOLD); None for indexes
+    # built before folding, whose tokens keep curly quotes, dashes and soft hyphens, so the
+    # manifest check calls them stale.
+    fold: str | None = None
 
 
-BM25_PARAMS = BM25Params(method="lucene", k1=1.2, b=0.75, stemmer="english", stopwords="en")
+BM25_PARAMS = BM25Params(
+    method="lucene", k1=1.2, b=0.75, stemmer="english", stopwords="en", fold=TYPOGRAPHY_FOLD
+)
 
 
 @lru_cache(maxsize=2)
@@ -38,11 +46,16 @@ def _stemmer(language: str) -> Stemmer.Stemmer:
 
 
 def tokenize(texts: Sequence[str], params: BM25Params = BM25_PARAMS) -> list[list[str]]:
-    """Stemmed words without stopwords: the one tokenizer of BM25 and the answer gate."""
+    """Stemmed words without stopwords: the one tokenizer of BM25 and the answer gate.
+    Typography is folded first (``params.fold``), so ``Russia’s`` and ``Russia's``, or a
+    word split by a soft hyphen and the same word typed whole, give the same tokens."""
     import bm25s
 
+    if params.fold is not None and params.fold != TYPOGRAPHY_FOLD:
+        raise ValueError(f"unknown BM25 text fold {params.fold!r}")
+    folded = [fold_typography(t) for t in texts] if params.fold else list(texts)
     tokens: list[list[str]] = bm25s.tokenize(
-        list(texts),
+        folded,
         stopwords=params.stopwords,
         stemmer=_stemmer(params.stemmer),
         return_ids=False,

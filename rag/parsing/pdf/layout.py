@@ -22,7 +22,12 @@ from rag.text import SUPERSCRIPTS
 
 _PAGE_NUMBER_RE = re.compile(r"(?:page\s*)?\d+(?:\s*(?:of|/)\s*\d+)?|[ivxlc]+", re.I)
 _SENTENCE_END_RE = re.compile(f"[.!?…:][\"'’”)\\]]*[{SUPERSCRIPTS}]*$")
-NOTE_START_RE = re.compile(f"^(?:[{SUPERSCRIPTS}]+|\\d{{1,3}}[.)]?\\s)")
+# A footnote's number as the notes print it: raised (``¹``), ``1``, ``1.``, ``1)``, ``[1]``,
+# the raised ones also with a dot or parenthesis (``¹.``); one of the groups holds the digits.
+NOTE_START_RE = re.compile(
+    f"^(?:\\[\\s*(\\d{{1,3}}|[{SUPERSCRIPTS}]+)\\s*\\]|([{SUPERSCRIPTS}]+)[.)]?"
+    f"|(\\d{{1,3}})(?:[.)](?!\\d)\\s*(?=\\S)|\\s))\\s*"
+)
 # Footnotes are set smaller than the body: below this share of the body size.
 NOTE_SIZE = 0.92
 

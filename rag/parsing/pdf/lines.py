@@ -9,16 +9,19 @@ between glyphs, because PDFs do not reliably contain space characters.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
 from rag.parsing.pdf.glyphs import Glyph
-from rag.text import to_superscript
+from rag.text import SUPERSCRIPTS, to_superscript
 
 # A raised glyph smaller than this share of the line's size is a superscript.
 SUPERSCRIPT_SIZE = 0.85
 # ... and its baseline at least this share of the line's size above the line's baseline.
 SUPERSCRIPT_RISE = 0.12
+# A call printed in brackets, ``[¹]``: the marker is the raised number alone.
+_BRACKETED_RE = re.compile(f"\\[([{SUPERSCRIPTS}]+)\\]")
 # A gap wider than this share of the font size is a word space.
 SPACE_GAP = 0.17
 
@@ -105,8 +108,8 @@ def make_line(page: int, glyphs: list[Glyph]) -> Line:
     letters = [g for g in normal if g.text.isalpha()] or normal
     return Line(
         page=page,
-        text="".join(plain),
-        marked="".join(marked).replace("* *", " "),
+        text=_BRACKETED_RE.sub(r"\1", "".join(plain)),
+        marked=_BRACKETED_RE.sub(r"\1", "".join(marked).replace("* *", " ")),
         x0=min(g.x0 for g in glyphs),
         x1=max(g.x1 for g in glyphs),
         top=min(g.top for g in glyphs),

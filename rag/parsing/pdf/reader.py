@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rag.errors import CorpusFormatError
 from rag.parsing.pdf.glyphs import read_pages
+from rag.parsing.pdf.info import info_title
 from rag.parsing.pdf.layout import (
     NOTE_START_RE,
     Column,
@@ -22,6 +23,7 @@ from rag.parsing.pdf.layout import (
     body_size,
     measure_column,
     split_notes,
+    starts_block,
     strip_furniture,
 )
 from rag.parsing.pdf.lines import Line, page_lines
@@ -33,6 +35,9 @@ from rag.records import SectionRef
 from rag.text import MARKER_RE, SUPERSCRIPTS, from_superscript
 
 _HEADING_MAX_WORDS = 15
+# A title is set at least this much larger than the body text, in at most this many words.
+_TITLE_SIZE = 1.2
+_TITLE_MAX_WORDS = 40
 _PARAGRAPH_MIN_WORDS = 20
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _SENTENCE_END_RE = re.compile(f"[.!?…][\"'’”)\\]]*[{SUPERSCRIPTS}]*$")
@@ -192,14 +197,18 @@ def _footnotes(notes: list[Line], lexicon: Lexicon, draft: Draft) -> None:
         start = NOTE_START_RE.match(line.text)
         number = None
         if start:
-            marker = start.group().strip().rstrip(".)")
-            value = from_superscript(marker) if marker[0] in SUPERSCRIPTS else int(marker)
+            marker = next(group for group in start.groups() if group)
+            raised = marker[0] in SUPERSCRIPTS
+            value = from_superscript(marker) if raised else int(marker)
             # Plain digits open a definition only as the next number: "2024, https://…"
             # wrapped onto a new line is not footnote 2024.
-            if marker[0] in SUPERSCRIPTS or value == (current or 0) + 1:
+            if raised or value == (current or 0) + 1:
                 number = value
-        if number is not None:
-            raw = line.marked[len(start.group()) :].strip() if start else line.marked
+        if start is not None and number is not None:
+            # The number, its dot or brackets and the space after are not the citation (the
+            # marked text may open with an italic star the plain text does not have).
+            opening = NOTE_START_RE.match(line.marked)
+            raw = line.marked[opening.end() if opening else len(start.group()) :].strip()
             if number in draft.definitions:
                 draft.warnings.append(f"footnote {number} is defined twice; keeping the first")
                 current = None
@@ -226,7 +235,8 @@ def parse_pdf(
     """Read the PDF at ``path`` (whose bytes are ``data``, if read already) within the
     budgets of ``options``; returns the draft and the number of pages."""
     options = options or ReadOptions()
-    scan(path, path.read_bytes() if data is None else data, options)
+    data = path.read_bytes() if data is None else data
+    scan(path, data, options)
     pages = read_pages(path, options)
     if not any(page.glyphs for page in pages):
         raise CorpusFormatError(
@@ -247,12 +257,19 @@ def parse_pdf(
     )
     builder = _Builder(column, lexicon, heading_styles)
     draft = builder.draft
+    # The title the file declares, else the one its first page prints largest; the title
+    # page's first line only when neither says (the file name when nothing does).
+    title = info_title(data) or _largest_line(lines[0] if lines else [], size, column)
     if start:
         front = [block for _, block in flat[:start]]
         draft.front_matter = parse_front_matter(_front_lines(front, column))
+        if draft.front_matter and title:
+            draft.front_matter = draft.front_matter.model_copy(update={"title": title})
         draft.title = draft.front_matter.title if draft.front_matter else None
         draft.front_matter_page = front[0][0].page
-        builder.section = SectionRef(title=draft.title or "Body", path=(draft.title or "Body",))
+    draft.title = title or draft.title
+    if draft.title:
+        builder.section = SectionRef(title=draft.title, path=(draft.title,))
     previous_page = None
     for page_index, block in flat[start:]:
         if heading_styles and _is_heading(block, column):
@@ -267,6 +284,27 @@ def parse_pdf(
     if not draft.definitions:
         draft.warnings.append("no footnotes found at the foot of any page")
     return draft, len(pages)
+
+
+def _largest_line(first_page: list[Line], size: float, column: Column) -> str | None:
+    """The line (or lines, if it wraps) set largest on the first page, when it is set
+    clearly larger than the body text: how a reader finds a title."""
+    if not first_page:
+        return None
+    top = max(line.size for line in first_page)
+    if top < _TITLE_SIZE * size:
+        return None
+    for i, line in enumerate(first_page):
+        if line.size >= top - 0.25 and re.search(r"[^\W\d]", line.text):
+            parts = [line.text]
+            for nxt in first_page[i + 1 : i + 4]:
+                if abs(nxt.size - line.size) > 0.25 or starts_block(line, nxt, column):
+                    break
+                parts.append(nxt.text)
+                line = nxt
+            text = " ".join(parts).strip()
+            return text if len(text.split()) <= _TITLE_MAX_WORDS else None
+    return None
 
 
 def _body_start(all_blocks: list[list[Line]], column: Column) -> int:

@@ -1,0 +1,210 @@
+"""Markdown as people write it: pandoc's, Jekyll's and Obsidian's YAML front matter, and
+a first heading that is a title only when it heads a title page."""
+
+from pathlib import Path
+
+import pytest
+
+from rag.chunking.represent import front_matter_sentences
+from rag.parsing import parse_file
+
+PANDOC = """---
+title: "Water, Power and Peace"
+subtitle: The Indus Treaty at Sixty-Five
+author:
+  - Amina Rahman
+  - name: John Smith
+    affiliation: Institute of Water Studies
+editor: Sara Khan
+publisher: Centre for River Policy
+date: 2024-03-01
+abstract: |
+  The treaty has survived three wars. This brief asks whether it can survive
+  a warming climate.
+lang: en-GB
+...
+
+# Introduction
+
+The Indus Waters Treaty, signed in 1960, divides six rivers, three to each side, and has
+been called the most successful water treaty in the world by many observers.[^1]
+
+# The Climate Question
+
+Glaciers feed the western rivers.
+
+[^1]: "Indus Waters Treaty," *World Bank*, September 19, 1960.
+"""
+
+OBSIDIAN = """---
+tags: [brief, water]
+aliases:
+  - Indus brief
+author: "[[Amina Rahman]]"
+created: 2024-03-01T10:00:00
+---
+# Rivers of the Indus
+
+The basin feeds nearly three hundred million people, and its management has shaped the
+relations of the two states since partition in ways that few other issues have.
+
+## Allocation
+
+The eastern rivers went to India.
+"""
+
+JEKYLL = """---
+layout: post
+title:  "Rivers of the Indus"
+date:   2024-03-01 10:00:00 +0000
+categories: water policy
+author: Amina Rahman
+---
+
+The basin feeds nearly three hundred million people.
+
+## Allocation
+
+The eastern rivers went to India.
+"""
+
+NO_TITLE_PAGE = """# Introduction
+
+The Indus Waters Treaty, signed in 1960, divides six rivers, three to each side, and has
+been called the most successful water treaty in the world by many observers.
+
+# Allocation
+
+The eastern rivers went to India.
+"""
+
+TITLE_PAGE = """# Rivers of the Indus
+
+By Amina Rahman
+
+March 1, 2024
+
+# Introduction
+
+The basin feeds nearly three hundred million people.
+"""
+
+
+def parse(tmp_path: Path, text: str, name: str = "brief.md"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return parse_file(path)
+
+
+def sections(doc):
+    return [s.path for s in doc.sections]
+
+
+def test_pandoc_yaml_fields_and_every_heading_a_section(tmp_path):
+    doc = parse(tmp_path, PANDOC)
+    fm = doc.front_matter
+    assert doc.title == fm.title == "Water, Power and Peace"
+    assert fm.author == "Amina Rahman and John Smith"
+    assert fm.editor == "Sara Khan"
+    assert fm.institute == "Centre for River Policy" and fm.centre is None
+    assert (fm.date, fm.date_text) == ("2024-03-01", "March 1, 2024")
+    # The subtitle's comma-free text and the title's comma are not read as an institute.
+    assert fm.lines[:3] == (
+        "Water, Power and Peace",
+        "The Indus Treaty at Sixty-Five",
+        "By Amina Rahman and John Smith",
+    )
+    assert sections(doc) == [
+        ("Front Matter",),
+        ("Abstract",),
+        ("Introduction",),
+        ("The Climate Question",),
+    ]
+    intro = next(p for p in doc.paragraphs if p.section.title == "Introduction")
+    assert doc.body[intro.span.start : intro.span.end].startswith("The Indus Waters Treaty,")
+    abstract = next(p for p in doc.paragraphs if p.section.title == "Abstract")
+    assert "survive a warming climate" in doc.body[abstract.span.start : abstract.span.end]
+    assert doc.footnote(1).publisher == "World Bank"
+
+
+def test_who_wrote_it_is_in_the_searchable_front_matter_passage(tmp_path):
+    doc = parse(tmp_path, PANDOC)
+    front = next(p for p in doc.paragraphs if p.kind == "front_matter")
+    assert "By Amina Rahman and John Smith" in doc.body[front.span.start : front.span.end]
+    said = " ".join(front_matter_sentences(doc.front_matter))
+    assert "written by the author (writer) Amina Rahman and John Smith" in said
+    assert "edited by the editor Sara Khan" in said
+    assert "Centre for River Policy" in said and "March 1, 2024" in said
+
+
+def test_obsidian_heading_title_and_linked_author(tmp_path):
+    doc = parse(tmp_path, OBSIDIAN)
+    assert doc.title == "Rivers of the Indus"
+    assert doc.front_matter.author == "Amina Rahman"
+    assert sections(doc) == [("Front Matter",), ("Allocation",)]
+    # The prose under the title is body text, not title-page fields.
+    assert doc.front_matter.centre is None
+    assert any(
+        p.kind == "body" and "three hundred million" in doc.body[p.span.start : p.span.end]
+        for p in doc.paragraphs
+    )
+    assert "brief" not in doc.front_matter.lines  # tags are not shown
+
+
+def test_jekyll_timestamp_date_and_no_heading_title(tmp_path):
+    doc = parse(tmp_path, JEKYLL)
+    assert doc.title == "Rivers of the Indus"
+    assert doc.front_matter.author == "Amina Rahman"
+    assert (doc.front_matter.date, doc.front_matter.date_text) == ("2024-03-01", "March 1, 2024")
+    assert sections(doc) == [("Front Matter",), ("Allocation",)]
+    first = next(p for p in doc.paragraphs if p.kind == "body")
+    assert first.section.title == "Rivers of the Indus"
+    assert "three hundred million" in doc.body
+    assert "layout" not in doc.body and "post" not in doc.front_matter.lines
+
+
+def test_first_heading_over_prose_is_a_section_not_a_title(tmp_path):
+    doc = parse(tmp_path, NO_TITLE_PAGE, "indus-notes.md")
+    assert doc.title == "indus-notes"  # nothing names it better
+    assert doc.front_matter is None
+    assert sections(doc) == [("Introduction",), ("Allocation",)]
+    assert "divides six rivers, three to each side" in doc.body
+
+
+def test_first_heading_over_a_title_page_is_the_title(tmp_path):
+    doc = parse(tmp_path, TITLE_PAGE)
+    assert doc.title == "Rivers of the Indus"
+    assert doc.front_matter.author == "Amina Rahman"
+    assert doc.front_matter.date == "2024-03-01"
+    assert sections(doc) == [("Front Matter",), ("Introduction",)]
+
+
+def test_bad_or_huge_yaml_is_a_warning_not_a_failure(tmp_path):
+    doc = parse(
+        tmp_path, "---\ntitle: [unclosed\n---\n\n# Brief\n\nBy A. Writer\n\n## One\n\nText.\n"
+    )
+    assert any("not valid YAML" in w for w in doc.warnings)
+    assert doc.title == "Brief" and doc.front_matter.author == "A. Writer"
+    big = "---\n" + "x: " + "y" * 70_000 + "\n---\n\n# Brief\n\n## One\n\nText.\n"
+    doc = parse(tmp_path, big)
+    assert any("not read" in w for w in doc.warnings)
+    unsafe = "---\ntitle: !!python/object/apply:os.system ['true']\n---\n\n## One\n\nText.\n"
+    assert any("not valid YAML" in w for w in parse(tmp_path, unsafe).warnings)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("Who wrote the brief?", "Amina Rahman"), ("Who edited the brief?", "Sara Khan")],
+)
+def test_who_wrote_a_markdown_brief_is_answered_from_its_front_matter(tmp_path, question, expected):
+    from rag.config import Settings
+    from rag.engine import build, open_engine
+
+    path = tmp_path / "indus.md"
+    path.write_text(PANDOC, encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index", corpus=[path])
+    build(settings, [path])
+    top = open_engine(settings, auto_build=False).search(question, k=3).hits[0]
+    assert top.passage.kind == "front_matter"
+    assert expected in top.passage.text
