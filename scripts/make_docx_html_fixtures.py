@@ -1,0 +1,83 @@
+"""Write the bundled brief as pandoc Markdown, then let pandoc make the Word and HTML fixtures.
+
+The Markdown is generated from the parsed text brief (rag.parsing.parse_file), so it says
+what the text version says: a YAML title/author/date block, the front-matter lines as
+paragraphs, ``#``/``##`` headings, paragraphs with ``[^n]`` markers and the footnote
+definitions as the text brief wrote them (``*Publisher*``, ``<url>``). Pandoc's ``smart``
+extension is turned off so quotes and dashes are not changed on the way.
+
+    python scripts/make_docx_html_fixtures.py      # needs /usr/bin/pandoc
+
+Writes tests/fixtures/brief.md, brief.docx, brief.html and brief-sections.html
+(``--section-divs``). CI does not run this; the outputs are committed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from rag.parsing import parse_file
+from rag.parsing.plaintext import parse_plaintext
+from rag.text import MARKER_RE, from_superscript
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "rag" / "data" / "pakistan-us-relations-2024.txt"
+OUT = ROOT / "tests" / "fixtures"
+# Punctuation pandoc Markdown could read as markup (math, citations, emphasis, links...).
+_ESCAPE_RE = re.compile(r"([\\*_\[\]<>$^~@#|`])")
+
+
+def escape(text: str) -> str:
+    text = _ESCAPE_RE.sub(r"\\\1", text)
+    text = re.sub(r"^(\d+)\.", r"\1\\.", text)  # not an ordered list
+    return re.sub(r"^([-+])", r"\\\1", text)
+
+
+def body_text(text: str) -> str:
+    return MARKER_RE.sub(lambda m: f"[^{from_superscript(m.group())}]", escape(text))
+
+
+def markdown() -> str:
+    doc = parse_file(SOURCE)
+    raw = parse_plaintext(SOURCE.read_text(encoding="utf-8")).definitions
+    fm = doc.front_matter
+    assert fm is not None and fm.title and fm.author and fm.date_text
+    out = [
+        "---",
+        f'title: "{fm.title}"',
+        f'author: "{fm.author}"',
+        f'date: "{fm.date_text}"',
+        "---",
+        "",
+    ]
+    out += [escape(line) + "\n" for line in fm.lines[1:]]
+    headings = {s.span.start: s for s in doc.sections if s.title != "Front Matter"}
+    paragraphs = {p.span.start: p for p in doc.paragraphs if p.kind == "body"}
+    for start in sorted(headings.keys() | paragraphs.keys()):
+        if start in headings:
+            section = headings[start]
+            out.append("#" * len(section.path) + " " + escape(section.title) + "\n")
+        else:
+            span = paragraphs[start].span
+            out.append(body_text(doc.body[span.start : span.end]) + "\n")
+    for number, definition in sorted(raw.items()):
+        out.append(f"[^{number}]: {definition}\n")
+    return "\n".join(out)
+
+
+def main() -> None:
+    md = OUT / "brief.md"
+    md.write_text(markdown(), encoding="utf-8")
+    base = ["pandoc", "-f", "markdown-smart", str(md)]
+    subprocess.run([*base, "-o", str(OUT / "brief.docx")], check=True)
+    subprocess.run([*base, "-s", "-o", str(OUT / "brief.html")], check=True)
+    subprocess.run(
+        [*base, "-s", "--section-divs", "-t", "html5", "-o", str(OUT / "brief-sections.html")],
+        check=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
