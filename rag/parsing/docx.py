@@ -20,6 +20,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from io import BytesIO
 from pathlib import Path
 
@@ -84,7 +85,7 @@ class _Package:
             )
         try:
             return self.zip.read(name)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError) as exc:
             raise CorpusFormatError(
                 f"{self.path}: is corrupt ({name}: {exc}); save it again as .docx and retry"
             ) from None
@@ -113,6 +114,10 @@ class _Package:
         return out
 
 
+def _digits(value: object) -> bool:
+    return bool(re.fullmatch(r"[0-9]{1,2}", str(value)))
+
+
 def _by_type(rels: dict[str, tuple[str, str]], suffix: str, default: str) -> str:
     return next((t for kind, t in rels.values() if kind.endswith(suffix)), default)
 
@@ -127,7 +132,7 @@ def _styles(root: etree._Element | None) -> dict[str, tuple[str, int | None]]:
         match = _HEADING_NAME_RE.match(name)
         level = int(match.group(1)) if match else None
         outline = style.find(f"{_w('pPr')}/{_w('outlineLvl')}")
-        if level is None and outline is not None and str(outline.get(_w("val"))).isdigit():
+        if level is None and outline is not None and _digits(outline.get(_w("val"))):
             lvl = int(str(outline.get(_w("val"))))
             level = lvl + 1 if lvl < 6 else None
         out[sid] = (name, level)
@@ -257,7 +262,7 @@ def parse_docx(path: Path, data: bytes, budget: int) -> Draft:
         style = props.find(_w("pStyle")) if props is not None else None
         name, level = styles.get(str(style.get(_w("val"))) if style is not None else "", ("", None))
         outline = props.find(_w("outlineLvl")) if props is not None else None
-        if outline is not None and str(outline.get(_w("val"))).isdigit():
+        if outline is not None and _digits(outline.get(_w("val"))):
             lvl = int(str(outline.get(_w("val"))))
             level = lvl + 1 if lvl < 6 else level
         if name in _TITLE_STYLES and not blocks:

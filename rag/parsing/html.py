@@ -60,6 +60,7 @@ _BLOCKS = {
 _NOTES_HEADING_RE = re.compile(r"^\s*(notes|endnotes|footnotes|references)\s*:?\s*$", re.I)
 _WORD_NOTE_RE = re.compile(r"^_?(ftn|edn)(\d+)$", re.I)
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_NUMBER_RE = re.compile(r"[0-9]{1,6}")
 _CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=", re.I)
 _AUTHOR_META = ("author", "citation_author", "dc.creator", "dcterms.creator")
 _DATE_META = (
@@ -159,7 +160,8 @@ class _Notes:
 
     def add_list(self, ol: etree._Element) -> None:
         self.containers.append(ol)
-        start = int(ol.get("start") or 1) if (ol.get("start") or "1").isdigit() else 1
+        given = str(ol.get("start") or "1").strip()
+        start = int(given) if _NUMBER_RE.fullmatch(given) else 1
         for offset, li in enumerate(el for el in ol if el.tag == "li"):
             self.add(start + offset, li)
 
@@ -228,7 +230,7 @@ def _mark(body: etree._Element, notes: _Notes) -> None:
         if inside(sup):
             continue
         digits = _inline(sup).strip().strip("[]()")
-        if digits.isdigit():
+        if _NUMBER_RE.fullmatch(digits):
             _replace_with_text(sup, to_superscript(int(digits)))
 
 
@@ -306,9 +308,15 @@ def parse_html(data: bytes) -> Draft:
         text = collapse_space(_inline(leaf))
         if text:
             blocks.append((_HEADINGS.get(leaf.tag.lower(), 0), text))
-    # Without a title block, a leading h1 that is the only one (or repeats <title>) is the title.
+    # Without a title block, a leading h1 is the title when it repeats <title>, or when
+    # there is no <title> and it is the only h1 over h2.. sections.
     h1s = [t for level, t in blocks if level == 1]
-    if blocks and blocks[0][0] == 1 and (len(h1s) == 1 or blocks[0][1] == title):
+    lower = any(level > 1 for level, _ in blocks)
+    if (
+        blocks
+        and blocks[0][0] == 1
+        and (blocks[0][1] == title or (title is None and len(h1s) == 1 and lower))
+    ):
         title = blocks[0][1]
         blocks = blocks[1:]
 
