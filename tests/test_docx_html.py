@@ -217,3 +217,35 @@ def test_budgets(tmp_path):
     misnamed = write(tmp_path, "brief.pdf", (FIXTURES / "brief.html").read_bytes())
     with pytest.raises(CorpusFormatError, match=r"over the budget.*RAG_MAX_FILE_BYTES"):
         parse_file(misnamed, options=ReadOptions(max_file_bytes=20_000))
+
+
+# --- the eval set on Word- and HTML-built indexes (real model) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def text_scores(real_index_dir):
+    from tests.test_pdf_eval import scores
+
+    return scores(real_index_dir)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("name", ["brief.docx", "brief.html"])
+def test_eval_on_word_and_html_is_within_002_of_the_text(name, tmp_path, text_scores):
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+    from tests.test_pdf_eval import scores
+
+    out = tmp_path / "index"
+    result = CliRunner().invoke(app, ["index", str(FIXTURES / name), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    got_scores = scores(out)
+    for retriever, metrics in text_scores.items():
+        for metric, expected in metrics.items():
+            got = got_scores[retriever][metric]
+            print(f"{name} {retriever} {metric}: {got} (text {expected})")
+            if metric == "mean_passage_tokens":  # a size, not a score: within 2%
+                assert abs(got - expected) <= 0.02 * expected, (retriever, metric, got, expected)
+            else:
+                assert abs(got - expected) <= 0.02, (retriever, metric, got, expected)
