@@ -9,13 +9,17 @@ extension is turned off so quotes and dashes are not changed on the way.
     python scripts/make_docx_html_fixtures.py      # needs /usr/bin/pandoc
 
 Writes tests/fixtures/brief.md, brief.docx, brief.html and brief-sections.html
-(``--section-divs``). CI does not run this; the outputs are committed.
+(``--section-divs``), and brief-endnotes.docx: pandoc's .docx rewritten the way other
+Word files differ from pandoc's: headings in custom styles ("Brief Section", "Brief
+Subsection", known as headings only by their outline level or the heading style they are
+based on) and the notes as endnotes. CI does not run this; the outputs are committed.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 
 from rag.parsing import parse_file
@@ -67,6 +71,41 @@ def markdown() -> str:
     return "\n".join(out)
 
 
+def endnotes_variant(source: Path, target: Path) -> None:
+    """``source`` with custom heading styles and its footnotes turned into endnotes."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename).decode("utf-8")
+            name = info.filename
+            if name == "word/styles.xml":
+                # Section: its own outline level; Subsection: based on Heading 2 only.
+                data = data.replace(
+                    '<w:style w:styleId="Heading1" w:type="paragraph">\n'
+                    '    <w:name w:val="Heading 1" />',
+                    '<w:style w:styleId="BriefSection" w:type="paragraph">\n'
+                    '    <w:name w:val="Brief Section" />',
+                ).replace(
+                    "</w:styles>",
+                    '<w:style w:styleId="BriefSubsection" w:type="paragraph">'
+                    '<w:name w:val="Brief Subsection" /><w:basedOn w:val="Heading2" />'
+                    "</w:style></w:styles>",
+                )
+            if name == "word/document.xml":
+                data = data.replace('w:val="Heading1"', 'w:val="BriefSection"')
+                data = data.replace('w:val="Heading2"', 'w:val="BriefSubsection"')
+            if name in ("word/document.xml", "word/footnotes.xml"):
+                data = data.replace("w:footnoteReference", "w:endnoteReference")
+                data = data.replace("w:footnoteRef ", "w:endnoteRef ")
+                data = data.replace("<w:footnote ", "<w:endnote ").replace(
+                    "</w:footnote>", "</w:endnote>"
+                )
+                data = data.replace("w:footnotes", "w:endnotes")
+            if name in ("[Content_Types].xml", "word/_rels/document.xml.rels"):
+                data = data.replace("footnotes", "endnotes")
+            name = name.replace("footnotes", "endnotes")
+            zout.writestr(name, data.encode("utf-8"))
+
+
 def main() -> None:
     md = OUT / "brief.md"
     md.write_text(markdown(), encoding="utf-8")
@@ -77,6 +116,7 @@ def main() -> None:
         [*base, "-s", "--section-divs", "-t", "html5", "-o", str(OUT / "brief-sections.html")],
         check=True,
     )
+    endnotes_variant(OUT / "brief.docx", OUT / "brief-endnotes.docx")
 
 
 if __name__ == "__main__":

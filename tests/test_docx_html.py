@@ -17,6 +17,7 @@ from tests.conftest import chunk_params
 FIXTURES = Path(__file__).parent / "fixtures"
 FORMATS = {
     "brief.docx": "docx",
+    "brief-endnotes.docx": "docx",  # custom heading styles, endnotes
     "brief.html": "html",
     "brief-sections.html": "html",
 }

@@ -125,6 +125,7 @@ def _by_type(rels: dict[str, tuple[str, str]], suffix: str, default: str) -> str
 def _styles(root: etree._Element | None) -> dict[str, tuple[str, int | None]]:
     """Style id → (lower-case name, heading level from its name or outline level)."""
     out: dict[str, tuple[str, int | None]] = {}
+    parents: dict[str, str] = {}
     for style in root.iter(_w("style")) if root is not None else ():
         sid = str(style.get(_w("styleId")) or "")
         name_el = style.find(_w("name"))
@@ -135,6 +136,14 @@ def _styles(root: etree._Element | None) -> dict[str, tuple[str, int | None]]:
         if level is None and outline is not None and _digits(outline.get(_w("val"))):
             lvl = int(str(outline.get(_w("val"))))
             level = lvl + 1 if lvl < 6 else None
+        based = style.find(_w("basedOn"))
+        parents[sid] = str(based.get(_w("val"))) if based is not None else ""
+        out[sid] = (name, level)
+    # A style based on a heading style is a heading of its level (a short chain, bounded).
+    for sid, (name, level) in list(out.items()):
+        parent, hops = parents.get(sid, ""), 0
+        while level is None and parent in out and hops < 10:
+            level, parent, hops = out[parent][1], parents.get(parent, ""), hops + 1
         out[sid] = (name, level)
     return out
 
