@@ -140,6 +140,27 @@ def test_trailing_notes_list(tmp_path):
     assert doc.warnings == ()
 
 
+def test_aside_footnotes_and_a_text_box_read_once(tmp_path):
+    aside = (
+        b"<html><head><title>T</title></head><body><h2>A</h2><p>Claim.<a href='#fn1' "
+        b"id='fnref1'>1</a></p><aside id='footnotes'><ol><li id='fn1'><p>Source, <em>Pub</em>"
+        b"<a href='#fnref1'>\xe2\x86\xa9</a></p></li></ol></aside></body></html>"
+    )
+    doc = parse_file(write(tmp_path, "a.html", aside))
+    assert "Claim.\u00b9" in doc.body and doc.footnote(1).citation == "Source, Pub"
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    mc = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    box = "<w:p><w:r><w:t>Boxed words.</w:t></w:r></w:p>"
+    document = (
+        f"<w:document {w} {mc}><w:body><w:p><w:r><w:t>Plain words.</w:t></w:r>"
+        f"<mc:AlternateContent><mc:Choice><w:txbxContent>{box}</w:txbxContent></mc:Choice>"
+        f"<mc:Fallback><w:txbxContent>{box}</w:txbxContent></mc:Fallback>"
+        "</mc:AlternateContent></w:p></w:body></w:document>"
+    )
+    doc = parse_file(write(tmp_path, "b.docx", _zip({"word/document.xml": document.encode()})))
+    assert doc.body.count("Boxed words.") == 1 and "Plain words." in doc.body
+
+
 # --- sniffing and bad input ---------------------------------------------------------------
 
 
@@ -185,12 +206,24 @@ def _corrupt_member(data: bytes) -> bytes:
 
 
 DOCX = (FIXTURES / "brief.docx").read_bytes()
+PPTX_RELS = (
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'relationships/officeDocument" Target="ppt/presentation.xml"/></Relationships>'
+)
 BAD = [
     ("text.docx", b"Just text saved with the wrong suffix.\n", "not a Word .docx (not a ZIP"),
     ("encrypted.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "encrypted"),
     ("truncated.docx", DOCX[: len(DOCX) // 2], "not a readable ZIP archive"),
     ("corrupt.docx", _corrupt_member(DOCX), "is corrupt (word/document.xml"),
     ("other.docx", _zip({"hello.txt": b"hi"}), "a ZIP archive but not a Word document"),
+    (
+        "slides.txt",
+        _zip(
+            {"_rels/.rels": PPTX_RELS, "ppt/presentation.xml": b'<p:presentation xmlns:p="urn:p"/>'}
+        ),
+        "a ZIP archive but not a Word document",
+    ),
     (
         "bomb.docx",
         _zip({"word/document.xml": b"<" + bytes(30_000_000)}),

@@ -21,6 +21,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -36,6 +37,7 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DC = "http://purl.org/dc/elements/1.1/"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _OFFICE_DOCUMENT = "/officeDocument"
 _HEADING_NAME_RE = re.compile(r"^heading\s*([1-9])$", re.I)
 _TITLE_STYLES = {"title", "subtitle", "author", "date"}
@@ -164,7 +166,7 @@ class _Text:
     def paragraph(self, p: etree._Element, *, notes: bool = False) -> str:
         # (text, italic) pieces, merged so an italic phrase split into runs is one *...*.
         pieces: list[tuple[str, bool]] = []
-        for el in p.iter():
+        for el in _walk(p):
             tag = el.tag
             if tag == _w("t"):
                 run = el.getparent()
@@ -189,6 +191,16 @@ class _Text:
         return collapse_space(text)
 
 
+def _walk(el: etree._Element) -> Iterator[etree._Element]:
+    """The descendants of paragraph ``el`` in order, without the paragraphs nested in it
+    (a text box's, read as paragraphs of their own) or a fallback copy (``mc:Fallback``)."""
+    for child in el:
+        if child.tag in (_w("p"), _FALLBACK):
+            continue
+        yield child
+        yield from _walk(child)
+
+
 def _with_emphasis(pieces: list[tuple[str, bool]]) -> str:
     merged: list[tuple[str, bool]] = []
     for chunk, italic in pieces:
@@ -207,19 +219,22 @@ def _with_emphasis(pieces: list[tuple[str, bool]]) -> str:
 
 
 def _paragraphs(root: etree._Element) -> list[etree._Element]:
-    """Paragraphs of the body in order, those in tables included, none nested twice."""
+    """Paragraphs of the body in order, those in tables and text boxes included; a text
+    box's fallback copy for old readers (``mc:Fallback``) is skipped, not read twice."""
     body = root.find(_w("body"))
-    return [] if body is None else list(body.iter(_w("p")))
+    if body is None:
+        return []
+    return [p for p in body.iter(_w("p")) if not any(a.tag == _FALLBACK for a in p.iterancestors())]
 
 
 def parse_docx(path: Path, data: bytes, budget: int) -> Draft:
     pkg = _Package(path, data, budget)
     main = _by_type(pkg.rels(""), _OFFICE_DOCUMENT, "word/document.xml")
-    document = pkg.xml(main)
-    if document is None:
+    document = pkg.xml(main) if main.endswith(".xml") else None
+    if document is None or document.tag != _w("document"):
         raise CorpusFormatError(
-            f"{path}: a ZIP archive but not a Word document (no {main}); give a .docx "
-            "saved by Word, LibreOffice or pandoc"
+            f"{path}: a ZIP archive but not a Word document (its main part is not "
+            "word/document.xml's kind); give a .docx saved by Word, LibreOffice or pandoc"
         )
     rels = pkg.rels(main)
     styles = _styles(pkg.xml(_by_type(rels, "/styles", "word/styles.xml")))
