@@ -242,6 +242,17 @@ def test_bad_input_is_refused_in_one_line(tmp_path, name, data, message):
     assert message in text and text.startswith(str(path)) and "\n" not in text
 
 
+def test_a_zip_member_larger_than_it_declares_is_not_inflated_past_its_size(tmp_path):
+    """zipfile stops at the declared size, then the CRC check fails: refused as corrupt."""
+    data = bytearray(_zip({"word/document.xml": b"<" + bytes(5_000_000)}))
+    central = data.index(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (100).to_bytes(4, "little")
+    data[22:26] = (100).to_bytes(4, "little")
+    path = write(tmp_path, "liar.docx", bytes(data))
+    with pytest.raises(CorpusFormatError, match="is corrupt"):
+        parse_file(path)
+
+
 def test_budgets(tmp_path):
     with pytest.raises(CorpusFormatError, match="RAG_MAX_FILE_BYTES"):
         parse_file(FIXTURES / "brief.docx", options=ReadOptions(max_file_bytes=20_000))
@@ -263,18 +274,32 @@ def text_scores(real_index_dir):
     return scores(real_index_dir)
 
 
-@pytest.mark.model
-@pytest.mark.parametrize("name", ["brief.docx", "brief.html"])
-def test_eval_on_word_and_html_is_within_002_of_the_text(name, tmp_path, text_scores):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The index of each converted brief, built once with the real model."""
     from typer.testing import CliRunner
 
     from rag.cli import app
+
+    done: dict[str, Path] = {}
+
+    def build(name: str) -> Path:
+        if name not in done:
+            out = tmp_path_factory.mktemp("converted-index") / "index"
+            result = CliRunner().invoke(app, ["index", str(FIXTURES / name), "--out", str(out)])
+            assert result.exit_code == 0, result.output
+            done[name] = out
+        return done[name]
+
+    return build
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("name", ["brief.docx", "brief.html"])
+def test_eval_on_word_and_html_is_within_002_of_the_text(name, built, text_scores):
     from tests.test_pdf_eval import scores
 
-    out = tmp_path / "index"
-    result = CliRunner().invoke(app, ["index", str(FIXTURES / name), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    got_scores = scores(out)
+    got_scores = scores(built(name))
     for retriever, metrics in text_scores.items():
         for metric, expected in metrics.items():
             got = got_scores[retriever][metric]
@@ -283,3 +308,24 @@ def test_eval_on_word_and_html_is_within_002_of_the_text(name, tmp_path, text_sc
                 assert abs(got - expected) <= 0.02 * expected, (retriever, metric, got, expected)
             else:
                 assert abs(got - expected) <= 0.02, (retriever, metric, got, expected)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("name", ["brief.docx", "brief.html"])
+def test_who_wrote_the_brief(name, built, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_INDEX_DIR", str(built(name)))
+    result = CliRunner().invoke(app, ["ask", "Who wrote the brief?", "--json"])
+    assert result.exit_code == 0, result.output
+    passages = json.loads(result.stdout)["passages"]
+    assert any(
+        p["section"]["title"] == "Front Matter" and "Mahrukh Khan" in p["text"]
+        for p in passages[:3]
+    )
+    manifest = json.loads((built(name) / "manifest.json").read_text())
+    assert manifest["documents"][0]["format"] == name.rsplit(".", 1)[1]
