@@ -161,6 +161,16 @@ def test_aside_footnotes_and_a_text_box_read_once(tmp_path):
     assert doc.body.count("Boxed words.") == 1 and "Plain words." in doc.body
 
 
+def test_xhtml_with_an_xml_declaration_and_no_charset(tmp_path):
+    xhtml = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>'
+        b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>X</title></head>'
+        b"<body><h2>S</h2><p>Caf\xc3\xa9 society.</p></body></html>"
+    )
+    doc = parse_file(write(tmp_path, "x.xhtml", xhtml))
+    assert doc.format == "html" and "Café society." in doc.body
+
+
 # --- sniffing and bad input ---------------------------------------------------------------
 
 

@@ -242,12 +242,11 @@ def parse_docx(path: Path, data: bytes, budget: int) -> Draft:
 
     text = _Text({})
     # Notes are numbered in order of reference; endnotes after the footnotes.
-    refs: dict[str, list[str]] = {"foot": [], "end": []}
+    refs: dict[str, dict[str, None]] = {"foot": {}, "end": {}}
     for p in paragraphs:
         for ref in p.iter(_w("footnoteReference"), _w("endnoteReference")):
             kind = "foot" if ref.tag == _w("footnoteReference") else "end"
-            if str(ref.get(_w("id"))) not in refs[kind]:
-                refs[kind].append(str(ref.get(_w("id"))))
+            refs[kind].setdefault(str(ref.get(_w("id"))), None)
     for i, nid in enumerate(refs["foot"]):
         text.notes[("foot", nid)] = i + 1
     for i, nid in enumerate(refs["end"]):

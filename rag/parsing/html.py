@@ -61,6 +61,7 @@ _NOTES_HEADING_RE = re.compile(r"^\s*(notes|endnotes|footnotes|references)\s*:?\
 _WORD_NOTE_RE = re.compile(r"^_?(ftn|edn)(\d+)$", re.I)
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _NUMBER_RE = re.compile(r"[0-9]{1,6}")
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
 _CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=", re.I)
 _AUTHOR_META = ("author", "citation_author", "dc.creator", "dcterms.creator")
 _DATE_META = (
@@ -100,16 +101,19 @@ def _inline(el: etree._Element, *, notes: bool = False) -> str:
     return "".join(parts)
 
 
+def _is_block(el: etree._Element) -> bool:
+    return isinstance(el.tag, str) and el.tag.lower() in _BLOCKS
+
+
 def _leaf_blocks(root: etree._Element) -> list[etree._Element]:
-    """Block elements holding no other block: headings, paragraphs, list items..."""
-    found = []
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag.lower() not in _BLOCKS:
-            continue
-        if any(isinstance(d.tag, str) and d.tag.lower() in _BLOCKS for d in el.iterdescendants()):
-            continue
-        found.append(el)
-    return found
+    """Block elements holding no other block: headings, paragraphs, list items... (one
+    pass from the end: an element holds a block when a child is or holds one)."""
+    elements = list(root.iter())
+    holds: set[etree._Element] = set()
+    for el in reversed(elements):
+        if any(_is_block(child) or child in holds for child in el):
+            holds.add(el)
+    return [el for el in elements if _is_block(el) and el not in holds]
 
 
 def _replace_with_text(el: etree._Element, text: str) -> None:
@@ -217,8 +221,12 @@ def _find_notes(body: etree._Element) -> _Notes:
 def _mark(body: etree._Element, notes: _Notes) -> None:
     """Replace each marker with the superscript number of the note it points to."""
 
+    # The elements themselves, not their id()s: lxml makes a new proxy object per access
+    # unless one is alive, so an id() could be reused by an unrelated element.
+    within = {el for c in notes.containers for el in c.iter()}
+
     def inside(el: etree._Element) -> bool:
-        return any(c is el or c in el.iterancestors() for c in notes.containers)
+        return el in within
 
     for link in list(body.iter("a")):
         if inside(link):
@@ -256,9 +264,11 @@ def _source(data: bytes) -> bytes | str:
     ):
         return data
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return data
+    # lxml refuses text that declares an encoding (XHTML's <?xml ...?>): drop it.
+    return _XML_DECL_RE.sub("", text, count=1)
 
 
 def parse_html(data: bytes) -> Draft:
