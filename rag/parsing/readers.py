@@ -1,7 +1,9 @@
 """File readers registered by suffix (like simonw/llm's registries), instead of an if/else.
 
 A reader turns a file's bytes into a :class:`~rag.parsing.structure.Draft`. Text and
-Markdown are decoded here; a PDF reader works from the file itself. ``register`` adds a
+Markdown are decoded here; the PDF, Word and HTML readers (rag.parsing.pdf, .docx, .html)
+are imported when first used. The loader may pick another reader than the suffix's when
+the bytes say otherwise (rag.parsing.sniff). ``register`` adds a
 format: the loader and folder discovery pick it up from the registry.
 """
 
