@@ -117,7 +117,8 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         default=10_000_000,
         ge=1,
-        description="Largest text or Markdown brief, in bytes, refused before it is read "
+        description="Largest text, Markdown or HTML brief, in bytes, refused before it is "
+        "read, and the most a .docx's text parts may unpack to, checked before they are "
         "(PDFs are bounded by RAG_PDF_MAX_PAGES).",
     )
     max_line_chars: int = Field(

@@ -82,7 +82,7 @@ class Document(Record):
     title: str
     source: str = Field(description="File name the document was read from.")
     sha256: str
-    format: Literal["text", "markdown", "pdf"]
+    format: Literal["text", "markdown", "pdf", "docx", "html"]
     body: str = Field(description="Clean text: escapes removed, footnote blocks lifted out.")
     front_matter: FrontMatter | None = None
     sections: tuple[Section, ...] = ()

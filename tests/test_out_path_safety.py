@@ -44,7 +44,7 @@ def briefs(tmp_path: Path) -> Path:
     folder = tmp_path / "briefs"
     (folder / "sub").mkdir(parents=True)
     (folder / "aid.md").write_text(BRIEF)
-    (folder / "draft.docx").write_bytes(b"PK\x03\x04 not really word")
+    (folder / "draft.pages").write_bytes(b"PK\x03\x04 not a format rag reads")
     (folder / "sub" / "data.csv").write_text("year,usd\n2023,19000000\n")
     return folder
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rag.errors import CorpusFormatError, CorpusNotFound
 from rag.parsing.readers import ReadOptions, reader_for, suffixes
+from rag.parsing.sniff import reader_for_bytes
 from rag.parsing.structure import assemble
 from rag.records import Document
 
@@ -20,7 +21,8 @@ def slug(name: str) -> str:
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Expand files and folders into brief files (.txt, .md, .pdf), in a stable order."""
+    """Expand files and folders into brief files (.txt, .md, .pdf, .docx, .html), in a
+    stable order."""
     found: list[Path] = []
     for path in paths:
         path = Path(path)
@@ -34,7 +36,8 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             )
             if not files:
                 raise CorpusFormatError(
-                    f"{path}: folder holds no briefs (.txt, .md, .markdown or .pdf files)"
+                    f"{path}: folder holds no briefs "
+                    "(.txt, .md, .markdown, .pdf, .docx or .html files)"
                 )
             found.extend(files)
         else:
@@ -54,6 +57,10 @@ def parse_file(
     data = read_regular(path, options.max_file_bytes if reader.byte_budget else None)
     if not data.strip():
         raise CorpusFormatError(f"{path}: file is empty; give a brief with text in it")
+    sniffed = reader_for_bytes(path, reader, data)
+    if sniffed is not reader and sniffed.byte_budget and len(data) > options.max_file_bytes:
+        raise _over_budget(path, len(data), options.max_file_bytes)
+    reader = sniffed
     read = reader.read(path, data, options)
     draft = read.draft
     if not draft.items and not draft.front_matter:
@@ -88,8 +95,8 @@ def _check_regular(path: Path, mode: int) -> None:
         return
     kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
     raise CorpusFormatError(
-        f"{path}: is {kind}, not a regular file; save the brief to a .txt, .md or .pdf "
-        "file and give that path"
+        f"{path}: is {kind}, not a regular file; save the brief to a .txt, .md, .pdf, .docx "
+        "or .html file and give that path"
     )
 
 

@@ -1,7 +1,9 @@
 """File readers registered by suffix (like simonw/llm's registries), instead of an if/else.
 
 A reader turns a file's bytes into a :class:`~rag.parsing.structure.Draft`. Text and
-Markdown are decoded here; a PDF reader works from the file itself. ``register`` adds a
+Markdown are decoded here; the PDF, Word and HTML readers (rag.parsing.pdf, .docx, .html)
+are imported when first used. The loader may pick another reader than the suffix's when
+the bytes say otherwise (rag.parsing.sniff). ``register`` adds a
 format: the loader and folder discovery pick it up from the registry.
 """
 
@@ -23,7 +25,7 @@ from rag.text import detect_encoding, looks_binary
 if TYPE_CHECKING:
     from rag.config import Settings
 
-Format = Literal["text", "markdown", "pdf"]
+Format = Literal["text", "markdown", "pdf", "docx", "html"]
 
 
 @dataclass(frozen=True)
@@ -168,8 +170,31 @@ def _read_pdf(path: Path, data: bytes, options: ReadOptions) -> Read:
     return Read(draft, page_count=pages)
 
 
+def _read_html(path: Path, data: bytes, options: ReadOptions) -> Read:
+    from rag.parsing.html import parse_html
+
+    if detect_encoding(data) == "utf-8-sig" and looks_binary(data):
+        raise _binary(path)
+    try:
+        return Read(parse_html(data))
+    except ValueError as exc:
+        raise CorpusFormatError(
+            f"{path}: not readable as HTML ({exc}); save it again as HTML, or convert it "
+            "to .txt or .md"
+        ) from None
+
+
+def _read_docx(path: Path, data: bytes, options: ReadOptions) -> Read:
+    from rag.parsing.docx import parse_docx
+
+    return Read(parse_docx(path, data, options.max_file_bytes))
+
+
 TEXT = Reader("text", (".txt", ".text"), _read_text)
 MARKDOWN = Reader("markdown", (".md", ".markdown"), _read_markdown)
 PDF = Reader("pdf", (".pdf",), _read_pdf, byte_budget=False)
-for _reader in (TEXT, MARKDOWN, PDF):
+HTML = Reader("html", (".html", ".htm", ".xhtml"), _read_html)
+# A .docx carries its images: RAG_MAX_FILE_BYTES bounds its unpacked text parts instead.
+DOCX = Reader("docx", (".docx",), _read_docx, byte_budget=False)
+for _reader in (TEXT, MARKDOWN, PDF, HTML, DOCX):
     register(_reader)

@@ -59,7 +59,7 @@ def assemble(
     doc_id: str,
     source: str,
     sha256: str,
-    fmt: Literal["text", "markdown", "pdf"],
+    fmt: Literal["text", "markdown", "pdf", "docx", "html"],
     page_count: int | None = None,
 ) -> Document:
     parts: list[str] = []
