@@ -14,8 +14,18 @@ from rag.text import markers_in, page_label
 
 NOT_FOUND = "I could not find anything about that in the indexed briefs"
 
+# One rule for a sentence's opening words: a connective that only ties the sentence to the
+# one before it in the brief is dropped, since an answer quotes the sentence without that
+# one: additive ("Moreover,", "In addition,"), enumerating ("Second,", "Thirdly,",
+# "Finally,"), comparing ("Similarly,") or contrasting ("However,"). An opening that says
+# something of its own is kept as written: a time ("Most recently,", "In 2023,", "Today,"),
+# a scope ("On the global front,").
+_ORDINALS = r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
 _CONNECTIVE_RE = re.compile(
-    r"^(?:moreover|furthermore|additionally|similarly|likewise|also|in addition|besides),\s*",
+    rf"^(?:(?:{_ORDINALS})(?:ly)?|next|moreover|furthermore|further|additionally|"
+    r"also|besides|in addition|on top of that|what is more|similarly|likewise|equally|"
+    r"in the same vein|by the same token|however|nevertheless|nonetheless|still|yet|"
+    r"that said|even so|in turn)\s*,\s*",
     re.IGNORECASE,
 )
 # Characters that would make quoted text Markdown or HTML in a chat front end.
@@ -29,7 +39,8 @@ def escape(text: str) -> str:
 
 
 def quote(text: str) -> str:
-    """A sentence made readable and inert: no leading "Moreover,", no Markdown or HTML."""
+    """A sentence made readable and inert: no leading connective to a sentence the answer
+    does not quote ("Moreover,", "Second,", "However,"), no Markdown or HTML."""
     text = _CONNECTIVE_RE.sub("", text, count=1)
     return escape(text[:1].upper() + text[1:])
 

@@ -44,6 +44,63 @@ def test_quoted_text_cannot_become_markup() -> None:
     assert unescape_markdown(quote("plain [text]")) == "Plain [text]"
 
 
+@pytest.mark.parametrize(
+    ("sentence", "quoted"),
+    [
+        # Additive, enumerating, comparing and contrasting connectives tie a sentence to the
+        # one before it, which the answer does not quote: dropped, one rule for all.
+        ("Moreover, the U.S. has commenced a programme.", "The U.S. has commenced a programme."),
+        ("In addition, both countries are working.", "Both countries are working."),
+        ("Further, Washington must show sensitivity.", "Washington must show sensitivity."),
+        ("Second, Pakistan helped the U.S.", "Pakistan helped the U.S."),
+        ("Secondly, Pakistan helped the U.S.", "Pakistan helped the U.S."),
+        ("Thirdly, Pakistan became an ally.", "Pakistan became an ally."),
+        ("Finally, the talks ended.", "The talks ended."),
+        ("Similarly, more than 80 U.S. firms registered.", "More than 80 U.S. firms registered."),
+        ("Likewise, the U.S. must have a policy.", "The U.S. must have a policy."),
+        ("However, the fallout remains important.", "The fallout remains important."),
+        # Openings that say something of their own (a time, a scope) stay as written.
+        (
+            "Most recently, Pakistan facilitated talks.",
+            "Most recently, Pakistan facilitated talks.",
+        ),
+        ("In 2023, the two held meetings.", "In 2023, the two held meetings."),
+        ("Today, the relationship stands.", "Today, the relationship stands."),
+        ("On the global front, competition grows.", "On the global front, competition grows."),
+        # Only a whole leading word followed by its comma: not "Secondary", not "Also the".
+        ("Secondary schools were funded.", "Secondary schools were funded."),
+        ("Also the U.S. funded schools.", "Also the U.S. funded schools."),
+    ],
+)
+def test_one_rule_for_leading_connectives(sentence: str, quoted: str) -> None:
+    assert unescape_markdown(quote(sentence)) == quoted
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How did Pakistan help the U.S. end the Cold War?",
+        "What role did Pakistan play in the War on Terror?",
+        "What is the U.S. investing in Pakistan?",
+        "What are the two countries doing about energy?",
+        HIGHER_ED_QUESTION,
+    ],
+)
+def test_no_answer_opens_a_sentence_with_a_dropped_connective(
+    real_engine: Engine, question: str
+) -> None:
+    result = answer(real_engine, [question])
+    assert result.found
+    for piece in result.body:
+        sentence = unescape_markdown(piece).strip()
+        assert not re.match(
+            r"(?:Second|Secondly|Third|Thirdly|Moreover|In addition|Similarly|Further),",
+            sentence,
+        ), result.text
+        assert "Second," not in sentence and "Thirdly," not in sentence, result.text
+
+
 @pytest.mark.model
 def test_the_higher_education_question_gets_the_19_million_usaid_programme(
     real_engine: Engine,
