@@ -34,6 +34,9 @@ class Candidate:
     footnote: int | None = None
     cosine: float = 0.0
     coverage: float = 0.0  # IDF-weighted share of the question's terms it contains
+    # For a follow-up ("and when was it published?"): the share of the new turn's own words
+    # it contains, the earlier turn's left out; 0.0 for a question that stands alone.
+    turn_coverage: float = 0.0
 
     @property
     def relevance(self) -> float:
@@ -66,6 +69,11 @@ class Findings:
     @property
     def found(self) -> bool:
         return self.relevance >= self.threshold
+
+    @property
+    def follow_up(self) -> bool:
+        """True when the question was searched together with the turn before it."""
+        return self.query != self.question
 
     def footnotes(self, passage: Passage) -> tuple[Footnote, ...]:
         return (self.notes or {}).get(passage.id, ())

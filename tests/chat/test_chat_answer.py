@@ -8,6 +8,7 @@ import re
 import pytest
 
 from rag.answering import NOT_FOUND, Answer, Answerer, quote, resolve_query
+from rag.answering.followup import own_words
 from rag.engine import Engine
 from rag.text import match_key, unescape_markdown
 from tests.chat.helpers import FOOTNOTE_18_URL, HIGHER_ED_QUESTION
@@ -139,6 +140,45 @@ def test_a_follow_up_is_answered_from_the_earlier_question(real_engine: Engine) 
     assert FOOTNOTE_18_URL in cited_urls
     assert "May 12, 2022" in resolved.text  # the date lives in footnote 18
     assert FOOTNOTE_18_URL not in {n.url for c in alone.citations for n in c.footnotes}
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("first", "follow_up", "wanted", "not_again"),
+    [
+        ("Who edited the brief?", "and when was it published?", "September 16, 2024", "Nigar"),
+        ("Who wrote the brief?", "and who edited it?", "Neelum Nigar", "written by"),
+        ("Who edited the brief?", "and when was it published", "September 16, 2024", "edited"),
+    ],
+)
+def test_a_follow_up_answers_the_new_question_only(
+    real_engine: Engine, first: str, follow_up: str, wanted: str, not_again: str
+) -> None:
+    """The earlier turn is context for retrieval only; its answer is not repeated."""
+    earlier = answer(real_engine, [first])
+    assert earlier.found
+    result = answer(real_engine, [first, follow_up])
+    assert result.query == f"{first} {follow_up}"
+    body = body_of(result.text)
+    assert wanted in body, result.text
+    assert not_again not in body, result.text
+
+
+def test_a_follow_ups_own_words_leave_out_what_points_back() -> None:
+    assert own_words("and when was it published?") == "when published"
+    assert own_words("And who did he meet?") == "who meet"
+    assert own_words("and when was that?") == "when"
+
+
+@pytest.mark.model
+def test_a_follow_up_whose_words_no_sentence_holds_is_answered_from_both_turns(
+    real_engine: Engine,
+) -> None:
+    """ "meet" is in no sentence worth quoting ("met with" is): the answer is the one the
+    joined question finds, not a sentence about "meetings" elsewhere."""
+    first = "When did the CENTCOM commander visit Pakistan?"
+    result = answer(real_engine, [first, "and who did he meet?"])
+    assert "Syed Asim Munir" in body_of(result.text), result.text
 
 
 @pytest.mark.model
