@@ -279,12 +279,12 @@ def _phrase(text: str) -> Phrase:
         if verb_at is not None:
             return _nominal(rest[:verb_at], _BASE[rest[verb_at].lower()], rest[verb_at + 1 :])
     who = _WHO_RE.match(text)
-    if who and (done := _BASE.get(who["verb"].lower())):
+    if who and (acted := _BASE.get(who["verb"].lower())):
         rest = _words(who["rest"])
-        agent = _AGENTS.get(done)
+        agent = _AGENTS.get(acted)
         if agent:
             return [], ([agent, "of", *rest] if rest[0].lower() != "of" else [agent, *rest])
-        return _nominal([], done, rest)
+        return _nominal([], acted, rest)
     return [], _article_off(_words(text))
 
 
