@@ -8,9 +8,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from rag.answering.provenance import asked, note_text, provenance
-from rag.answering.records import Answer, Candidate, Citation, Findings, UrlAnnotation
+from rag.answering.records import (
+    NAME_WIDTH,
+    Answer,
+    Candidate,
+    Citation,
+    Findings,
+    UrlAnnotation,
+    fit,
+)
 from rag.answering.selection import select
-from rag.text import markers_in, page_label
+from rag.text import collapse_space, markers_in, page_label, strip_markers
 
 NOT_FOUND = "I could not find anything about that in the indexed briefs"
 
@@ -43,6 +51,32 @@ def quote(text: str) -> str:
     does not quote ("Moreover,", "Second,", "However,"), no Markdown or HTML."""
     text = _CONNECTIVE_RE.sub("", text, count=1)
     return escape(text[:1].upper() + text[1:])
+
+
+def source_names(citations: Sequence[Citation]) -> tuple[str, ...]:
+    """A short, distinct, unnumbered name per citation, for a front end's chips and list
+    of sources: the section's title (:attr:`Citation.name`); where two citations share
+    it, the section's first words and the passage's own ("Introduction: Pakistan helped
+    the…"), pages first when they tell the two apart."""
+    names = [c.name for c in citations]
+    shared = {n for n in names if names.count(n) > 1}
+    for i, citation in enumerate(citations):
+        if citation.name not in shared:
+            continue
+        passage = citation.passage
+        section = fit(citation.name.rstrip("…"), 14)
+        if (
+            passage.pages
+            and len({c.passage.pages for c in citations if c.name == citation.name}) > 1
+        ):
+            names[i] = fit(f"{section}, {page_label(passage.pages)}")
+            continue
+        opening = _CONNECTIVE_RE.sub("", collapse_space(strip_markers(passage.text)), count=1)
+        names[i] = fit(f"{section}: {opening[:1].upper()}{opening[1:]}")
+    for i, name in enumerate(names):  # still the same: numbered within the name, in order
+        if names.count(name) > 1:
+            names[i] = f"{fit(name, NAME_WIDTH - 4)} ({names[: i + 1].count(name)})"
+    return tuple(names)
 
 
 def numbered(findings: Findings) -> tuple[Citation, ...]:
