@@ -82,6 +82,11 @@ class Findings:
         return self.relevance >= self.threshold
 
     @property
+    def library(self) -> bool:
+        """True when the index holds more than one brief: every source then names its own."""
+        return len(self.titles) > 1
+
+    @property
     def follow_up(self) -> bool:
         """True when the question was searched together with the turn before it."""
         return self.query != self.question
@@ -144,6 +149,7 @@ class Answer:
     annotations: tuple[UrlAnnotation, ...] = ()
     relevance: float = 0.0
     generated: bool = False
+    library: bool = False  # the index holds several briefs: each source names its brief
 
     @property
     def parts(self) -> tuple[str, ...]:

@@ -158,7 +158,7 @@ def with_sources(
     Without the footer (a client that lists the sources itself) the answer keeps its
     citations and the annotations over its sentences."""
     offset = sum(len(p) for p in body)
-    lines, notes = sources_footer(citations, offset) if footer else ([], [])
+    lines, notes = sources_footer(citations, offset, findings.library) if footer else ([], [])
     return Answer(
         question=findings.question,
         query=findings.query,
@@ -168,13 +168,15 @@ def with_sources(
         citations=tuple(citations),
         annotations=(*spans, *notes),
         relevance=findings.relevance,
+        library=findings.library,
     )
 
 
 def sources_footer(
-    citations: Sequence[Citation], offset: int
+    citations: Sequence[Citation], offset: int, library: bool = False
 ) -> tuple[list[str], list[UrlAnnotation]]:
-    """Markdown lines listing each cited passage (section path) and its footnotes.
+    """Markdown lines listing each cited passage (section path, and in a ``library`` of
+    several briefs the brief's title, also when only one is cited) and its footnotes.
 
     ``offset`` is where the footer starts in the text, so each footnote's annotation spans
     its own line there.
@@ -185,6 +187,9 @@ def sources_footer(
     for citation in citations:
         pages = citation.passage.pages
         where = f" ({page_label(pages)})" if pages else ""
+        title = citation.passage.document.title
+        if library and title:
+            where += f" — *{escape(title)}*"
         lines.append(f"- [{citation.number}] {quote(citation.label)}{where}\n")
         position += len(lines[-1])
         for note in citation.footnotes:
