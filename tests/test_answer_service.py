@@ -202,3 +202,44 @@ def test_the_terminal_names_the_brief_of_a_single_source_in_a_library(
     result = Answerer(engine).answer("How fast did bilateral trade grow in 2020?")
     terminal.print_sources(result)
     assert "Trade Brief" in capsys.readouterr().out
+
+
+def test_non_factoid_and_unanswerable_sets_are_measured_apart() -> None:
+    """Answered-correctly and declined-correctly for the two measured sets; neither counts
+    in ``answered`` or in the relevance extremes the gate was set on."""
+    from rag.evaluation.answers import Graded, grade
+    from rag.evaluation.dataset import OffTopicItem, QAItem
+
+    said = {
+        "recommend?": Graded(True, "Build a sustainable partnership. [1]", frozenset(), 0.9),
+        "wrong?": Graded(True, "Something else entirely, quoted. [1]", frozenset(), 0.8),
+        "f16?": Graded(True, "Pakistan bought jets once. [1]", frozenset(), 0.7),
+        "imf?": Graded(False, "I could not find anything", frozenset(), 0.1),
+    }
+    evidence = ("build a sustainable partnership",)
+    report = grade(
+        lambda q: said[q],
+        [],
+        non_factoid=[
+            QAItem(id="n1", question="recommend?", evidence=evidence),
+            QAItem(id="n2", question="wrong?", evidence=evidence),
+        ],
+        unanswerable=[
+            OffTopicItem(id="u1", question="f16?"),
+            OffTopicItem(id="u2", question="imf?"),
+        ],
+    )
+    m = report.metrics
+    assert m["answers_non_factoid"] == 0.5 and m["declines_unanswerable"] == 0.5
+    assert m["answered"] is None and m["relevance_on_topic_min"] is None
+    assert m["relevance_off_topic_max"] is None
+    assert report.misses == [("n2", "wrong?"), ("u1", "f16?")]
+
+
+def test_the_bundled_measured_sets_are_big_enough() -> None:
+    from rag.config import Settings
+    from rag.evaluation import dataset as ds
+
+    folder = Settings().eval_dir
+    assert len(ds.load_qa(folder / "nonfactoid.jsonl")) >= 15
+    assert len(ds.load_off_topic(folder / "unanswerable.jsonl")) >= 15
