@@ -471,17 +471,27 @@ def evaluate(
         if answers:
             from rag.answering import Answerer
             from rag.evaluation.answers import grade_answers
-            from rag.evaluation.dataset import load_off_topic
+            from rag.evaluation.dataset import OffTopicItem, QAItem, load_off_topic
 
             others = load_off_topic(off_topic or cfg.eval_dir / "offtopic.jsonl")
+            # Measured with the bundled sets only: non-factoid and near-topic unanswerable.
+            accounts: list[QAItem] = []
+            nearby: list[OffTopicItem] = []
+            if dataset is None and (cfg.eval_dir / "nonfactoid.jsonl").is_file():
+                accounts = load_qa(cfg.eval_dir / "nonfactoid.jsonl")
+            if dataset is None and (cfg.eval_dir / "unanswerable.jsonl").is_file():
+                nearby = load_off_topic(cfg.eval_dir / "unanswerable.jsonl")
+            asked = len(items) + len(note_items) + len(others) + len(accounts) + len(nearby)
             with Progress(console=err, transient=True, disable=as_json) as bar:
-                task = bar.add_task("answering", total=len(items) + len(note_items) + len(others))
+                task = bar.add_task("answering", total=asked)
                 graded = grade_answers(
                     Answerer(engine),
                     items,
                     note_items,
                     others,
                     progress=lambda n: bar.advance(task, n),
+                    non_factoid=accounts,
+                    unanswerable=nearby,
                 )
         if as_json:
             payload = {

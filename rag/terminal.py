@@ -108,10 +108,11 @@ def print_documents(infos: Sequence[DocumentInfo]) -> None:
 
 def print_sources(answer: Answer) -> None:
     """The cited passages as a terminal reader wants them: section path and page, then each
-    footnote's citation and URL (the document title too when the answer spans several)."""
+    footnote's citation and URL (the brief's title too when the index holds several briefs,
+    however many the answer cites)."""
     if not answer.citations:
         return
-    several = len({c.passage.document.id for c in answer.citations}) > 1
+    several = answer.library or len({c.passage.document.id for c in answer.citations}) > 1
     out.print()
     out.print("[bold]Sources[/]")
     for citation in answer.citations:

@@ -155,3 +155,91 @@ def test_extractive_answers_keep_their_quality_on_every_eval_set(real_engine: En
     assert (m["quotes_evidence"] or 0) >= 0.95 and m["cites_footnote"] == 1.0
     threshold = real_engine.settings.no_answer_threshold
     assert (m["relevance_on_topic_min"] or 0) > threshold > (m["relevance_off_topic_max"] or 1)
+
+
+TRADE_BRIEF = (
+    "# Trade Brief\n\n## Trade\n\nBilateral trade between the two countries grew fast in 2020."
+    "[^1]\n\n[^1]: Ministry of Trade, *Annual Report*, May 1, 2020.\n"
+)
+WATER_BRIEF = "# Water Brief\n\n## Water\n\nThe river treaty shares water between the provinces.\n"
+
+
+def _library(tmp_path: Path, *texts: str) -> Engine:
+    paths = []
+    for i, text in enumerate(texts):
+        paths.append(tmp_path / f"brief-{i}.md")
+        paths[-1].write_text(text, encoding="utf-8")
+    out = tmp_path / "library-index"
+    build_index(
+        paths, out, FakeEncoder(), chunk_params(), model_path="/nonexistent", dense=dense_params()
+    )
+    settings = Settings(model="/nonexistent", no_answer_threshold=-1.0, llm_base_url=None)
+    return Engine(settings, FakeEncoder(), load_index(out))
+
+
+def test_in_a_library_a_single_source_answer_names_its_brief(tmp_path: Path) -> None:
+    engine = _library(tmp_path, TRADE_BRIEF, WATER_BRIEF)
+    result = Answerer(engine).answer("How fast did bilateral trade grow in 2020?")
+    assert result.found and result.library
+    assert {c.passage.document.title for c in result.citations} == {"Trade Brief"}
+    (line,) = [line for line in result.footer if line.startswith("- [1] ")]
+    assert line.rstrip().endswith("— *Trade Brief*"), line
+
+
+def test_one_brief_alone_does_not_name_itself_in_every_source(tmp_path: Path) -> None:
+    engine = _library(tmp_path, TRADE_BRIEF)
+    result = Answerer(engine).answer("How fast did bilateral trade grow in 2020?")
+    assert result.found and not result.library
+    assert "Trade Brief" not in "".join(result.footer)
+
+
+def test_the_terminal_names_the_brief_of_a_single_source_in_a_library(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rag import terminal
+
+    engine = _library(tmp_path, TRADE_BRIEF, WATER_BRIEF)
+    result = Answerer(engine).answer("How fast did bilateral trade grow in 2020?")
+    terminal.print_sources(result)
+    assert "Trade Brief" in capsys.readouterr().out
+
+
+def test_non_factoid_and_unanswerable_sets_are_measured_apart() -> None:
+    """Answered-correctly and declined-correctly for the two measured sets; neither counts
+    in ``answered`` or in the relevance extremes the gate was set on."""
+    from rag.evaluation.answers import Graded, grade
+    from rag.evaluation.dataset import OffTopicItem, QAItem
+
+    said = {
+        "recommend?": Graded(True, "Build a sustainable partnership. [1]", frozenset(), 0.9),
+        "wrong?": Graded(True, "Something else entirely, quoted. [1]", frozenset(), 0.8),
+        "f16?": Graded(True, "Pakistan bought jets once. [1]", frozenset(), 0.7),
+        "imf?": Graded(False, "I could not find anything", frozenset(), 0.1),
+    }
+    evidence = ("build a sustainable partnership",)
+    report = grade(
+        lambda q: said[q],
+        [],
+        non_factoid=[
+            QAItem(id="n1", question="recommend?", evidence=evidence),
+            QAItem(id="n2", question="wrong?", evidence=evidence),
+        ],
+        unanswerable=[
+            OffTopicItem(id="u1", question="f16?"),
+            OffTopicItem(id="u2", question="imf?"),
+        ],
+    )
+    m = report.metrics
+    assert m["answers_non_factoid"] == 0.5 and m["declines_unanswerable"] == 0.5
+    assert m["answered"] is None and m["relevance_on_topic_min"] is None
+    assert m["relevance_off_topic_max"] is None
+    assert report.misses == [("n2", "wrong?"), ("u1", "f16?")]
+
+
+def test_the_bundled_measured_sets_are_big_enough() -> None:
+    from rag.config import Settings
+    from rag.evaluation import dataset as ds
+
+    folder = Settings().eval_dir
+    assert len(ds.load_qa(folder / "nonfactoid.jsonl")) >= 15
+    assert len(ds.load_off_topic(folder / "unanswerable.jsonl")) >= 15

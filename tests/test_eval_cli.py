@@ -103,3 +103,13 @@ def test_bad_datasets_name_file_and_line(on_real_index, tmp_path, content, messa
 def test_missing_dataset(on_real_index, tmp_path):
     result = runner.invoke(app, ["eval", "--dataset", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 2 and "no such dataset file" in result.output
+
+
+def test_answers_json_measures_non_factoid_and_unanswerable_questions(on_real_index):
+    data = run_json("--answers")
+    metrics = data["answers"]["metrics"]
+    # Today's figures hold; the two measured sets are reported beside them.
+    assert metrics["quotes_evidence"] >= 0.95 and metrics["cites_footnote"] == 1.0
+    assert metrics["declines_off_topic"] == 1.0
+    assert 0.0 <= metrics["answers_non_factoid"] <= 1.0
+    assert 0.0 <= metrics["declines_unanswerable"] <= 1.0

@@ -13,7 +13,7 @@ from rag.evaluation.evidence import EvidenceLocator
 from rag.text import match_key
 
 EVAL = PROJECT_ROOT / "eval"
-QA_FILES = ["qa.jsonl", "heldout.jsonl"]
+QA_FILES = ["qa.jsonl", "heldout.jsonl", "nonfactoid.jsonl"]
 
 
 def words(text: str) -> list[str]:

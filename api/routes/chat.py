@@ -46,7 +46,7 @@ from rag.answering import (
     UrlAnnotation,
 )
 from rag.answering.frontends import wants_footer
-from rag.answering.render import escape
+from rag.answering.render import escape, source_names
 from rag.answering.tasks import recognise
 from rag.chunking.tokens import count_tokens
 from rag.config import Settings
@@ -128,18 +128,20 @@ def completion(reply: Reply, answer: Answer) -> ChatCompletion:
     )
 
 
-def source_event(citation: Citation) -> dict[str, Any]:
+def source_event(citation: Citation, name: str | None = None) -> dict[str, Any]:
     """An Open WebUI ``source`` event for one passage. ``metadata.source`` is unique per
     passage: Open WebUI groups sources by it, and numbers them in arrival order for ``[n]``.
-    The name is short and numbered (the chip in the text); the section path and the
-    document title head the passage text its source window shows."""
+    The name is short, unnumbered (Open WebUI numbers its list itself) and distinct among
+    the answer's sources (``name``, from :func:`rag.answering.render.source_names`); the
+    section path and the document title head the passage text its source window shows."""
+    name = name or citation.name
     passage = citation.passage
     where = citation.label
     if passage.document.title:
         where = f"{where} — {passage.document.title}"
     metadata: dict[str, Any] = {
         "source": citation.source_id,
-        "name": citation.name,
+        "name": name,
         "citation": citation.number,
         "passage_id": passage.id,
         "document": {"id": passage.document.id, "title": passage.document.title},
@@ -158,7 +160,7 @@ def source_event(citation: Citation) -> dict[str, Any]:
     heading = f"*{escape(where)}*\n\n"
     metadata["text_start"] = len(heading)
     data: dict[str, Any] = {
-        "source": {"id": citation.source_id, "name": citation.name},
+        "source": {"id": citation.source_id, "name": name},
         "document": [heading + passage.text],
         "metadata": [metadata],
     }
@@ -170,8 +172,9 @@ def source_event(citation: Citation) -> dict[str, Any]:
 def _frame(reply: Reply, event: Event) -> Iterator[str]:
     if isinstance(event, Sources):
         yield reply.chunk(Delta(role="assistant", content="")).sse()
-        for citation in event.citations:
-            yield reply.chunk(event=source_event(citation)).sse()
+        names = source_names(event.citations)
+        for citation, name in zip(event.citations, names, strict=True):
+            yield reply.chunk(event=source_event(citation, name)).sse()
     elif isinstance(event, Text):
         notes = _annotations(event.annotations)
         yield reply.chunk(Delta(content=event.text, annotations=notes or None)).sse()

@@ -5,7 +5,8 @@ One concept per module: :mod:`.followup` (which question a turn asks), :mod:`.le
 :mod:`.selection` (what to quote), :mod:`.provenance` (what a cited footnote adds to a
 "when" or "who published" question), :mod:`.render` (text, Sources footer, annotations),
 :mod:`.generate` (the optional answer server), :mod:`.tasks` (chat front ends' own title,
-tags and follow-up requests), :mod:`.frontends` (whether a client lists the sources itself)
+tags and follow-up requests), :mod:`.titles` (a chat's title from its question),
+:mod:`.frontends` (whether a client lists the sources itself)
 and :mod:`.service` (the flow).
 """
 

@@ -24,6 +24,17 @@ RANK_WEIGHT = 0.7
 NAME_WIDTH = 30
 
 
+def fit(text: str, width: int = NAME_WIDTH) -> str:
+    """``text`` cut at a word (or, unbroken, at ``width``) to at most ``width`` characters,
+    an ellipsis marking the cut."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if text[width - 1] != " " and " " in cut.strip():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A quotable piece of a retrieved passage: one sentence, or one footnote it cites."""
@@ -34,6 +45,9 @@ class Candidate:
     footnote: int | None = None
     cosine: float = 0.0
     coverage: float = 0.0  # IDF-weighted share of the question's terms it contains
+    # For a follow-up ("and when was it published?"): the share of the new turn's own words
+    # it contains, the earlier turn's left out; 0.0 for a question that stands alone.
+    turn_coverage: float = 0.0
 
     @property
     def relevance(self) -> float:
@@ -67,6 +81,16 @@ class Findings:
     def found(self) -> bool:
         return self.relevance >= self.threshold
 
+    @property
+    def library(self) -> bool:
+        """True when the index holds more than one brief: every source then names its own."""
+        return len(self.titles) > 1
+
+    @property
+    def follow_up(self) -> bool:
+        """True when the question was searched together with the turn before it."""
+        return self.query != self.question
+
     def footnotes(self, passage: Passage) -> tuple[Footnote, ...]:
         return (self.notes or {}).get(passage.id, ())
 
@@ -94,17 +118,11 @@ class Citation:
 
     @property
     def name(self) -> str:
-        """Short and numbered like the ``[n]`` in the text (``[2] Security Cooperation``), so
-        each citation chip a front end draws is distinct: the section's own title, cut at a
-        word within :data:`NAME_WIDTH` characters. The path and document go elsewhere."""
-        name = f"[{self.number}] {self.passage.section.title or self.label}"
-        if len(name) <= NAME_WIDTH:
-            return name
-        head = len(f"[{self.number}] ")
-        cut = name[: NAME_WIDTH - 1]
-        if " " in cut[head:]:
-            cut = cut.rsplit(" ", 1)[0]
-        return cut.rstrip(" ,;:-–—") + "…"
+        """The section's own title, cut at a word within :data:`NAME_WIDTH` characters and
+        not numbered: a front end that lists sources numbers them itself ("1 Security
+        Cooperation", not "1 [1] Security Cooperation"). Two citations of one section are
+        told apart by :func:`rag.answering.render.source_names`."""
+        return fit(self.passage.section.title or self.label)
 
 
 @dataclass(frozen=True)
@@ -131,6 +149,7 @@ class Answer:
     annotations: tuple[UrlAnnotation, ...] = ()
     relevance: float = 0.0
     generated: bool = False
+    library: bool = False  # the index holds several briefs: each source names its brief
 
     @property
     def parts(self) -> tuple[str, ...]:

@@ -8,14 +8,32 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from rag.answering.provenance import asked, note_text, provenance
-from rag.answering.records import Answer, Candidate, Citation, Findings, UrlAnnotation
+from rag.answering.records import (
+    NAME_WIDTH,
+    Answer,
+    Candidate,
+    Citation,
+    Findings,
+    UrlAnnotation,
+    fit,
+)
 from rag.answering.selection import select
-from rag.text import markers_in, page_label
+from rag.text import collapse_space, markers_in, page_label, strip_markers
 
 NOT_FOUND = "I could not find anything about that in the indexed briefs"
 
+# One rule for a sentence's opening words: a connective that only ties the sentence to the
+# one before it in the brief is dropped, since an answer quotes the sentence without that
+# one: additive ("Moreover,", "In addition,"), enumerating ("Second,", "Thirdly,",
+# "Finally,"), comparing ("Similarly,") or contrasting ("However,"). An opening that says
+# something of its own is kept as written: a time ("Most recently,", "In 2023,", "Today,"),
+# a scope ("On the global front,").
+_ORDINALS = r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final"
 _CONNECTIVE_RE = re.compile(
-    r"^(?:moreover|furthermore|additionally|similarly|likewise|also|in addition|besides),\s*",
+    rf"^(?:(?:{_ORDINALS})(?:ly)?|next|moreover|furthermore|further|additionally|"
+    r"also|besides|in addition|on top of that|what is more|similarly|likewise|equally|"
+    r"in the same vein|by the same token|however|nevertheless|nonetheless|still|yet|"
+    r"that said|even so|in turn)\s*,\s*",
     re.IGNORECASE,
 )
 # Characters that would make quoted text Markdown or HTML in a chat front end.
@@ -29,9 +47,36 @@ def escape(text: str) -> str:
 
 
 def quote(text: str) -> str:
-    """A sentence made readable and inert: no leading "Moreover,", no Markdown or HTML."""
+    """A sentence made readable and inert: no leading connective to a sentence the answer
+    does not quote ("Moreover,", "Second,", "However,"), no Markdown or HTML."""
     text = _CONNECTIVE_RE.sub("", text, count=1)
     return escape(text[:1].upper() + text[1:])
+
+
+def source_names(citations: Sequence[Citation]) -> tuple[str, ...]:
+    """A short, distinct, unnumbered name per citation, for a front end's chips and list
+    of sources: the section's title (:attr:`Citation.name`); where two citations share
+    it, the section's first words and the passage's own ("Introduction: Pakistan helped
+    the…"), pages first when they tell the two apart."""
+    names = [c.name for c in citations]
+    shared = {n for n in names if names.count(n) > 1}
+    for i, citation in enumerate(citations):
+        if citation.name not in shared:
+            continue
+        passage = citation.passage
+        section = fit(citation.name.rstrip("…"), 14)
+        if (
+            passage.pages
+            and len({c.passage.pages for c in citations if c.name == citation.name}) > 1
+        ):
+            names[i] = fit(f"{section}, {page_label(passage.pages)}")
+            continue
+        opening = _CONNECTIVE_RE.sub("", collapse_space(strip_markers(passage.text)), count=1)
+        names[i] = fit(f"{section}: {opening[:1].upper()}{opening[1:]}")
+    for i, name in enumerate(names):  # still the same: numbered within the name, in order
+        if names.count(name) > 1:
+            names[i] = f"{fit(name, NAME_WIDTH - 4)} ({names[: i + 1].count(name)})"
+    return tuple(names)
 
 
 def numbered(findings: Findings) -> tuple[Citation, ...]:
@@ -113,7 +158,7 @@ def with_sources(
     Without the footer (a client that lists the sources itself) the answer keeps its
     citations and the annotations over its sentences."""
     offset = sum(len(p) for p in body)
-    lines, notes = sources_footer(citations, offset) if footer else ([], [])
+    lines, notes = sources_footer(citations, offset, findings.library) if footer else ([], [])
     return Answer(
         question=findings.question,
         query=findings.query,
@@ -123,13 +168,15 @@ def with_sources(
         citations=tuple(citations),
         annotations=(*spans, *notes),
         relevance=findings.relevance,
+        library=findings.library,
     )
 
 
 def sources_footer(
-    citations: Sequence[Citation], offset: int
+    citations: Sequence[Citation], offset: int, library: bool = False
 ) -> tuple[list[str], list[UrlAnnotation]]:
-    """Markdown lines listing each cited passage (section path) and its footnotes.
+    """Markdown lines listing each cited passage (section path, and in a ``library`` of
+    several briefs the brief's title, also when only one is cited) and its footnotes.
 
     ``offset`` is where the footer starts in the text, so each footnote's annotation spans
     its own line there.
@@ -140,6 +187,9 @@ def sources_footer(
     for citation in citations:
         pages = citation.passage.pages
         where = f" ({page_label(pages)})" if pages else ""
+        title = citation.passage.document.title
+        if library and title:
+            where += f" — *{escape(title)}*"
         lines.append(f"- [{citation.number}] {quote(citation.label)}{where}\n")
         position += len(lines[-1])
         for note in citation.footnotes:

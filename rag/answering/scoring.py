@@ -33,12 +33,16 @@ def _rows(handle: IndexHandle, hit: Hit, words: Lexicon) -> tuple[range, list[in
 
 
 def candidates(
-    handle: IndexHandle, hits: Sequence[Hit], query: str, qvec: np.ndarray
+    handle: IndexHandle, hits: Sequence[Hit], query: str, qvec: np.ndarray, turn: str = ""
 ) -> list[Candidate]:
     """Every sentence of ``hits`` and every footnote they cite, scored; each sentence once
-    (adjacent passages overlap by a sentence: the better-ranked passage keeps it)."""
+    (adjacent passages overlap by a sentence: the better-ranked passage keeps it).
+
+    ``turn``: a follow-up's own words (:func:`rag.answering.followup.own_words`), when
+    ``query`` joins it to the turn before; each candidate's share of them is kept too."""
     words = lexicon(handle)
     (want,) = terms([query])
+    (mine,) = terms([turn]) if turn else (frozenset[str](),)
     seen: set[str] = set()
     out: list[Candidate] = []
     for hit in hits:
@@ -69,6 +73,7 @@ def candidates(
                     footnote=number,
                     cosine=round(float(cosine), 6),
                     coverage=round(coverage, 6),
+                    turn_coverage=round(words.coverage(mine, have), 6) if mine else 0.0,
                 )
             )
     return out

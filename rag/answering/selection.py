@@ -21,10 +21,29 @@ def _bearer(candidate: Candidate, pool: Sequence[Candidate]) -> Candidate | None
     return max(bearers or same, key=lambda c: c.score, default=None)
 
 
+def _asked_now(findings: Findings, ranked: list[Candidate]) -> list[Candidate]:
+    """The ranked candidates that may answer. For a follow-up, where some of those worth
+    quoting (past the gate, within ``MARGIN`` of the best) hold a word of the new turn's
+    own, only those: the earlier turn is context for retrieval, its answer is not repeated.
+    Otherwise (a question that stands alone, or a follow-up whose own words no close
+    candidate holds, such as "met" for "meet") all of them."""
+    if not findings.follow_up or not ranked:
+        return ranked
+    best = ranked[0].score
+    own = [
+        c
+        for c in ranked
+        if c.turn_coverage > 0 and c.score >= best - MARGIN and c.relevance >= findings.threshold
+    ]
+    return own or ranked
+
+
 def select(findings: Findings) -> list[Candidate]:
     """Up to three sentences within ``MARGIN`` of the best, each past the gate, in reading
-    order: passages in the order of their best sentence, sentences as written."""
+    order: passages in the order of their best sentence, sentences as written. A follow-up
+    is answered by what answers it, not by what answered the turn before."""
     ranked = sorted(findings.candidates, key=lambda c: (-c.score, c.hit.rank, c.order))
+    ranked = _asked_now(findings, ranked)
     if not ranked:
         return []
     best = ranked[0].score

@@ -15,7 +15,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from rag import deadline
-from rag.answering.followup import resolve_query
+from rag.answering.followup import own_words, resolve_query
 from rag.answering.generate import generate, relay
 from rag.answering.records import Answer, Citation, Done, Event, Findings, Sources, Text
 from rag.answering.render import extractive, generated, numbered, pieces
@@ -87,12 +87,14 @@ class Answerer:
             )
         )
         handle = snapshot.handle
+        question = question.strip()
+        turn = own_words(question) if query != question else ""
         return Findings(
-            question=question.strip(),
+            question=question,
             query=query,
             threshold=self.settings.no_answer_threshold,
             hits=hits,
-            candidates=tuple(candidates(handle, hits, query, qvec)),
+            candidates=tuple(candidates(handle, hits, query, qvec, turn)),
             notes={h.passage.id: footnotes_of(handle, h.passage) for h in hits},
             titles=tuple(d.title for d in handle.documents.values()),
         )

@@ -18,6 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.answering.titles import title_of
+
+__all__ = ["Task", "TaskKind", "recognise", "reply", "title_of"]
+
 TaskKind = Literal["title", "tags", "follow_ups", "other"]
 
 # Open WebUI: every task template opens with "### Task:" and embeds the chat history.
@@ -83,72 +87,3 @@ def reply(task: Task) -> str:
     else:
         return "{}"  # an unknown task: valid JSON, nothing in it, so the front end moves on
     return json.dumps({task.key: value}, ensure_ascii=False)
-
-
-# Words that open a question without saying what it is about.
-_LEAD_RE = re.compile(
-    r"^(?:(?:and|but|so|also|then|ok|okay|please|now)\b[\s,]*)*"
-    r"(?:(?:can|could|would|will) you (?:please )?(?:tell me|explain|describe|say)?\s*)?"
-    r"(?:(?:tell me|explain|describe)(?: about)?\s+)?"
-    r"(?:(?:what|which|who|whom|whose|when|where|why|how)"
-    r"(?:\s+(?:much|many|large|long|big|often|far))?"
-    r"(?:\s+(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should))?\s+)?"
-    r"(?:(?:the|a|an)\s+)?",
-    re.IGNORECASE,
-)
-_SMALL = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "as",
-        "at",
-        "but",
-        "by",
-        "for",
-        "from",
-        "in",
-        "into",
-        "nor",
-        "of",
-        "on",
-        "or",
-        "over",
-        "per",
-        "the",
-        "to",
-        "up",
-        "via",
-        "vs",
-        "with",
-    ]
-)
-_MAX_WORDS = 7
-_FALLBACK = "Question about the briefs"
-
-
-def title_of(question: str) -> str:
-    """A short title made from the user's question: its subject, without the question words,
-    at most seven words, in title case.
-
-    ``"What did the U.S. commit to higher education in Pakistan?"`` →
-    ``"U.S. Commit to Higher Education in Pakistan"``.
-    """
-    first = question.strip().splitlines()[0] if question.strip() else ""
-    first = re.sub(r"[\s?!.:;,]+$", "", first)
-    subject = _LEAD_RE.sub("", first, count=1)
-    # The first clause names the subject: "Which negotiations did …, and what …?"
-    clause = re.split(r"[,;:(]", subject, maxsplit=1)[0].strip()
-    if len(clause.split()) >= 2:
-        subject = clause
-    words = subject.split() if len(subject.split()) >= 2 else first.split()
-    words = words[:_MAX_WORDS]
-    while len(words) > 1 and words[-1].lower() in _SMALL:
-        words.pop()
-    if not words:
-        return _FALLBACK
-    titled = [
-        w if (i and w.lower() in _SMALL) or not w.islower() else w[:1].upper() + w[1:]
-        for i, w in enumerate(words)
-    ]
-    return " ".join(titled).strip("\"'“”‘’")

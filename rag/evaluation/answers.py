@@ -2,6 +2,11 @@
 does it cite the footnote a source question asks for, and does the no-answer gate decline
 off-topic questions while answering every on-topic one?
 
+Two more sets are measured, not gated on: questions that ask for an account rather than a fact
+("What does the brief recommend for the future?", ``eval/nonfactoid.jsonl``: answered with
+gold evidence quoted) and questions near the brief's topic that it does not answer ("Did the
+U.S. sell F-16 fighter jets to Pakistan?", ``eval/unanswerable.jsonl``: declined).
+
 Like the retrieval metrics, this survives re-chunking: an answer is judged by the text it
 quotes against the evidence quotes, never by passage ids.
 """
@@ -25,6 +30,8 @@ ANSWER_METRICS = (
     "quotes_evidence",
     "cites_footnote",
     "declines_off_topic",
+    "answers_non_factoid",
+    "declines_unanswerable",
     "relevance_on_topic_min",
     "relevance_off_topic_max",
 )
@@ -81,7 +88,11 @@ def grade(
     footnote_items: Sequence[FootnoteItem] = (),
     off_topic: Sequence[OffTopicItem] = (),
     progress: Callable[[int], None] | None = None,
+    non_factoid: Sequence[QAItem] = (),
+    unanswerable: Sequence[OffTopicItem] = (),
 ) -> AnswerReport:
+    """The answer metrics. ``non_factoid`` and ``unanswerable`` are measured only: they
+    count in neither ``answered`` nor the relevance extremes the gate was set on."""
     per: dict[str, list[float]] = {m: [] for m in ANSWER_METRICS}
     report = AnswerReport(n_questions=len(items) + len(footnote_items), metrics={})
     on_topic: list[float] = []
@@ -114,6 +125,21 @@ def grade(
             report.misses.append((other.id, other.question))
         if progress:
             progress(1)
+    for item in non_factoid:
+        got = ask(item.question)
+        right = got.found and quotes_evidence(got.body, item.evidence)
+        per["answers_non_factoid"].append(float(right))
+        if not right:
+            report.misses.append((item.id, item.question))
+        if progress:
+            progress(1)
+    for near in unanswerable:
+        got = ask(near.question)
+        per["declines_unanswerable"].append(float(not got.found))
+        if got.found:
+            report.misses.append((near.id, near.question))
+        if progress:
+            progress(1)
     report.metrics = {m: (round(mean(v), 4) if v else None) for m, v in per.items()}
     report.metrics["relevance_on_topic_min"] = round(min(on_topic), 4) if on_topic else None
     report.metrics["relevance_off_topic_max"] = round(max(off), 4) if off else None
@@ -126,10 +152,20 @@ def grade_answers(
     footnote_items: Sequence[FootnoteItem] = (),
     off_topic: Sequence[OffTopicItem] = (),
     progress: Callable[[int], None] | None = None,
+    non_factoid: Sequence[QAItem] = (),
+    unanswerable: Sequence[OffTopicItem] = (),
 ) -> AnswerReport:
     """Grade the extractive answers of ``answerer`` (generation is judged by people, not by
     string matching, so it is switched off here)."""
     from rag.answering import Answerer
 
     quoting = Answerer(answerer.engine, answerer.settings.model_copy(update={"llm_base_url": None}))
-    return grade(lambda q: graded(quoting.answer(q)), items, footnote_items, off_topic, progress)
+    return grade(
+        lambda q: graded(quoting.answer(q)),
+        items,
+        footnote_items,
+        off_topic,
+        progress,
+        non_factoid=non_factoid,
+        unanswerable=unanswerable,
+    )

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from rag.answering import NOT_FOUND, Answer, Answerer, quote, resolve_query
+from rag.answering.followup import own_words
 from rag.engine import Engine
 from rag.text import match_key, unescape_markdown
 from tests.chat.helpers import FOOTNOTE_18_URL, HIGHER_ED_QUESTION
@@ -42,6 +43,63 @@ def test_quoted_text_cannot_become_markup() -> None:
         r"A \<script\>x\</script\> \[1\] \*b\*"
     )
     assert unescape_markdown(quote("plain [text]")) == "Plain [text]"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "quoted"),
+    [
+        # Additive, enumerating, comparing and contrasting connectives tie a sentence to the
+        # one before it, which the answer does not quote: dropped, one rule for all.
+        ("Moreover, the U.S. has commenced a programme.", "The U.S. has commenced a programme."),
+        ("In addition, both countries are working.", "Both countries are working."),
+        ("Further, Washington must show sensitivity.", "Washington must show sensitivity."),
+        ("Second, Pakistan helped the U.S.", "Pakistan helped the U.S."),
+        ("Secondly, Pakistan helped the U.S.", "Pakistan helped the U.S."),
+        ("Thirdly, Pakistan became an ally.", "Pakistan became an ally."),
+        ("Finally, the talks ended.", "The talks ended."),
+        ("Similarly, more than 80 U.S. firms registered.", "More than 80 U.S. firms registered."),
+        ("Likewise, the U.S. must have a policy.", "The U.S. must have a policy."),
+        ("However, the fallout remains important.", "The fallout remains important."),
+        # Openings that say something of their own (a time, a scope) stay as written.
+        (
+            "Most recently, Pakistan facilitated talks.",
+            "Most recently, Pakistan facilitated talks.",
+        ),
+        ("In 2023, the two held meetings.", "In 2023, the two held meetings."),
+        ("Today, the relationship stands.", "Today, the relationship stands."),
+        ("On the global front, competition grows.", "On the global front, competition grows."),
+        # Only a whole leading word followed by its comma: not "Secondary", not "Also the".
+        ("Secondary schools were funded.", "Secondary schools were funded."),
+        ("Also the U.S. funded schools.", "Also the U.S. funded schools."),
+    ],
+)
+def test_one_rule_for_leading_connectives(sentence: str, quoted: str) -> None:
+    assert unescape_markdown(quote(sentence)) == quoted
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How did Pakistan help the U.S. end the Cold War?",
+        "What role did Pakistan play in the War on Terror?",
+        "What is the U.S. investing in Pakistan?",
+        "What are the two countries doing about energy?",
+        HIGHER_ED_QUESTION,
+    ],
+)
+def test_no_answer_opens_a_sentence_with_a_dropped_connective(
+    real_engine: Engine, question: str
+) -> None:
+    result = answer(real_engine, [question])
+    assert result.found
+    for piece in result.body:
+        sentence = unescape_markdown(piece).strip()
+        assert not re.match(
+            r"(?:Second|Secondly|Third|Thirdly|Moreover|In addition|Similarly|Further),",
+            sentence,
+        ), result.text
+        assert "Second," not in sentence and "Thirdly," not in sentence, result.text
 
 
 @pytest.mark.model
@@ -82,6 +140,45 @@ def test_a_follow_up_is_answered_from_the_earlier_question(real_engine: Engine) 
     assert FOOTNOTE_18_URL in cited_urls
     assert "May 12, 2022" in resolved.text  # the date lives in footnote 18
     assert FOOTNOTE_18_URL not in {n.url for c in alone.citations for n in c.footnotes}
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("first", "follow_up", "wanted", "not_again"),
+    [
+        ("Who edited the brief?", "and when was it published?", "September 16, 2024", "Nigar"),
+        ("Who wrote the brief?", "and who edited it?", "Neelum Nigar", "written by"),
+        ("Who edited the brief?", "and when was it published", "September 16, 2024", "edited"),
+    ],
+)
+def test_a_follow_up_answers_the_new_question_only(
+    real_engine: Engine, first: str, follow_up: str, wanted: str, not_again: str
+) -> None:
+    """The earlier turn is context for retrieval only; its answer is not repeated."""
+    earlier = answer(real_engine, [first])
+    assert earlier.found
+    result = answer(real_engine, [first, follow_up])
+    assert result.query == f"{first} {follow_up}"
+    body = body_of(result.text)
+    assert wanted in body, result.text
+    assert not_again not in body, result.text
+
+
+def test_a_follow_ups_own_words_leave_out_what_points_back() -> None:
+    assert own_words("and when was it published?") == "when published"
+    assert own_words("And who did he meet?") == "who meet"
+    assert own_words("and when was that?") == "when"
+
+
+@pytest.mark.model
+def test_a_follow_up_whose_words_no_sentence_holds_is_answered_from_both_turns(
+    real_engine: Engine,
+) -> None:
+    """ "meet" is in no sentence worth quoting ("met with" is): the answer is the one the
+    joined question finds, not a sentence about "meetings" elsewhere."""
+    first = "When did the CENTCOM commander visit Pakistan?"
+    result = answer(real_engine, [first, "and who did he meet?"])
+    assert "Syed Asim Munir" in body_of(result.text), result.text
 
 
 @pytest.mark.model

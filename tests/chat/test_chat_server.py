@@ -177,3 +177,19 @@ def test_a_follow_up_uses_the_earlier_turns(client: openai.OpenAI) -> None:
     follow_up = client.chat.completions.create(model="brief-rag", messages=history)
     content = follow_up.choices[0].message.content or ""
     assert "May 12, 2022" in content and FOOTNOTE_18_URL in content
+
+
+def test_a_follow_up_answers_the_new_question_only(client: openai.OpenAI) -> None:
+    """The earlier turn is context for retrieval only: its fact is not repeated."""
+    first = client.chat.completions.create(model="brief-rag", messages=ask("Who edited the brief?"))
+    said = first.choices[0].message.content or ""
+    assert "Neelum Nigar" in said
+    history = [
+        *ask("Who edited the brief?"),
+        {"role": "assistant", "content": said},
+        {"role": "user", "content": "and when was it published?"},
+    ]
+    follow_up = client.chat.completions.create(model="brief-rag", messages=history)
+    content = follow_up.choices[0].message.content or ""
+    assert "September 16, 2024" in content
+    assert "Neelum Nigar" not in content and "edited" not in content.split("**Sources**")[0]

@@ -16,6 +16,7 @@ from rag.answering import Answerer
 from rag.answering.frontends import lists_sources, wants_footer
 from rag.answering.provenance import as_written, asked, note_text
 from rag.answering.records import NAME_WIDTH, Citation
+from rag.answering.render import source_names
 from rag.config import Settings
 from rag.engine import Engine
 from rag.records import DocumentRef, Footnote, Hit, Passage, SectionRef, Span
@@ -42,14 +43,41 @@ def citation(number: int, title: str, path: tuple[str, ...] = ()) -> Citation:
     return Citation(number, Hit(passage=passage, rank=number, score=1.0))
 
 
-def test_source_names_are_numbered_short_and_cut_at_a_word() -> None:
+def test_source_names_are_short_unnumbered_and_cut_at_a_word() -> None:
+    # Open WebUI numbers its list of sources itself: "1 Security Cooperation", not
+    # "1 [1] Security Cooperation".
     assert citation(2, "Security Cooperation", ("Current Pace", "Security Cooperation")).name == (
-        "[2] Security Cooperation"
+        "Security Cooperation"
     )
     long = citation(3, "Economic and Trade Cooperation Between the Two").name
-    assert long == "[3] Economic and Trade…" and len(long) <= NAME_WIDTH
-    unbroken = citation(12, "Counterterrorismcooperationframework").name
-    assert unbroken.startswith("[12] Counterterror") and len(unbroken) == NAME_WIDTH
+    assert long == "Economic and Trade…" and len(long) <= NAME_WIDTH
+    unbroken = citation(12, "Counterterrorismcooperationframeworkofthetwo").name
+    assert unbroken.startswith("Counterterror") and len(unbroken) == NAME_WIDTH
+
+
+def passage_citation(number: int, title: str, text: str) -> Citation:
+    plain = citation(number, title)
+    return Citation(
+        number, Hit(passage=plain.passage.model_copy(update={"text": text}), rank=number, score=1.0)
+    )
+
+
+def test_two_sources_of_one_section_get_distinct_names() -> None:
+    cited = [
+        passage_citation(1, "Introduction", "Second, Pakistan helped the U.S. reverse it.²"),
+        passage_citation(2, "Regional and Global Front", "On the global front, a rivalry."),
+        passage_citation(3, "Introduction", "Over several decades, the relationship grew."),
+    ]
+    names = source_names(cited)
+    assert names == (
+        "Introduction: Pakistan helped…",
+        "Regional and Global Front",
+        "Introduction: Over several…",
+    )
+    assert all(len(n) <= NAME_WIDTH and not n.startswith("[") for n in names)
+    # Passages that open alike are still told apart.
+    same = [passage_citation(n, "Introduction", "The same opening words here.") for n in (1, 2)]
+    assert len(set(source_names(same))) == 2
 
 
 def test_open_webui_is_recognised_by_its_client_or_its_forwarded_headers() -> None:
@@ -124,7 +152,7 @@ def test_open_webui_gets_distinct_chips_and_one_list_of_sources(http: TestClient
     assert len(names) >= 3 and len(set(names)) == len(names)
     assert names == [e["metadata"][0]["name"] for e in events]
     for number, (name, event) in enumerate(zip(names, events, strict=True), start=1):
-        assert name.startswith(f"[{number}] ") and len(name) <= NAME_WIDTH
+        assert not name.startswith(("[", str(number))) and len(name) <= NAME_WIDTH
         meta = event["metadata"][0]
         # The full path and the document stay in the metadata and head the passage text.
         assert meta["section"]["path"] and meta["document"]["title"]
