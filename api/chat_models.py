@@ -108,7 +108,11 @@ class ChatCompletionRequest(Lenient):
         },
     )
 
-    model: str = Field(default=MODEL_ID, description=f"Any value; answers come from {MODEL_ID}.")
+    model: str = Field(
+        default=MODEL_ID,
+        description=f"`{MODEL_ID}/<id>` answers from that brief alone (ids as `GET /v1/models` "
+        "or `GET /documents` list them); any other value answers from every brief.",
+    )
     messages: list[ChatMessage] = Field(
         description="The conversation; the last user message with text is the question "
         "(at most RAG_MAX_QUESTION_CHARS characters, 2,000 by default).",
@@ -231,10 +235,17 @@ class ChatCompletionChunk(BaseModel):
 
 
 class ModelCard(BaseModel):
+    """One model of `GET /v1/models`: `brief-rag` answers from every brief, and
+    `brief-rag/<id>` from that brief alone (a front end's model menu picks a brief)."""
+
     id: str = MODEL_ID
     object: Literal["model"] = "model"
     created: int
     owned_by: str = MODEL_ID
+    name: str | None = Field(default=None, description="What a front end's menu shows.")
+    metadata: dict[str, str] | None = Field(
+        default=None, description="For `brief-rag/<id>`: the brief's `document` id and `title`."
+    )
 
 
 class ModelList(BaseModel):

@@ -231,12 +231,20 @@ def documents(
             print_documents(infos)
 
 
-def _load_answerer(show_progress: bool = True) -> Answerer:
+def _load_answerer(show_progress: bool = True, documents: list[str] | None = None) -> Answerer:
     from rag.answering import Answerer
     from rag.engine import open_engine
 
     with build_progress(enabled=show_progress) as progress:
-        return Answerer(open_engine(settings(), progress=progress))
+        engine = open_engine(settings(), progress=progress)
+    engine.check_documents(documents)  # an unknown id: exit 2 before any question
+    return Answerer(engine, documents=documents)
+
+
+DocumentOption = Annotated[
+    list[str] | None,
+    typer.Option("--document", help="Answer only from this brief (`rag documents`); repeat."),
+]
 
 
 @app.command()
@@ -245,6 +253,7 @@ def answer(
     k: Annotated[
         int | None, typer.Option("-k", "--top-k", min=1, max=50, help="Passages to draw on.")
     ] = None,
+    document: DocumentOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Answer QUESTION from the briefs: quoted sentences with [n] citations and their
@@ -253,7 +262,7 @@ def answer(
     with user_errors():
         if not has_visible_text(question):
             raise QueryError("the question is empty; ask something about the brief")
-        answerer = _load_answerer(show_progress=not as_json)
+        answerer = _load_answerer(show_progress=not as_json, documents=document)
         if as_json:
             from rag.views import AnswerView
 
@@ -293,6 +302,7 @@ def chat(
     k: Annotated[
         int | None, typer.Option("-k", "--top-k", min=1, max=50, help="Passages to draw on.")
     ] = None,
+    document: DocumentOption = None,
 ) -> None:
     """Chat about the briefs in the terminal, with follow-up questions.
 
@@ -301,7 +311,7 @@ def chat(
     """
     with user_errors():
         interactive = sys.stdin.isatty()
-        answerer = _load_answerer(show_progress=interactive)
+        answerer = _load_answerer(show_progress=interactive, documents=document)
         if interactive:
             import readline  # noqa: F401  (line editing and history for input())
 

@@ -75,6 +75,13 @@ class Engine:
         """Serve a new index from the next query on; in-flight queries keep the old one."""
         self._retriever = Retriever(handle, self.encoder, self._params)
 
+    def check_documents(self, documents: Sequence[str] | None) -> None:
+        """Refuse a scope naming a brief the index does not hold (:class:`DocumentNotFound`,
+        listing the ids it does), before any question is asked."""
+        from rag.retrieval.retriever import in_documents
+
+        in_documents(self.handle, documents)
+
     def check_question(self, question: str) -> None:
         limit = self.settings.max_question_chars
         if len(question) > limit:

@@ -123,3 +123,39 @@ def test_eval_scoped_to_the_brief_scores_the_same_alone(real_index_dir: Path) ->
     assert plain.stdout == scoped.stdout
     unknown = CliRunner().invoke(app, ["eval", "--document", "nope"], env=env)
     assert unknown.exit_code == 2 and "pakistan-us-relations-2024" in unknown.output
+
+
+def test_one_chat_model_per_brief(shelf: Engine) -> None:
+    """`/v1/models` lists the library and each brief, titled; a chat with `brief-rag/<id>`
+    retrieves and cites only that brief; an unknown one is a 422 naming the known ids."""
+    with TestClient(create_app(shelf.settings, engine=shelf)) as http:
+        models = http.get("/v1/models").json()["data"]
+        assert [m["id"] for m in models] == ["brief-rag", "brief-rag/trade", "brief-rag/water"]
+        assert models[1]["name"] == "Trade Brief"
+        assert models[1]["metadata"] == {"document": "trade", "title": "Trade Brief"}
+
+        def ask(model: str) -> dict[str, object]:
+            body = {"model": model, "messages": [{"role": "user", "content": "Did trade grow?"}]}
+            response = http.post("/v1/chat/completions", json=body)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        water = ask("brief-rag/water")["choices"][0]["message"]  # type: ignore[index]
+        assert "Trade Brief" not in water["content"] and "textiles" not in water["content"]
+        everywhere = ask("brief-rag")["choices"][0]["message"]  # type: ignore[index]
+        assert "textiles" in everywhere["content"]
+        body = {"model": "brief-rag/wind", "messages": [{"role": "user", "content": "Trade?"}]}
+        unknown = http.post("/v1/chat/completions", json=body)
+        assert unknown.status_code == 422 and "trade, water" in unknown.json()["detail"]
+
+
+def test_answer_and_chat_take_a_document(real_index_dir: Path) -> None:
+    env = {"RAG_INDEX_DIR": str(real_index_dir)}
+    scoped = CliRunner().invoke(
+        app,
+        ["answer", "Who edited the brief?", "--document", "pakistan-us-relations-2024"],
+        env=env,
+    )
+    assert scoped.exit_code == 0 and "Neelum Nigar" in scoped.output
+    unknown = CliRunner().invoke(app, ["chat", "--document", "nope"], input="hi\n", env=env)
+    assert unknown.exit_code == 2 and "pakistan-us-relations-2024" in unknown.output

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from api.chat_models import (
+    MODEL_ID,
     Annotation,
     AssistantMessage,
     ChatCompletion,
@@ -68,9 +69,29 @@ STREAM_DOC = {
 }
 
 
-@router.get("/models", summary="The one model this server answers as")
-def list_models() -> ModelList:
-    return ModelList(data=[ModelCard(created=STARTED)])
+@router.get("/models", summary="The models this server answers as: the library, and each brief")
+def list_models(request: Request) -> ModelList:
+    """`brief-rag` (every brief) and `brief-rag/<id>` for each brief, titled, so a chat
+    front end's model menu chooses the brief."""
+    cards = [ModelCard(created=STARTED, name="brief-rag (all briefs)")]
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None:
+        for doc in engine.snapshot().handle.documents.values():
+            cards.append(
+                ModelCard(
+                    id=f"{MODEL_ID}/{doc.id}",
+                    created=STARTED,
+                    name=doc.title,
+                    metadata={"document": doc.id, "title": doc.title},
+                )
+            )
+    return ModelList(data=cards)
+
+
+def scope_of(model: str) -> list[str] | None:
+    """The briefs a chat model answers from: `brief-rag/<id>` that one, anything else all."""
+    prefix = MODEL_ID + "/"
+    return [model.removeprefix(prefix)] if model.startswith(prefix) else None
 
 
 @dataclass(frozen=True)
@@ -262,6 +283,7 @@ async def chat_completions(
         _check_length(turns[-1], settings.max_question_chars)
         if settings.log_questions:
             request.state.question = turns[-1]  # read by the request log, only when asked for
+        answerer = answerer.scoped(scope_of(body.model))
         findings = await answerer.afind(turns[-1], turns[:-1])
         footer = wants_footer(settings.sources_footer, body.stream, request.headers)
         events = answerer.stream(findings, footer)

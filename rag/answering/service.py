@@ -34,9 +34,20 @@ if TYPE_CHECKING:
 class Answerer:
     """Answers questions from an engine's index; cheap to create, safe to share."""
 
-    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings | None = None,
+        documents: Sequence[str] | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings or engine.settings
+        # The briefs answers come from (ids); None: every brief of the index.
+        self.documents = tuple(documents) if documents else None
+
+    def scoped(self, documents: Sequence[str] | None) -> Answerer:
+        """The same answerer, answering only from ``documents`` (ids; None: every brief)."""
+        return Answerer(self.engine, self.settings, documents)
 
     @property
     def generative(self) -> bool:
@@ -83,7 +94,12 @@ class Answerer:
         # Hybrid on purpose: the no-answer threshold was measured on what it returns.
         hits = tuple(
             snapshot.search(
-                query, k=k or self.settings.top_k, retriever="hybrid", qvec=qvec, qtokens=qtokens
+                query,
+                k=k or self.settings.top_k,
+                retriever="hybrid",
+                qvec=qvec,
+                qtokens=qtokens,
+                documents=self.documents,
             )
         )
         handle = snapshot.handle
@@ -96,7 +112,11 @@ class Answerer:
             hits=hits,
             candidates=tuple(candidates(handle, hits, query, qvec, turn)),
             notes={h.passage.id: footnotes_of(handle, h.passage) for h in hits},
-            titles=tuple(d.title for d in handle.documents.values()),
+            titles=tuple(
+                d.title
+                for d in handle.documents.values()
+                if self.documents is None or d.id in self.documents
+            ),
         )
 
     async def stream(self, findings: Findings, footer: bool = True) -> AsyncGenerator[Event, None]:

@@ -87,7 +87,7 @@ def _allowed(handle: IndexHandle, section: str | None) -> set[int] | None:
     }
 
 
-def _in_documents(handle: IndexHandle, documents: Sequence[str] | None) -> set[int] | None:
+def in_documents(handle: IndexHandle, documents: Sequence[str] | None) -> set[int] | None:
     """The passages of the briefs ``documents`` names (ids, as `GET /documents` lists them);
     ``None``: every brief. An id no brief has is refused with the ones there are."""
     if not documents:
@@ -322,7 +322,7 @@ class Retriever:
         if k < 1:
             raise QueryError(f"k must be at least 1, got {k}")
         handle, p = self.handle, self.params
-        scope = _in_documents(handle, documents)
+        scope = in_documents(handle, documents)
         allowed = _allowed(handle, section)
         if allowed is not None and not (allowed if scope is None else allowed & scope):
             known = sorted(

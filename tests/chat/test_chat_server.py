@@ -29,10 +29,17 @@ def ask(question: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": question}]
 
 
-def test_models_lists_brief_rag(client: openai.OpenAI) -> None:
+def test_models_lists_brief_rag_and_each_brief(client: openai.OpenAI) -> None:
     models = client.models.list()
-    assert [m.id for m in models.data] == ["brief-rag"]
+    assert [m.id for m in models.data] == ["brief-rag", "brief-rag/pakistan-us-relations-2024"]
     assert models.data[0].owned_by == "brief-rag" and models.data[0].created > 1_700_000_000
+    brief = models.data[1].model_dump()
+    assert brief["name"].startswith("Pakistan-U.S. Relations")
+    # The official client reads a per-brief model and chats with it.
+    completion = client.chat.completions.create(
+        model=models.data[1].id, messages=ask(HIGHER_ED_QUESTION)
+    )
+    assert "$19 million" in (completion.choices[0].message.content or "")
 
 
 def test_the_done_means_question_non_streaming(client: openai.OpenAI) -> None:
