@@ -58,10 +58,33 @@
     setStatus("");
   });
 
-  // Find out up front whether this server wants a key.
+  const briefBox = document.getElementById("brief-box");
+  const briefSelect = document.getElementById("brief");
+
+  // Offer the briefs to choose from (one model per brief) when there are several.
+  function showBriefs(models) {
+    const briefs = models.filter((m) => m.id.startsWith("brief-rag/"));
+    if (briefs.length < 2) return;
+    for (const model of briefs) {
+      const option = document.createElement("option");
+      option.value = model.id;
+      option.textContent = model.name || model.id; // text, never markup
+      briefSelect.appendChild(option);
+    }
+    briefBox.hidden = false;
+  }
+
+  // Find out up front whether this server wants a key, and which briefs it holds.
   fetch("v1/models", { headers: headers() })
     .then((response) => {
-      if (response.status === 401) askForKey("This server needs an API key; enter it below.");
+      if (response.status === 401) {
+        askForKey("This server needs an API key; enter it below.");
+        return null;
+      }
+      return response.ok ? response.json() : null;
+    })
+    .then((body) => {
+      if (body && Array.isArray(body.data)) showBriefs(body.data);
     })
     .catch(() => setStatus("The server cannot be reached.", true));
 
@@ -196,7 +219,7 @@
       const response = await fetch("v1/chat/completions", {
         method: "POST",
         headers: headers(),
-        body: JSON.stringify({ model: "brief-rag", stream: true, messages }),
+        body: JSON.stringify({ model: briefSelect.value, stream: true, messages }),
       });
       if (!response.ok) throw new Error(await problem(response));
       await readEvents(response, (chunk) => {

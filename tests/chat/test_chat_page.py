@@ -136,3 +136,34 @@ def test_the_api_docs_render_offline(chat_server: str, chromium: Path) -> None:
         page.wait_for_selector("[role=menuitem], .menu-content", timeout=60_000)
         assert "brief-rag" in page.title()
     assert elsewhere == []
+
+
+WATER_BRIEF = """# Indus Waters Brief
+
+## The Treaty
+
+The Indus Waters Treaty of 1960 divides the six rivers of the Indus basin between the two
+countries. The World Bank brokered the treaty and keeps a role in its disputes.
+"""
+
+
+def test_a_library_offers_a_brief_picker_and_answers_from_the_chosen_brief(
+    chromium: Path, tmp_path: Path
+) -> None:
+    from rag.config import Settings, bundled_brief
+    from rag.engine import build
+
+    water = tmp_path / "water.md"
+    water.write_text(WATER_BRIEF)
+    index = tmp_path / "index"
+    build(Settings(index_dir=index), [bundled_brief(), water])
+    with rag_serve(tmp_path, RAG_INDEX_DIR=str(index)) as url, browser_page(chromium) as page:
+        page.goto(url + "/")
+        page.wait_for_selector("#brief-box:not([hidden])", timeout=30_000)
+        options = page.locator("#brief option").all_inner_texts()
+        assert options[0] == "every brief" and "Indus Waters Brief" in options
+        assert len(options) == 3
+        page.select_option("#brief", "brief-rag/water")
+        ask_on_page(page, "Who brokered the treaty that divides the rivers?")
+        answer = page.locator("article.turn").last.inner_text()
+        assert "World Bank" in answer and "Pakistan-U.S. Relations" not in answer
