@@ -72,6 +72,9 @@ class Findings:
     candidates: tuple[Candidate, ...] = ()
     notes: dict[str, tuple[Footnote, ...]] | None = None  # passage id → its footnotes
     titles: tuple[str, ...] = ()  # titles of the indexed documents
+    # A question about the document itself over several briefs is answered once per brief,
+    # by a sentence matching this pattern ("" any); None: an ordinary question.
+    per_brief: str | None = None
 
     @property
     def relevance(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rag.answering.records import Candidate, Findings
@@ -38,10 +39,31 @@ def _asked_now(findings: Findings, ranked: list[Candidate]) -> list[Candidate]:
     return own or ranked
 
 
+def _one_per_brief(findings: Findings) -> list[Candidate]:
+    """For a question about the document over several briefs: each brief's best sentence
+    past the gate, in the briefs' order."""
+    chosen: dict[str, Candidate] = {}
+    says = re.compile(findings.per_brief or "")
+    ranked = sorted(findings.candidates, key=lambda c: (-c.score, c.hit.rank, c.order))
+    for candidate in ranked:
+        brief = candidate.hit.passage.document.id
+        if brief in chosen or candidate.relevance < findings.threshold:
+            continue
+        if not says.search(candidate.text):
+            continue  # a brief with no editor is not answered with its date
+        quoted = _bearer(candidate, findings.candidates)
+        if quoted is not None:
+            chosen[brief] = quoted
+    order = list(dict.fromkeys(h.passage.document.id for h in findings.hits))
+    return [chosen[b] for b in order if b in chosen]
+
+
 def select(findings: Findings) -> list[Candidate]:
     """Up to three sentences within ``MARGIN`` of the best, each past the gate, in reading
     order: passages in the order of their best sentence, sentences as written. A follow-up
     is answered by what answers it, not by what answered the turn before."""
+    if findings.per_brief is not None:
+        return _one_per_brief(findings)
     ranked = sorted(findings.candidates, key=lambda c: (-c.score, c.hit.rank, c.order))
     ranked = _asked_now(findings, ranked)
     if not ranked:

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 from rag import deadline
 from rag.answering.followup import own_words, resolve_query
 from rag.answering.generate import generate, relay
+from rag.answering.intent import answer_must_say, asks_about_the_document
 from rag.answering.records import Answer, Citation, Done, Event, Findings, Sources, Text
 from rag.answering.render import extractive, generated, numbered, pieces
 from rag.answering.scoring import candidates, footnotes_of
 from rag.answering.tasks import Task, reply
 from rag.errors import QueryError
+from rag.records import Hit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,6 +31,11 @@ if TYPE_CHECKING:
     from rag.config import Settings
     from rag.engine import Engine
     from rag.retrieval.retriever import Retriever
+
+
+# Past this many briefs a question about "the brief" is answered as any other (its best
+# passages): one sentence per brief would not be an answer any more.
+MAX_BRIEFS_ANSWERED = 10
 
 
 class Answerer:
@@ -91,18 +98,32 @@ class Answerer:
         qtokens: np.ndarray,
         k: int | None,
     ) -> Findings:
-        # Hybrid on purpose: the no-answer threshold was measured on what it returns.
-        hits = tuple(
-            snapshot.search(
-                query,
-                k=k or self.settings.top_k,
-                retriever="hybrid",
-                qvec=qvec,
-                qtokens=qtokens,
-                documents=self.documents,
-            )
-        )
         handle = snapshot.handle
+        scope = [d for d in handle.documents if self.documents is None or d in self.documents]
+        per_brief = 1 < len(scope) <= MAX_BRIEFS_ANSWERED and asks_about_the_document(question)
+        # Hybrid on purpose: the no-answer threshold was measured on what it returns.
+        if per_brief:
+            # "Who wrote the brief?" over a library: each brief's own best passages, so the
+            # answer gives every brief's author instead of one brief's picked at random.
+            found: list[Hit] = []
+            for doc in scope:
+                found.extend(
+                    snapshot.search(
+                        query, k=2, retriever="hybrid", qvec=qvec, qtokens=qtokens, documents=[doc]
+                    )
+                )
+            hits = tuple(h.model_copy(update={"rank": i}) for i, h in enumerate(found, start=1))
+        else:
+            hits = tuple(
+                snapshot.search(
+                    query,
+                    k=k or self.settings.top_k,
+                    retriever="hybrid",
+                    qvec=qvec,
+                    qtokens=qtokens,
+                    documents=self.documents,
+                )
+            )
         question = question.strip()
         turn = own_words(question) if query != question else ""
         return Findings(
@@ -112,11 +133,8 @@ class Answerer:
             hits=hits,
             candidates=tuple(candidates(handle, hits, query, qvec, turn)),
             notes={h.passage.id: footnotes_of(handle, h.passage) for h in hits},
-            titles=tuple(
-                d.title
-                for d in handle.documents.values()
-                if self.documents is None or d.id in self.documents
-            ),
+            titles=tuple(handle.documents[d].title for d in scope),
+            per_brief=answer_must_say(question) if per_brief else None,
         )
 
     async def stream(self, findings: Findings, footer: bool = True) -> AsyncGenerator[Event, None]:
