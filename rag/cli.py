@@ -431,6 +431,12 @@ def evaluate(
             "--document", help="Search only this brief of a library (`rag documents`); repeat."
         ),
     ] = None,
+    scoped: Annotated[
+        bool,
+        typer.Option(
+            "--scoped", help="Search each question's own brief (its record's \"document\")."
+        ),
+    ] = False,
     folds: Annotated[int, typer.Option(min=2, max=50, help="Folds for --tune.")] = 5,
     repeats: Annotated[
         int, typer.Option(min=1, max=100, help="--tune: splits into folds, averaged.")
@@ -475,6 +481,7 @@ def evaluate(
                 k=k,
                 progress=lambda n: bar.advance(task, n),
                 documents=document,
+                scoped=scoped,
             )
         chosen = reports[name]
         graded = None
@@ -511,6 +518,8 @@ def evaluate(
                 "metrics": chosen.metrics,
                 "misses": [vars(m) for m in chosen.misses],
             }
+            if chosen.by_document:
+                payload["by_document"] = chosen.by_document
             if graded is not None:
                 payload["answers"] = {
                     "metrics": graded.metrics,

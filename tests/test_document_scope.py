@@ -159,3 +159,28 @@ def test_answer_and_chat_take_a_document(real_index_dir: Path) -> None:
     assert scoped.exit_code == 0 and "Neelum Nigar" in scoped.output
     unknown = CliRunner().invoke(app, ["chat", "--document", "nope"], input="hi\n", env=env)
     assert unknown.exit_code == 2 and "pakistan-us-relations-2024" in unknown.output
+
+
+def test_eval_per_document_in_a_library(shelf: Engine, tmp_path: Path) -> None:
+    """Records may name their brief: `--scoped` searches each question's own brief only,
+    and the report has metrics per brief."""
+    from rag.evaluation.dataset import load_qa
+    from rag.evaluation.runner import run
+
+    dataset = tmp_path / "qa.jsonl"
+    dataset.write_text(
+        '{"id": "t1", "question": "What led the exports?", "document": "trade", '
+        '"evidence": ["textiles led the exports"]}\n'
+        '{"id": "w1", "question": "What do the new dams store?", "document": "water", '
+        '"evidence": ["New dams on the rivers store water"]}\n'
+        '{"id": "w2", "question": "What does the treaty share?", "document": "water", '
+        '"evidence": ["The Indus Waters Treaty shares the rivers"]}\n'
+    )
+    items = load_qa(dataset)
+    report = run(shelf.retriever, items, dataset, retrievers=("hybrid",), scoped=True)["hybrid"]
+    assert set(report.by_document) == {"trade", "water"}
+    assert set(report.by_document["water"]) >= {"recall@1", "recall@5", "mrr@10"}
+    for item in items:
+        assert all(pid.startswith(f"{item.document}-") for pid in report.runs[item.id])
+    plain = run(shelf.retriever, items, dataset, retrievers=("hybrid",))["hybrid"]
+    assert plain.by_document.keys() == report.by_document.keys()

@@ -25,6 +25,9 @@ class QAItem(BaseModel):
     answer: str | None = None
     section: str | None = None
     footnotes: tuple[int, ...] = ()
+    # In a library: the brief the question is about (`rag eval --scoped` searches it alone,
+    # and the report gives metrics per brief).
+    document: str | None = None
 
     @field_validator("question")
     @classmethod

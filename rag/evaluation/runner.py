@@ -47,6 +47,8 @@ class Report:
     misses: list[Miss] = field(default_factory=list)
     runs: dict[str, list[str]] = field(default_factory=dict)  # question id → passage ids
     qrels: dict[str, set[str]] = field(default_factory=dict)  # question id → relevant ids
+    # Per brief, for questions whose records name one (`"document"`): the same metrics.
+    by_document: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
 def relevant_passages(
@@ -92,20 +94,26 @@ def evaluate(
     k: int = 10,
     progress: Callable[[int], None] | None = None,
     documents: Sequence[str] | None = None,
+    scoped: bool = False,
 ) -> Report:
     depth = max(k, 10)
     per: dict[str, list[float]] = {m: [] for m in METRICS}
+    per_brief: dict[str, dict[str, list[float]]] = {}
     report = Report(retriever=name, n_questions=len(items), metrics={})
     for item, qvec, qtok in zip(items, qvecs, qtokens, strict=True):
+        scope = [item.document] if scoped and item.document else documents
         hits = retriever.search(
-            item.question, k=depth, retriever=name, qvec=qvec, qtokens=qtok, documents=documents
+            item.question, k=depth, retriever=name, qvec=qvec, qtokens=qtok, documents=scope
         )
         ids = [h.passage.id for h in hits]
         rel = [pid in relevant_ids[item.id] for pid in ids]
-        for cutoff in (1, 3, 5, 10):
-            per[f"recall@{cutoff}"].append(recall_at(rel, cutoff))
-        per["mrr@10"].append(reciprocal_rank(rel, 10))
-        per["ndcg@10"].append(ndcg_at(rel, 10, len(relevant_ids[item.id])))
+        scores = {f"recall@{cutoff}": recall_at(rel, cutoff) for cutoff in (1, 3, 5, 10)}
+        scores["mrr@10"] = reciprocal_rank(rel, 10)
+        scores["ndcg@10"] = ndcg_at(rel, 10, len(relevant_ids[item.id]))
+        for metric, value in scores.items():
+            per[metric].append(value)
+            if item.document:
+                per_brief.setdefault(item.document, {}).setdefault(metric, []).append(value)
         if item.section and hits:
             top = hits[0].passage.section.title.casefold()
             per["section_accuracy@1"].append(float(top == item.section.casefold()))
@@ -134,6 +142,10 @@ def evaluate(
         if progress:
             progress(1)
     report.metrics = {m: (round(mean(v), 4) if v else None) for m, v in per.items()}
+    report.by_document = {
+        brief: {m: round(mean(v), 4) for m, v in metrics.items()}
+        for brief, metrics in sorted(per_brief.items())
+    }
     return report
 
 
@@ -146,9 +158,11 @@ def run(
     k: int = 10,
     progress: Callable[[int], None] | None = None,
     documents: Sequence[str] | None = None,
+    scoped: bool = False,
 ) -> dict[RetrieverName, Report]:
     """Score each retriever on the same questions; questions are embedded once, in a batch.
-    ``documents``: search only these briefs of a library (the questions' own)."""
+    ``documents``: search only these briefs of a library; ``scoped``: each question only its
+    record's ``document``."""
     relevant = relevant_passages(items, retriever.handle, source)
     encoder = retriever.encoder
     questions = [i.question for i in items]
@@ -175,6 +189,7 @@ def run(
             k=k,
             progress=progress,
             documents=documents,
+            scoped=scoped,
         )
         for name in retrievers
     }
