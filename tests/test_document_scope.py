@@ -184,3 +184,17 @@ def test_eval_per_document_in_a_library(shelf: Engine, tmp_path: Path) -> None:
         assert all(pid.startswith(f"{item.document}-") for pid in report.runs[item.id])
     plain = run(shelf.retriever, items, dataset, retrievers=("hybrid",))["hybrid"]
     assert plain.by_document.keys() == report.by_document.keys()
+
+
+def test_a_scoped_search_ranks_as_the_brief_alone(shelf: Engine, tmp_path: Path) -> None:
+    """BM25 weighs terms by the scope's own briefs: scoped inside a library, a brief's
+    lexical ranking is the one an index of that brief alone gives (ids and scores)."""
+    alone_dir = tmp_path / "alone"
+    alone_dir.mkdir()
+    (alone_dir / "water.md").write_text(WATER)
+    settings = Settings(index_dir=alone_dir / "index", model="/nonexistent", reload_interval_s=0)
+    alone = open_engine(settings.model_copy(update={"corpus": [alone_dir]}), encoder=FakeEncoder())
+    for question in ("water in the rivers", "dams store water for trade", "treaty"):
+        scoped = shelf.search(question, k=5, retriever="bm25", documents=["water"]).hits
+        own = alone.search(question, k=5, retriever="bm25").hits
+        assert [(h.passage.id, h.score) for h in scoped] == [(h.passage.id, h.score) for h in own]
