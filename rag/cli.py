@@ -551,7 +551,7 @@ def bench(
         typer.Option(
             "--peer",
             help="Also measure this library's retriever in process, same model, passages "
-            "and questions: llamaindex (needs pip install -e '.\\[peer]').",
+            "and questions: llamaindex (needs pip install -e '.[peer]').",
         ),
     ] = None,
     runs: Annotated[

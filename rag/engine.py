@@ -217,10 +217,7 @@ def library_paths(target: Path, add: Sequence[Path], remove: Sequence[str]) -> l
     known = {s.id for s in sources}
     unknown = [i for i in remove if i not in known]
     if unknown:
-        shown = ", ".join(sorted(known)) or "none"
-        raise DocumentNotFound(
-            f"no indexed brief has the id {', '.join(map(repr, unknown))}; the ids are: {shown}"
-        )
+        raise DocumentNotFound.naming(unknown, known)
     kept = [Path(s.path) for s in sources if s.id not in set(remove)]
     gone = [str(p) for p in kept if not p.exists()]
     if gone:

@@ -31,6 +31,8 @@ one table each, so the library never decides how a shell reports it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class RagError(Exception):
     """Base class: anything the user can fix by doing what the message says."""
@@ -91,6 +93,16 @@ class SectionNotFound(QueryError):
 
 class DocumentNotFound(QueryError):
     """A ``documents`` scope naming an id no indexed brief has; the message lists them."""
+
+    @classmethod
+    def naming(cls, unknown: Iterable[str], known: Iterable[str]) -> DocumentNotFound:
+        """The error for ``unknown`` ids, listing the ``known`` ones (at most 30)."""
+        ids = sorted(known)
+        shown = ", ".join(ids[:30]) + (", …" if len(ids) > 30 else "")
+        return cls(
+            f"no indexed brief has the id {', '.join(map(repr, unknown))}; "
+            f"the ids are: {shown or 'none'}"
+        )
 
 
 class GeneratorError(RagError):

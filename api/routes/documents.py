@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from api.deps import AuthDep, EngineDep
 from api.models import AUTH_ERRORS, error
+from rag.errors import DocumentNotFound
 from rag.views import DocumentInfo, document_infos
 
 router = APIRouter(tags=["documents"], dependencies=[AuthDep], responses=AUTH_ERRORS)
@@ -33,9 +34,6 @@ async def document(document_id: str, engine: EngineDep) -> DocumentInfo:
     """One brief of the index, by the id `GET /documents` lists."""
     infos = {info.id: info for info in document_infos(engine.snapshot().handle)}
     if document_id not in infos:
-        known = ", ".join(sorted(infos)[:30])
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"no indexed brief has the id {document_id!r}; the ids are: {known}",
-        )
+        detail = str(DocumentNotFound.naming([document_id], infos))
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail)
     return infos[document_id]

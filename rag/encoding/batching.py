@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rag import deadline
-from rag.encoding.protocol import Encoder, Progress
+from rag.encoding.protocol import Encoder, EncoderWrapper, Progress
 from rag.errors import Overloaded
 
 if TYPE_CHECKING:
@@ -47,16 +47,13 @@ class _Request:
     wake: Callable[[], object] | None = None  # an async caller's, run by the worker when done
 
 
-class BatchingEncoder:
+class BatchingEncoder(EncoderWrapper):
     """An :class:`~rag.encoding.protocol.Encoder` whose small calls are batched across threads."""
 
     def __init__(
         self, inner: Encoder, *, max_batch: int = 16, max_wait_ms: float = 2.0, max_queue: int = 64
     ) -> None:
-        self.inner = inner
-        self.model_id = inner.model_id
-        self.backend = inner.backend
-        self.index_backend = inner.index_backend
+        super().__init__(inner)
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
         self.max_queue = max_queue
@@ -66,22 +63,6 @@ class BatchingEncoder:
         self._worker: threading.Thread | None = None
         self._last_batch = 0
         self.batches: list[int] = []  # sizes of recent batches, for the benchmark
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    @property
-    def weights_sha256(self) -> str:
-        return self.inner.weights_sha256
-
-    @property
-    def vectors_sha256(self) -> str:
-        return self.inner.vectors_sha256
-
-    @property
-    def index_vectors_sha256(self) -> str:
-        return self.inner.index_vectors_sha256
 
     def encode_with_tokens(
         self, texts: Sequence[str], *, batch_size: int = 32

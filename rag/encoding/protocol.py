@@ -58,3 +58,30 @@ class Encoder(Protocol):
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Both of the above from one forward pass (what a query needs)."""
         ...
+
+
+class EncoderWrapper:
+    """Base of encoders that wrap another (micro-batching, the build's embedding cache):
+    the name, backends, dimension and fingerprints are the wrapped encoder's."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.backend = inner.backend
+        self.index_backend = inner.index_backend
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    @property
+    def weights_sha256(self) -> str:
+        return self.inner.weights_sha256
+
+    @property
+    def vectors_sha256(self) -> str:
+        return self.inner.vectors_sha256
+
+    @property
+    def index_vectors_sha256(self) -> str:
+        return self.inner.index_vectors_sha256

@@ -94,11 +94,7 @@ def in_documents(handle: IndexHandle, documents: Sequence[str] | None) -> set[in
         return None
     unknown = [d for d in dict.fromkeys(documents) if d not in handle.documents]
     if unknown:
-        known = sorted(handle.documents)
-        shown = ", ".join(known[:30]) + (", …" if len(known) > 30 else "")
-        raise DocumentNotFound(
-            f"no indexed brief has the id {', '.join(map(repr, unknown))}; the ids are: {shown}"
-        )
+        raise DocumentNotFound.naming(unknown, handle.documents)
     wanted = set(documents)
     return {i for i, p in enumerate(handle.passages) if p.document.id in wanted}
 

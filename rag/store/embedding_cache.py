@@ -17,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from rag.encoding.protocol import EncoderWrapper
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,51 +81,56 @@ class EmbeddingCache:
     def wrap(self, encoder: Encoder) -> CachingEncoder:
         return CachingEncoder(encoder, self)
 
+    def _lookup(
+        self,
+        kind: str,
+        texts: Sequence[str],
+        store: dict[str, Any],
+        used: dict[str, Any],
+        encode: Callable[[list[str]], Any],
+    ) -> tuple[list[Any], int]:
+        """Each text's vectors from ``store``, encoding (with ``encode``) only those not in
+        it, in their order: a build with nothing cached encodes exactly the batches it did
+        before. What was used is kept for :meth:`save`; counted in :attr:`reuse`. Returns
+        the rows and how many came from the cache."""
+        keys = [_key(kind, t) for t in texts]
+        missing = [i for i, k in enumerate(keys) if k not in store]
+        reuse = self.reuse.setdefault(kind, Reuse())
+        reuse.embedded += len(missing)
+        reuse.reused += len(keys) - len(missing)
+        rows = [store.get(k) for k in keys]
+        if missing:
+            fresh = encode([texts[i] for i in missing])
+            for j, i in enumerate(missing):
+                rows[i] = store[keys[i]] = fresh[j]
+        used.update(zip(keys, rows, strict=True))
+        return rows, len(keys) - len(missing)
+
     def pooled(
         self,
         kind: str,
         texts: Sequence[str],
-        encode: Any,
+        encode: Callable[[Sequence[str], Progress | None], np.ndarray],
         progress: Progress | None,
     ) -> np.ndarray:
-        """Vectors of ``texts``, encoding (with ``encode``) only those not in the cache, in
-        their order: a build with nothing cached encodes exactly the batches it did before."""
+        """Pooled vectors of ``texts``, one row each."""
         import numpy as np
 
-        keys = [_key(kind, t) for t in texts]
-        missing = [i for i, k in enumerate(keys) if k not in self._pooled]
-        reuse = self.reuse.setdefault(kind, Reuse())
-        reuse.embedded += len(missing)
-        reuse.reused += len(keys) - len(missing)
-        fresh = encode([texts[i] for i in missing], progress) if missing else None
-        if progress is not None and len(keys) > len(missing):
-            progress(len(keys) - len(missing))
-        rows = [self._pooled.get(k) for k in keys]
-        for j, i in enumerate(missing):
-            assert fresh is not None
-            rows[i] = fresh[j]
-            self._pooled[keys[i]] = fresh[j]
-        for k, row in zip(keys, rows, strict=True):
-            self._used_pooled[k] = row  # type: ignore[assignment]
+        rows, reused = self._lookup(
+            kind, texts, self._pooled, self._used_pooled, lambda fresh: encode(fresh, progress)
+        )
+        if progress is not None and reused:
+            progress(reused)  # the encoder reported the rest as it went
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.ascontiguousarray(np.stack(rows), dtype=np.float32)  # type: ignore[arg-type]
+        return np.ascontiguousarray(np.stack(rows), dtype=np.float32)
 
-    def token_vectors(self, texts: Sequence[str], encode: Any) -> list[np.ndarray]:
-        keys = [_key("tokens", t) for t in texts]
-        missing = [i for i, k in enumerate(keys) if k not in self._tokens]
-        reuse = self.reuse.setdefault("tokens", Reuse())
-        reuse.embedded += len(missing)
-        reuse.reused += len(keys) - len(missing)
-        rows = [self._tokens.get(k) for k in keys]
-        if missing:
-            fresh = encode([texts[i] for i in missing])
-            for j, i in enumerate(missing):
-                rows[i] = fresh[j]
-                self._tokens[keys[i]] = fresh[j]
-        for k, row in zip(keys, rows, strict=True):
-            self._used_tokens[k] = row  # type: ignore[assignment]
-        return rows  # type: ignore[return-value]
+    def token_vectors(
+        self, texts: Sequence[str], encode: Callable[[Sequence[str]], list[np.ndarray]]
+    ) -> list[np.ndarray]:
+        """Per text, its content tokens' vectors."""
+        rows, _ = self._lookup("tokens", texts, self._tokens, self._used_tokens, encode)
+        return rows
 
     def save(self) -> None:
         """Keep exactly what the last build used; written to a temporary file, then renamed."""
@@ -163,7 +170,7 @@ class EmbeddingCache:
                 other.unlink(missing_ok=True)
 
 
-class CachingEncoder:
+class CachingEncoder(EncoderWrapper):
     """``inner`` with its build-time calls answered from the cache where the text is known.
 
     ``kind`` names what a batch of texts is (passages, sentences, footnotes), so the build
@@ -171,27 +178,8 @@ class CachingEncoder:
     """
 
     def __init__(self, inner: Encoder, cache: EmbeddingCache) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
-        self.model_id = inner.model_id
-        self.backend = inner.backend
-        self.index_backend = inner.index_backend
-
-    @property
-    def vectors_sha256(self) -> str:
-        return self.inner.vectors_sha256
-
-    @property
-    def index_vectors_sha256(self) -> str:
-        return self.inner.index_vectors_sha256
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    @property
-    def weights_sha256(self) -> str:
-        return self.inner.weights_sha256
 
     def encode_kind(
         self,
