@@ -48,6 +48,9 @@ class Candidate:
     # For a follow-up ("and when was it published?"): the share of the new turn's own words
     # it contains, the earlier turn's left out; 0.0 for a question that stands alone.
     turn_coverage: float = 0.0
+    # For a question asking what should be done: a sentence that says so, in a section
+    # where the brief says so (rag.answering.conclusions), ranks above one that reports.
+    bonus: float = 0.0
 
     @property
     def relevance(self) -> float:
@@ -58,7 +61,7 @@ class Candidate:
     @property
     def score(self) -> float:
         """How well this candidate answers the question; ranks what is worth quoting."""
-        return self.cosine + RANK_WEIGHT * self.coverage
+        return self.cosine + RANK_WEIGHT * self.coverage + self.bonus
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,12 @@ class Findings:
     # A question about the document itself over several briefs is answered once per brief,
     # by a sentence matching this pattern ("" any); None: an ordinary question.
     per_brief: str | None = None
+    # What the question turns on that no brief in scope mentions ("F-16"): it is declined
+    # saying so, however close the nearest sentences come.
+    missing: tuple[str, ...] = ()
+    # The kind of fact the question's form asks for ("figure", "date") when no candidate
+    # past the gate states one: declined too.
+    lacks: str | None = None
 
     @property
     def relevance(self) -> float:
@@ -82,7 +91,7 @@ class Findings:
 
     @property
     def found(self) -> bool:
-        return self.relevance >= self.threshold
+        return not self.missing and self.lacks is None and self.relevance >= self.threshold
 
     @property
     def library(self) -> bool:

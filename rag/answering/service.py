@@ -12,18 +12,44 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag import deadline
+from rag.answering.conclusions import conclusions
+from rag.answering.coverage import coverage, missing, unasserted
+from rag.answering.expects import (
+    PRESCRIPTION_WORDS,
+    TYPE_WORDS,
+    Expected,
+    counted,
+    defined,
+    expected,
+    prescriptive,
+    states,
+    wants_prescription,
+    without_document_words,
+)
 from rag.answering.followup import own_words, resolve_query
 from rag.answering.generate import generate, relay
 from rag.answering.intent import answer_must_say, asks_about_the_document
-from rag.answering.records import Answer, Citation, Done, Event, Findings, Sources, Text
+from rag.answering.lexicon import lexicon, terms
+from rag.answering.records import (
+    Answer,
+    Candidate,
+    Citation,
+    Done,
+    Event,
+    Findings,
+    Sources,
+    Text,
+)
 from rag.answering.render import extractive, generated, numbered, pieces
 from rag.answering.scoring import candidates, footnotes_of
 from rag.answering.tasks import Task, reply
 from rag.errors import QueryError
 from rag.records import Hit
+from rag.text import markers_in
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,7 +57,18 @@ if TYPE_CHECKING:
     from rag.config import Settings
     from rag.engine import Engine
     from rag.retrieval.retriever import Retriever
+    from rag.store.index import IndexHandle
 
+
+# For a question asking what should be done: what a sentence that says so gains in rank,
+# and what it gains more in a section where its brief says so (measured on
+# eval/nonfactoid.jsonl; docs/evaluation.md).
+PRESCRIPTIVE_BONUS = 0.1
+CONCLUSION_BONUS = 0.1
+
+# A word in more than half a scope's passages (idf below log 2) is no topic: "Pakistan" in
+# a brief on Pakistan.
+UBIQUITOUS_IDF = 0.69
 
 # Past this many briefs a question about "the brief" is answered as any other (its best
 # passages): one sentence per brief would not be an answer any more.
@@ -65,7 +102,8 @@ class Answerer:
         user turns) and score every sentence of what came back."""
         query = self._query(question, history)
         snapshot = self.engine.snapshot()  # one build from here to the answer
-        vectors, tokens = snapshot.encoder.encode_with_tokens([query])  # the one encoder call
+        text = searched(question, query)
+        vectors, tokens = snapshot.encoder.encode_with_tokens([text])  # the one encoder call
         return self._findings(snapshot, question, query, vectors[0], tokens[0], k)
 
     async def afind(
@@ -76,7 +114,7 @@ class Answerer:
         :meth:`rag.engine.Engine.beside_loop` decides."""
         query = self._query(question, history)
         snapshot = self.engine.snapshot()
-        qvec, qtokens = await self.engine.aencode(query)
+        qvec, qtokens = await self.engine.aencode(searched(question, query))
         deadline.check("the search")
         args = (snapshot, question, query, qvec, qtokens, k)
         return await self.engine.beside_loop(snapshot, self._findings, *args)
@@ -99,6 +137,7 @@ class Answerer:
         k: int | None,
     ) -> Findings:
         handle = snapshot.handle
+        text = searched(question, query)
         scope = [d for d in handle.documents if self.documents is None or d in self.documents]
         per_brief = 1 < len(scope) <= MAX_BRIEFS_ANSWERED and asks_about_the_document(question)
         # Hybrid on purpose: the no-answer threshold was measured on what it returns.
@@ -109,14 +148,14 @@ class Answerer:
             for doc in scope:
                 found.extend(
                     snapshot.search(
-                        query, k=2, retriever="hybrid", qvec=qvec, qtokens=qtokens, documents=[doc]
+                        text, k=2, retriever="hybrid", qvec=qvec, qtokens=qtokens, documents=[doc]
                     )
                 )
             hits = tuple(h.model_copy(update={"rank": i}) for i, h in enumerate(found, start=1))
         else:
             hits = tuple(
                 snapshot.search(
-                    query,
+                    text,
                     k=k or self.settings.top_k,
                     retriever="hybrid",
                     qvec=qvec,
@@ -126,15 +165,45 @@ class Answerer:
             )
         question = question.strip()
         turn = own_words(question) if query != question else ""
+        threshold = self.settings.no_answer_threshold
+        gathered = ()
+        if not per_brief and wants_prescription(question) and not _topic(handle, text):
+            # "What are the brief's recommendations?": what the brief says should be done,
+            # from the sections where it says so; the question names nothing else to
+            # match, so they are the answer whatever their cosine to it.
+            gathered = _conclusion_hits(handle, scope, k or self.settings.top_k)
+        if gathered:
+            hits = gathered
+            found = [
+                c for c in _prescribed(handle, candidates(handle, hits, text, qvec)) if c.bonus
+            ]
+            threshold = 0.0
+        else:
+            found = candidates(handle, hits, text, qvec, turn)
+            if not per_brief and wants_prescription(question):
+                found = _prescribed(handle, found)
+        kind = expected(question)
+        if kind is not None:
+            found = _stating(handle, found, text, kind)
+        known = coverage(handle)
+        absent = missing(question, known, scope) + unasserted(question, known, scope)
+        absent += tuple(w for w in counted(question) if not known.holds(w, scope))
+        topic = defined(question)
+        if topic and not any(known.holds(w, scope) for w in topic):
+            absent += topic
         return Findings(
             question=question,
             query=query,
-            threshold=self.settings.no_answer_threshold,
+            threshold=threshold,
             hits=hits,
-            candidates=tuple(candidates(handle, hits, query, qvec, turn)),
+            candidates=tuple(found),
             notes={h.passage.id: footnotes_of(handle, h.passage) for h in hits},
             titles=tuple(handle.documents[d].title for d in scope),
             per_brief=answer_must_say(question) if per_brief else None,
+            missing=tuple(dict.fromkeys(absent)),
+            lacks=kind
+            if kind is not None and not any(c.relevance >= threshold for c in found)
+            else None,
         )
 
     async def stream(self, findings: Findings, footer: bool = True) -> AsyncGenerator[Event, None]:
@@ -196,6 +265,80 @@ class Answerer:
         if not (self.generative and findings.found):
             return extractive(findings)
         return asyncio.run(self.complete(findings))
+
+
+def searched(question: str, query: str) -> str:
+    """What ``query`` (``question``, or a follow-up joined to the turn before) is searched
+    and scored with: a question about what a brief says loses the words that point at the
+    brief ("What are the brief's recommendations?" searched with "brief" found the title
+    page first); a question about the brief itself keeps them."""
+    return query if asks_about_the_document(question) else without_document_words(query)
+
+
+def _stating(
+    handle: IndexHandle, found: list[Candidate], text: str, kind: Expected
+) -> list[Candidate]:
+    """The candidates that can answer a question asking for a figure or a date: those that
+    state one and hold a word of the question's topic (not only its ubiquitous words, such
+    as the country every sentence names), and the sentences whose footnote states one.
+    "How much does Pakistan spend on defence?" is not answered by "$19 million for higher
+    education in Pakistan"."""
+    words = lexicon(handle)
+    (want,) = terms([text])
+    topic = {t for t in want - TYPE_WORDS if words.idf.get(t, words.unseen) > UBIQUITOUS_IDF}
+    rows = terms([c.text for c in found])
+    stating = [
+        c for c, have in zip(found, rows, strict=True) if states(c.text, kind) and have & topic
+    ]
+    dated = {(c.hit.passage.id, c.footnote) for c in stating if c.footnote is not None}
+    bearers = [
+        c
+        for c in found
+        if c.footnote is None
+        and c not in stating
+        and any((c.hit.passage.id, n) in dated for n in markers_in(c.text))
+    ]
+    return [c for c in found if c in stating or c in bearers]
+
+
+def _topic(handle: IndexHandle, text: str) -> frozenset[str]:
+    """The words of ``text`` that name a topic: neither asking what should be done nor in
+    most of the index's passages."""
+    words = lexicon(handle)
+    (want,) = terms([text])
+    return frozenset(
+        t for t in want - PRESCRIPTION_WORDS if words.idf.get(t, words.unseen) > UBIQUITOUS_IDF
+    )
+
+
+def _conclusion_hits(handle: IndexHandle, scope: Sequence[str], k: int) -> tuple[Hit, ...]:
+    """The passages of the conclusion sections of the briefs in ``scope``, in reading
+    order, at most ``k`` per brief."""
+    where = conclusions(handle)
+    per: dict[str, list[Hit]] = {}
+    for passage in handle.passages:
+        doc = passage.document.id
+        if doc in scope and where.holds(doc, passage.section.path):
+            found = per.setdefault(doc, [])
+            if len(found) < k:
+                found.append(Hit(passage=passage, rank=0, score=0.0))
+    ordered = [h for doc in scope for h in per.get(doc, [])]
+    return tuple(h.model_copy(update={"rank": i}) for i, h in enumerate(ordered, start=1))
+
+
+def _prescribed(handle: IndexHandle, found: list[Candidate]) -> list[Candidate]:
+    """The candidates for a question asking what should be done, sentences that say so
+    ranked up, more in the sections where their brief says so."""
+    where = conclusions(handle)
+    out = []
+    for c in found:
+        bonus = 0.0
+        if c.footnote is None and prescriptive(c.text):
+            bonus = PRESCRIPTIVE_BONUS
+            if where.holds(c.hit.passage.document.id, c.hit.passage.section.path):
+                bonus += CONCLUSION_BONUS
+        out.append(replace(c, bonus=bonus) if bonus else c)
+    return out
 
 
 async def _relayed(
