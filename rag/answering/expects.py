@@ -56,6 +56,8 @@ TYPE_WORDS = frozenset(
     {"much", "mani", "year", "month", "day", "week", "time", "date", "number", "amount"}
     | {"percentag", "percent", "share", "annual", "decad", "often"}
 )
+# Stemmed words of a question's form that the stopword list keeps ("does" → "doe").
+FORM_WORDS = frozenset({"doe", "did", "done", "kind", "sort", "type", "mean", "exact"})
 _PRESCRIPTION_Q = re.compile(
     r"\b(?:recommend\w*|suggest\w*|propos\w*|advi[cs]\w*|prescri\w*|urg(?:e|es|ed)"
     r"|calls?\s+for|way\s+forward|next\s+steps?|should|must|ought|need\s+to|needs\s+to"

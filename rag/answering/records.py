@@ -84,6 +84,9 @@ class Findings:
     # The kind of fact the question's form asks for ("figure", "date") when no candidate
     # past the gate states one: declined too.
     lacks: str | None = None
+    # No candidate past the gate bears on the question's topic words (the nearest
+    # sentences share only words every passage has): declined too.
+    unmatched: bool = False
 
     @property
     def relevance(self) -> float:
@@ -91,7 +94,9 @@ class Findings:
 
     @property
     def found(self) -> bool:
-        return not self.missing and self.lacks is None and self.relevance >= self.threshold
+        if self.missing or self.lacks is not None or self.unmatched:
+            return False
+        return self.relevance >= self.threshold
 
     @property
     def library(self) -> bool:

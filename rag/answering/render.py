@@ -204,11 +204,42 @@ def sources_footer(
     return lines, notes
 
 
+def _named(terms: Sequence[str], question: str) -> str:
+    """``terms`` as a reader says them: those written together in the question joined
+    ("White", "House" → "White House"), the rest listed with "or"."""
+    groups: list[str] = []
+    for term in terms:
+        if groups and re.search(
+            rf"{re.escape(groups[-1])}[\s-]+{re.escape(term)}", question, re.IGNORECASE
+        ):
+            joiner = question[question.lower().find(groups[-1].lower()) + len(groups[-1])]
+            groups[-1] = f"{groups[-1]}{'-' if joiner == '-' else ' '}{term}"
+        else:
+            groups.append(term)
+    groups = [escape(g) for g in groups]
+    return groups[0] if len(groups) == 1 else f"{', '.join(groups[:-1])} or {groups[-1]}"
+
+
+def why_not(findings: Findings) -> str:
+    """What the briefs in scope lack to answer, as a clause (empty when only the gate's
+    threshold says so)."""
+    many = len(findings.titles) > 1
+    subject = "none of the briefs" if many else "the brief"
+    if findings.missing:
+        verb = "mentions" if many else "does not mention"
+        return f"{subject} {verb} {_named(findings.missing, findings.question)}"
+    if findings.lacks:
+        verb = "gives" if many else "gives no"
+        return f"{subject} {verb} {'a ' if many else ''}{findings.lacks} for that"
+    return ""
+
+
 def not_found(findings: Findings) -> Answer:
     titles = "; ".join(findings.titles)
     scope = f" ({quote(titles)})" if titles else ""
+    reason = why_not(findings)
     text = (
-        f"{NOT_FOUND}{scope}, so I will not guess. "
+        f"{NOT_FOUND}{scope}{': ' + reason if reason else ''}, so I will not guess. "
         "Try rephrasing the question, or ask about a topic the brief covers."
     )
     return Answer(

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 from rag import deadline
 from rag.answering.conclusions import conclusions
-from rag.answering.coverage import coverage, missing, unasserted
+from rag.answering.coverage import coverage, missing, unasserted, words_of
 from rag.answering.expects import (
+    FORM_WORDS,
     PRESCRIPTION_WORDS,
     TYPE_WORDS,
     Expected,
@@ -69,6 +70,10 @@ CONCLUSION_BONUS = 0.1
 # A word in more than half a scope's passages (idf below log 2) is no topic: "Pakistan" in
 # a brief on Pakistan.
 UBIQUITOUS_IDF = 0.69
+
+# A candidate this close in meaning to the question answers it without sharing a word (a
+# paraphrase: "In which direction is the relationship gradually heading?").
+TOPIC_FREE_COSINE = 0.5
 
 # Past this many briefs a question about "the brief" is answered as any other (its best
 # passages): one sentence per brief would not be an answer any more.
@@ -191,6 +196,18 @@ class Answerer:
         topic = defined(question)
         if topic and not any(known.holds(w, scope) for w in topic):
             absent += topic
+        unmatched = False
+        if not gathered and not per_brief and not absent:
+            unmatched = not _on_topic(handle, found, text, threshold)
+            if unmatched:
+                # Name what is missing when the briefs lack it altogether.
+                words = [w.rstrip(".") for w in words_of(question)]
+                want = _topic(handle, text)
+                absent = tuple(
+                    w
+                    for w, t in zip(words, terms(words), strict=True)
+                    if t & want and not known.holds(w, scope)
+                )
         return Findings(
             question=question,
             query=query,
@@ -201,6 +218,7 @@ class Answerer:
             titles=tuple(handle.documents[d].title for d in scope),
             per_brief=answer_must_say(question) if per_brief else None,
             missing=tuple(dict.fromkeys(absent)),
+            unmatched=unmatched,
             lacks=kind
             if kind is not None and not any(c.relevance >= threshold for c in found)
             else None,
@@ -307,8 +325,29 @@ def _topic(handle: IndexHandle, text: str) -> frozenset[str]:
     words = lexicon(handle)
     (want,) = terms([text])
     return frozenset(
-        t for t in want - PRESCRIPTION_WORDS if words.idf.get(t, words.unseen) > UBIQUITOUS_IDF
+        t
+        for t in want - PRESCRIPTION_WORDS - FORM_WORDS
+        if words.idf.get(t, words.unseen) > UBIQUITOUS_IDF
     )
+
+
+def _on_topic(handle: IndexHandle, found: Sequence[Candidate], text: str, threshold: float) -> bool:
+    """Whether a candidate past the gate bears on the question's topic: it holds one of
+    the question's topic words (:func:`_topic`; rare in this index, so "Pakistan" in a
+    brief on Pakistan does not count), or is close in meaning (``TOPIC_FREE_COSINE``: a
+    paraphrase), or is a title-page fact, or the question has no topic words. An index of
+    one water brief answered "What did the U.S. commit to higher education in Pakistan?"
+    with a groundwater sentence past the threshold: it shares only "Pakistan"."""
+    topic = _topic(handle, text) - TYPE_WORDS
+    if not topic:
+        return True
+    passing = [c for c in found if c.relevance >= threshold]
+    for candidate, have in zip(passing, terms([c.text for c in passing]), strict=True):
+        if candidate.hit.passage.kind == "front_matter" or candidate.cosine >= TOPIC_FREE_COSINE:
+            return True
+        if have & topic:
+            return True
+    return False
 
 
 def _conclusion_hits(handle: IndexHandle, scope: Sequence[str], k: int) -> tuple[Hit, ...]:
