@@ -156,6 +156,10 @@ _YES_NO = re.compile(
 )
 
 
+def asks_yes_or_no(question: str) -> bool:
+    return bool(_YES_NO.match(question))
+
+
 def unasserted(question: str, coverage: Coverage, documents: Sequence[str]) -> tuple[str, ...]:
     """For a yes-or-no question ("Did the U.S. sanction Pakistan's ballistic missile
     program?"): its content words that no brief in scope mentions, when they are more than

@@ -57,7 +57,9 @@ TYPE_WORDS = frozenset(
     | {"percentag", "percent", "share", "annual", "decad", "often"}
 )
 # Stemmed words of a question's form that the stopword list keeps ("does" → "doe").
-FORM_WORDS = frozenset({"doe", "did", "done", "kind", "sort", "type", "mean", "exact"})
+FORM_WORDS = frozenset(
+    {"do", "doe", "did", "done", "kind", "sort", "type", "mean", "exact", "each"}
+)
 _PRESCRIPTION_Q = re.compile(
     r"\b(?:recommend\w*|suggest\w*|propos\w*|advi[cs]\w*|prescri\w*|urg(?:e|es|ed)"
     r"|calls?\s+for|way\s+forward|next\s+steps?|should|must|ought|need\s+to|needs\s+to"
@@ -71,6 +73,7 @@ PRESCRIPTION_WORDS = frozenset(
     | {"forward", "next", "step", "must", "should", "ought", "need", "done", "conclus", "conclud"}
     | {"futur", "option", "polici", "main", "key", "overal", "say", "think", "argu", "argument"}
 )
+_TITLE = re.compile(r"\b(?:title[ds]?|headline|subtitle)\b", re.I)
 _PRESCRIPTIVE = re.compile(
     r"\b(?:must|should|ought\s+to|needs?\s+to|it\s+is\s+(?:imperative|essential|vital"
     r"|pivotal|crucial|important|necessary|critical)|imperative|recommend\w*"
@@ -144,8 +147,9 @@ def defined(question: str) -> tuple[str, ...]:
 
 
 def wants_prescription(question: str) -> bool:
-    """Whether the question asks what should be done: the brief's recommendations."""
-    return bool(_PRESCRIPTION_Q.search(question))
+    """Whether the question asks what should be done: the brief's recommendations ("What
+    partnership does the title say should be built?" asks about the title)."""
+    return bool(_PRESCRIPTION_Q.search(question)) and not _TITLE.search(question)
 
 
 def prescriptive(text: str) -> bool:
@@ -156,5 +160,6 @@ def prescriptive(text: str) -> bool:
 def without_document_words(question: str) -> str:
     """``question`` without the words that point at the document ("What does the brief
     recommend?" → "What does recommend?"): what a content question is searched with."""
-    stripped = re.sub(r"\s{2,}", " ", _DOCUMENT_WORDS.sub(" ", question)).strip()
+    stripped = re.sub(r"\s{2,}", " ", _DOCUMENT_WORDS.sub(" ", question))
+    stripped = re.sub(r"\s+([?.!,;:])", r"\1", stripped).strip()
     return stripped if re.search(r"\w", stripped) else question

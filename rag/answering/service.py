@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rag import deadline
 from rag.answering.conclusions import conclusions
-from rag.answering.coverage import coverage, missing, unasserted, words_of
+from rag.answering.coverage import asks_yes_or_no, coverage, missing, unasserted, words_of
 from rag.answering.expects import (
     FORM_WORDS,
     PRESCRIPTION_WORDS,
@@ -149,14 +149,14 @@ class Answerer:
         if per_brief:
             # "Who wrote the brief?" over a library: each brief's own best passages, so the
             # answer gives every brief's author instead of one brief's picked at random.
-            found: list[Hit] = []
+            own: list[Hit] = []
             for doc in scope:
-                found.extend(
+                own.extend(
                     snapshot.search(
                         text, k=2, retriever="hybrid", qvec=qvec, qtokens=qtokens, documents=[doc]
                     )
                 )
-            hits = tuple(h.model_copy(update={"rank": i}) for i, h in enumerate(found, start=1))
+            hits = tuple(h.model_copy(update={"rank": i}) for i, h in enumerate(own, start=1))
         else:
             hits = tuple(
                 snapshot.search(
@@ -171,7 +171,7 @@ class Answerer:
         question = question.strip()
         turn = own_words(question) if query != question else ""
         threshold = self.settings.no_answer_threshold
-        gathered = ()
+        gathered: tuple[Hit, ...] = ()
         if not per_brief and wants_prescription(question) and not _topic(handle, text):
             # "What are the brief's recommendations?": what the brief says should be done,
             # from the sections where it says so; the question names nothing else to
@@ -193,16 +193,20 @@ class Answerer:
         known = coverage(handle)
         absent = missing(question, known, scope) + unasserted(question, known, scope)
         absent += tuple(w for w in counted(question) if not known.holds(w, scope))
-        topic = defined(question)
+        topic = () if wants_prescription(question) else defined(without_document_words(question))
         if topic and not any(known.holds(w, scope) for w in topic):
             absent += topic
+        lacks = (
+            kind if kind is not None and not any(c.relevance >= threshold for c in found) else None
+        )
         unmatched = False
-        if not gathered and not per_brief and not absent:
+        # A yes-or-no question was checked by its claim's words (unasserted) instead.
+        if not (gathered or per_brief or absent or lacks or asks_yes_or_no(question)):
             unmatched = not _on_topic(handle, found, text, threshold)
             if unmatched:
                 # Name what is missing when the briefs lack it altogether.
                 words = [w.rstrip(".") for w in words_of(question)]
-                want = _topic(handle, text)
+                want = _topic(handle, text) - TYPE_WORDS
                 absent = tuple(
                     w
                     for w, t in zip(words, terms(words), strict=True)
@@ -219,9 +223,7 @@ class Answerer:
             per_brief=answer_must_say(question) if per_brief else None,
             missing=tuple(dict.fromkeys(absent)),
             unmatched=unmatched,
-            lacks=kind
-            if kind is not None and not any(c.relevance >= threshold for c in found)
-            else None,
+            lacks=lacks,
         )
 
     async def stream(self, findings: Findings, footer: bool = True) -> AsyncGenerator[Event, None]:
