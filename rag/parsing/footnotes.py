@@ -10,7 +10,7 @@ from rag.text import collapse_space, unescape_markdown
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 DATE_RE = re.compile(rf"\b(?:{_MONTHS})\s+\d{{1,2}},\s*\d{{4}}\b")
-_LOOSE_DATE_RE = re.compile(rf"\b(?:(?:{_MONTHS})|Winter|Spring|Summer|Autumn|Fall)\s+\d{{4}}\b")
+LOOSE_DATE_RE = re.compile(rf"\b(?:(?:{_MONTHS})|Winter|Spring|Summer|Autumn|Fall)\s+\d{{4}}\b")
 _URL_RE = re.compile(r"<(https?://[^>\s]+)>|\b(https?://\S+[^\s.,;)>])")
 _EMPHASIS_RE = re.compile(r"\*([^*]+)\*")
 _QUOTED_RE = re.compile(r"[\"“]([^\"”]+?)[,.]?[\"”]")
@@ -38,7 +38,7 @@ def parse_footnote(number: int, raw: str) -> Footnote:
     emphasis = _EMPHASIS_RE.search(without_url)
     citation = collapse_space(_EMPHASIS_RE.sub(r"\1", without_url))
     quoted = _QUOTED_RE.search(without_url)
-    date_match = DATE_RE.search(without_url) or _LOOSE_DATE_RE.search(without_url)
+    date_match = DATE_RE.search(without_url) or LOOSE_DATE_RE.search(without_url)
 
     publisher: str | None
     if emphasis:
@@ -48,7 +48,7 @@ def parse_footnote(number: int, raw: str) -> Footnote:
         # No emphasis: the publisher is the comma segment after the title.
         rest = without_url[quoted.end() :] if quoted else without_url.split(",", 1)[-1]
         segments = [s.strip() for s in rest.split(",") if s.strip()]
-        segments = [s for s in segments if not (DATE_RE.search(s) or _LOOSE_DATE_RE.search(s))]
+        segments = [s for s in segments if not (DATE_RE.search(s) or LOOSE_DATE_RE.search(s))]
         segments = [s for s in segments if not re.fullmatch(r"\d{4}", s)]
         publisher = segments[0] if segments else None
         head = without_url[: quoted.end()] if quoted else without_url.split(",", 1)[0]

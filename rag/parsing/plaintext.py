@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from rag.parsing.footnotes import DATE_RE, iso_date
+from rag.parsing.footnotes import DATE_RE, LOOSE_DATE_RE, iso_date
 from rag.parsing.structure import Draft, Heading, Para
 from rag.records import FrontMatter, SectionRef
 from rag.text import MARKER_RE, SUPERSCRIPTS, collapse_space, from_superscript, unescape_markdown
@@ -22,6 +22,9 @@ from rag.text import MARKER_RE, SUPERSCRIPTS, collapse_space, from_superscript, 
 _DEFINITION_RE = re.compile(f"^([{SUPERSCRIPTS}]+)\\s*(\\S.*)$", re.S)
 _SENTENCE_END_RE = re.compile(f"[.!?…][\"'’”)\\]]*[{SUPERSCRIPTS}]*$")
 _HEADING_MAX_WORDS = 12
+_BYLINE_RE = re.compile(r"^(by|edited by)(?:\s+(.+))?$", re.I)
+# Names on a byline ("Dr Neelum Nigar", "Amina Rahman and John Smith"): a few words.
+_NAME_MAX_WORDS = 8
 # A heading must be followed by at least this much prose to end the front matter.
 _PARAGRAPH_MIN_WORDS = 20
 
@@ -112,6 +115,21 @@ def parse_front_matter(lines: list[str]) -> FrontMatter | None:
                 fields["institute"] = institute.strip()
         i += 1
     return FrontMatter(**fields, lines=tuple(lines))
+
+
+def names_a_field(line: str) -> bool:
+    """A line only a title page prints: "By" or "Edited by" with a name (capitalised, so
+    "By the way, ..." is prose), a date alone, or a disclaimer in parentheses."""
+    text = line.strip()
+    match = _BYLINE_RE.match(text)
+    if match:
+        name = match.group(2)
+        return not name or (name[:1].isupper() and len(name.split()) <= _NAME_MAX_WORDS)
+    return bool(
+        DATE_RE.fullmatch(text)
+        or LOOSE_DATE_RE.fullmatch(text)
+        or (text.startswith("(") and text.endswith(")"))
+    )
 
 
 def _known_line(line: str) -> bool:
