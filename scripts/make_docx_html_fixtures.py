@@ -11,10 +11,10 @@ extension is turned off so quotes and dashes are not changed on the way.
 Writes tests/fixtures/brief.md, brief.docx, brief.html and brief-sections.html
 (``--section-divs``), brief-pandoc.md: the brief as ``pandoc -t markdown`` writes it (the
 YAML block with the editor too, lines wrapped at 72 columns, ``\'`` escapes, ``--`` for an
-en dash, notes' continuation lines indented), and brief-endnotes.docx: pandoc's .docx rewritten the way other
-Word files differ from pandoc's: headings in custom styles ("Brief Section", "Brief
-Subsection", known as headings only by their outline level or the heading style they are
-based on) and the notes as endnotes. CI does not run this; the outputs are committed.
+en dash, notes' continuation lines indented), and brief-endnotes.docx: pandoc's .docx
+rewritten the way other Word files differ from pandoc's: headings in custom styles ("Brief
+Section", "Brief Subsection", known as headings only by their outline level or the heading
+style they are based on) and the notes as endnotes. CI does not run this; the outputs are committed.
 """
 
 from __future__ import annotations

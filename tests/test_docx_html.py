@@ -308,10 +308,9 @@ def built(tmp_path_factory):
 def test_pandoc_markdown_has_the_text_briefs_front_matter(brief):
     """YAML title/author/editor/date over the printed title page ("By", "Edited by"...): the
     same fields and lines as the text brief, the title's ``--`` read as pandoc means it."""
+    written = (FIXTURES / "brief-pandoc.md").read_text(encoding="utf-8")
+    assert "title: Pakistan-U.S. Relations -- Building" in written
     doc = parse_file(FIXTURES / "brief-pandoc.md")
-    assert "title: Pakistan-U.S. Relations -- Building" in (
-        FIXTURES / "brief-pandoc.md"
-    ).read_text(encoding="utf-8")
     assert doc.front_matter == brief.front_matter
     assert doc.title == brief.title
     assert doc.footnote(6).citation.startswith('"Pakistan — Market Overview,"')
@@ -351,7 +350,7 @@ def test_the_index_counts_what_the_text_index_counts(name, built, real_index_dir
         monkeypatch.setenv("RAG_INDEX_DIR", str(index))
         result = CliRunner().invoke(app, ["documents", "--json"])
         assert result.exit_code == 0, result.output
-        (info,) = json.loads(result.stdout)
+        (info,) = json.loads(result.stdout)["documents"]
         keep = ("title", "author", "editor", "date", "sections", "passages", "footnotes")
         return {k: counts[k] for k in ("sections", "footnotes", "passages")}, {
             k: info[k] for k in keep

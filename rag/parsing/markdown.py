@@ -246,11 +246,7 @@ def parse_markdown(text: str) -> Draft:
     # stands for the title page, no `#` title heads the text and no line of it is one only
     # a title page prints ("By ...", a date): Jekyll's posts, not pandoc's converted briefs.
     printed = any(names_a_field(b) for b in front)
-    if (
-        not blocks
-        or not _looks_like_title_page(front)
-        or (meta and not titled and not printed)
-    ):
+    if not blocks or not _looks_like_title_page(front) or (meta and not titled and not printed):
         blocks, front = front + blocks, []
     abstract = meta.pop("abstract", None)
     # What the Markdown's own title page says is read like plain text; the YAML fields,
@@ -263,22 +259,19 @@ def parse_markdown(text: str) -> Draft:
     if title and lines:
         extra, lines = [lines[0], *(x for x in extra if x != title)], lines[1:]
     shown = list(dict.fromkeys(extra + lines))
-    if shown:
-        fields = {k: v for k, v in meta.items() if k not in ("subtitle", "publisher")}
+    if shown or abstract:
+        fields = {k: v for k, v in meta.items() if k != "publisher"}
         if "publisher" in meta:
             fields["institute" if "institute" not in meta else "centre"] = meta["publisher"]
+        if abstract:  # made a section of its own by the assembler
+            fields["abstract"] = clean(abstract)
         draft.front_matter = (read or FrontMatter()).model_copy(
             update={**fields, "lines": tuple(shown)}
         )
     draft.title = title
 
-    base = SectionRef(title=title or "Body", path=(title or "Body",))
+    section = SectionRef(title=title or "Body", path=(title or "Body",))
     stack: list[tuple[int, str]] = []
-    section = base
-    if abstract:
-        section = SectionRef(title="Abstract", path=("Abstract",))
-        draft.items += [Heading(section), Para(text=clean(abstract), section=section)]
-        section = base
     for block in blocks:
         match = _HEADING_RE.match(block)
         if match:
