@@ -90,11 +90,20 @@ def assemble(
         mark(draft.front_matter_page, span.start)
     # An abstract from the metadata (YAML, <meta name="description">, a Word or PDF
     # property) is a section of its own, searched like the text, unless the text prints it.
+    # It goes before the first heading: text above that (a standfirst) keeps its place
+    # under the title, outside the Abstract section.
     abstract = draft.front_matter.abstract if draft.front_matter else None
-    if abstract and not _prints(draft, abstract):
-        headings.append((ABSTRACT, write(ABSTRACT.title).start))
-        paragraphs.append(Paragraph(section=ABSTRACT, span=write(abstract)))
-    for item in draft.items:
+    if abstract and _prints(draft, abstract):
+        abstract = None
+    first_heading = next(
+        (i for i, item in enumerate(draft.items) if isinstance(item, Heading)), len(draft.items)
+    )
+    for i, item in enumerate([*draft.items, None]):
+        if i == first_heading and abstract:
+            headings.append((ABSTRACT, write(ABSTRACT.title).start))
+            paragraphs.append(Paragraph(section=ABSTRACT, span=write(abstract)))
+        if item is None:
+            break
         if isinstance(item, Heading):
             headings.append((item.section, write(item.section.title).start))
             mark(item.page, headings[-1][1])
