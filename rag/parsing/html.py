@@ -324,10 +324,7 @@ def parse_html(data: bytes) -> Draft:
             else:
                 head_lines.append(text)
         _replace_with_text(container, "")
-    title = named.get("title", title)
-    meta.setdefault("subtitle", named.get("subtitle", ""))
-    if "abstract" in named:
-        meta["abstract"] = named["abstract"]
+    title = named.pop("title", title)
 
     blocks: list[tuple[int, str]] = []  # (heading level or 0, text)
     for leaf in _leaf_blocks(body):
@@ -350,7 +347,7 @@ def parse_html(data: bytes) -> Draft:
     front, blocks = [t for _, t in blocks[:body_at]], blocks[body_at:]
     if not blocks:
         blocks, front = [(0, t) for t in front], []
-    return _draft(title, meta, head_lines, front, blocks, notes.text)
+    return _draft(title, meta, head_lines, front, blocks, notes.text, named)
 
 
 def _title_block(container: etree._Element) -> list[tuple[str, str]]:
@@ -382,7 +379,9 @@ def _draft(
     front: list[str],
     blocks: list[tuple[int, str]],
     definitions: dict[int, str],
+    named: dict[str, str],
 ) -> Draft:
+    """``named``: the title block's subtitle and abstract, if it has them."""
     draft = Draft(title=title, definitions=dict(definitions))
     author = _first(meta, _AUTHOR_META)
     date = _first(meta, _DATE_META)
@@ -392,8 +391,8 @@ def _draft(
         front,
         author=author,
         date=date,
-        subtitle=meta.get("subtitle") or None,
-        abstract=meta.get("abstract") or _first(meta, _ABSTRACT_META),
+        subtitle=named.get("subtitle"),
+        abstract=named.get("abstract") or _first(meta, _ABSTRACT_META),
     )
     section = SectionRef(title=title or "Body", path=(title or "Body",))
     stack: list[tuple[int, str]] = []

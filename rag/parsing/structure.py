@@ -93,17 +93,18 @@ def assemble(
     # It goes before the first heading: text above that (a standfirst) keeps its place
     # under the title, outside the Abstract section.
     abstract = draft.front_matter.abstract if draft.front_matter else None
-    if abstract and _prints(draft, abstract):
-        abstract = None
-    first_heading = next(
+    abstract_at = next(
         (i for i, item in enumerate(draft.items) if isinstance(item, Heading)), len(draft.items)
     )
-    for i, item in enumerate([*draft.items, None]):
-        if i == first_heading and abstract:
+
+    def write_abstract() -> None:
+        if abstract and not _prints(draft, abstract):
             headings.append((ABSTRACT, write(ABSTRACT.title).start))
             paragraphs.append(Paragraph(section=ABSTRACT, span=write(abstract)))
-        if item is None:
-            break
+
+    for i, item in enumerate(draft.items):
+        if i == abstract_at:
+            write_abstract()
         if isinstance(item, Heading):
             headings.append((item.section, write(item.section.title).start))
             mark(item.page, headings[-1][1])
@@ -112,6 +113,8 @@ def assemble(
             paragraphs.append(Paragraph(section=item.section, span=span))
             for offset, page in item.pages:
                 mark(page, span.start + offset)
+    if abstract_at == len(draft.items):
+        write_abstract()
     body = "".join(parts)
 
     warnings = list(draft.warnings)
