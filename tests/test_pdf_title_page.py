@@ -138,6 +138,7 @@ def index_dir(tmp_path_factory):
         ("Who wrote the brief?", "Farah Siddiqui"),
         ("Who edited the brief?", "Dr Omar Farooq"),
         ("When was the brief published?", "16 September 2024"),
+        ("What is the subtitle of the brief?", "Glaciers, Dams and a Cold Peace"),
     ],
 )
 def test_byline_questions_rank_the_front_matter_first(index_dir, question, expected):
