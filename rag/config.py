@@ -118,8 +118,13 @@ class Settings(BaseSettings):
         default=10_000_000,
         ge=1,
         description="Largest text, Markdown or HTML brief, in bytes, refused before it is "
-        "read, and the most a .docx's text parts may unpack to, checked before they are "
-        "(PDFs are bounded by RAG_PDF_MAX_PAGES).",
+        "read, and the most a .docx's text parts may unpack to, checked before they are.",
+    )
+    # A .docx or a PDF carries its images and fonts: tens of MB for a brief with figures.
+    max_docx_bytes: int = Field(
+        default=100_000_000,
+        ge=1,
+        description="Largest .docx file, in bytes, refused before it is read.",
     )
     max_line_chars: int = Field(
         default=1_000_000,
@@ -244,6 +249,11 @@ class Settings(BaseSettings):
         ge=1,
         le=100_000,
         description="A PDF with more pages is refused with a one-line error.",
+    )
+    pdf_max_bytes: int = Field(
+        default=200_000_000,
+        ge=1,
+        description="Largest PDF file, in bytes, refused before it is read.",
     )
 
     # PDF budgets (rag/parsing/pdf)

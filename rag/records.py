@@ -33,6 +33,7 @@ class FootnoteRef(Record):
 
 class FrontMatter(Record):
     title: str | None = None
+    subtitle: str | None = None
     author: str | None = None
     author_role: str | None = None
     centre: str | None = None
@@ -41,6 +42,9 @@ class FrontMatter(Record):
     date: str | None = Field(default=None, description="ISO date of publication.")
     date_text: str | None = None
     disclaimer: str | None = None
+    abstract: str | None = Field(
+        default=None, description="The brief's summary of itself (indexed as a section)."
+    )
     lines: tuple[str, ...] = ()
 
 

@@ -9,10 +9,12 @@ extension is turned off so quotes and dashes are not changed on the way.
     python scripts/make_docx_html_fixtures.py      # needs /usr/bin/pandoc
 
 Writes tests/fixtures/brief.md, brief.docx, brief.html and brief-sections.html
-(``--section-divs``), and brief-endnotes.docx: pandoc's .docx rewritten the way other
-Word files differ from pandoc's: headings in custom styles ("Brief Section", "Brief
-Subsection", known as headings only by their outline level or the heading style they are
-based on) and the notes as endnotes. CI does not run this; the outputs are committed.
+(``--section-divs``), brief-pandoc.md: the brief as ``pandoc -t markdown`` writes it (the
+YAML block with the editor too, lines wrapped at 72 columns, ``\'`` escapes, ``--`` for an
+en dash, notes' continuation lines indented), and brief-endnotes.docx: pandoc's .docx
+rewritten the way other Word files differ from pandoc's: headings in custom styles ("Brief
+Section", "Brief Subsection", known as headings only by their outline level or the heading
+style they are based on) and the notes as endnotes. CI does not run this; the outputs are committed.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def body_text(text: str) -> str:
     return MARKER_RE.sub(lambda m: f"[^{from_superscript(m.group())}]", escape(text))
 
 
-def markdown() -> str:
+def markdown(*, editor: bool = False) -> str:
     doc = parse_file(SOURCE)
     raw = parse_plaintext(SOURCE.read_text(encoding="utf-8")).definitions
     fm = doc.front_matter
@@ -52,6 +54,7 @@ def markdown() -> str:
         "---",
         f'title: "{fm.title}"',
         f'author: "{fm.author}"',
+        *([f'editor: "{fm.editor}"'] if editor else []),
         f'date: "{fm.date_text}"',
         "---",
         "",
@@ -117,6 +120,15 @@ def main() -> None:
         check=True,
     )
     endnotes_variant(OUT / "brief.docx", OUT / "brief-endnotes.docx")
+    # What pandoc writes, read back: its Markdown writer, not ours, decides the spelling.
+    written = subprocess.run(
+        ["pandoc", "-f", "markdown-smart", "-t", "markdown", "-s"],
+        input=markdown(editor=True),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (OUT / "brief-pandoc.md").write_text(written, encoding="utf-8")
 
 
 if __name__ == "__main__":

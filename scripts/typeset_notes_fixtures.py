@@ -10,6 +10,11 @@ brief's fixtures (run by hand; the PDFs are committed, so the tests need no type
   numbered ``¹.`` (raised, with a dot).
 - ``notes-bracketed.pdf``: A5, serif; a ``<title>`` (the /Info title, longer than the
   printed title, which a subtitle line follows); footnotes numbered ``[1]``.
+- ``byline-centred.pdf``: A4, Liberation Sans, the title block centred: a title, an italic
+  subtitle with a comma, an italic "By" line, "Edited by", a day-first date ("16 September
+  2024") in small capitals, then a standfirst paragraph (prose with commas, no heading over
+  it) before the first section; a ``<meta name="description">`` (the PDF's /Subject, an
+  abstract the page does not print); footnotes numbered ``1)``.
 """
 
 from __future__ import annotations
@@ -120,6 +125,34 @@ p { margin: 0 0 6pt; }
 .fn::footnote-marker { content: "[" counter(footnote) "] "; }
 """
 
+CENTRED = """
+@page { size: A4; margin: 25mm 30mm 22mm;
+  @bottom-center { content: "Page " counter(page); font: 8pt "Liberation Sans"; } }
+html { font: 10.5pt/1.45 "Liberation Sans"; text-align: left; }
+h1 { font-size: 20pt; text-align: center; margin: 0 0 6pt; font-weight: normal; }
+.subtitle { font-size: 13pt; font-style: italic; text-align: center; margin: 0 0 14pt; }
+.front { text-align: center; margin-bottom: 20pt; }
+.front p { margin: 0 0 2pt; }
+.byline { font-style: italic; }
+.date { font-variant: small-caps; font-size: 9.5pt; color: #444; }
+.standfirst { font-size: 11.5pt; margin: 0 0 14pt; }
+h2 { font-size: 11.5pt; font-weight: bold; margin: 14pt 0 5pt; text-transform: uppercase; }
+p { margin: 0 0 7pt; }
+.fn { float: footnote; font-size: 8pt; line-height: 1.3; }
+::footnote-call { content: counter(footnote); vertical-align: super; font-size: 7pt;
+  line-height: 0; }
+.fn::footnote-marker { content: counter(footnote) ") "; }
+"""
+STANDFIRST = (
+    "Sixty-five years on, the treaty that divides the Indus still works, but a warming "
+    "climate, new dams and a cold peace between its parties are testing it as never before, "
+    "and this brief asks what would keep it alive."
+)
+ABSTRACT = (
+    "The brief recommends a shared glacier monitoring network, funded jointly, as the first "
+    "step toward adapting the treaty to climate change."
+)
+
 
 def _page(css: str, head: str, front: str, title_tag: str) -> str:
     return (
@@ -155,6 +188,16 @@ def main() -> None:
         "<title>Water, Power and Peace: The Indus Treaty at Sixty-Five</title>",
     )
     HTML(string=bracketed).write_pdf(OUT / "notes-bracketed.pdf")
+    centred = _page(
+        CENTRED,
+        "<h1>The Indus Treaty at Sixty-Five</h1>"
+        "<p class='subtitle'>Glaciers, Dams and a Cold Peace</p>",
+        "<p class='byline'>By Farah Siddiqui</p><p>Edited by Dr Omar Farooq</p>"
+        "<p class='date'>16 September 2024</p></div>"
+        f"<p class='standfirst'>{STANDFIRST}</p><div>",
+        f'<meta name="description" content="{ABSTRACT}">',
+    )
+    HTML(string=centred).write_pdf(OUT / "byline-centred.pdf")
 
 
 if __name__ == "__main__":

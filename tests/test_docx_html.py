@@ -1,6 +1,6 @@
-"""Word and HTML briefs: the same Document as the text brief, footnotes as data, bad input
-refused in one line. The fixtures were made by pandoc from the bundled brief
-(scripts/make_docx_html_fixtures.py)."""
+"""Word, HTML and pandoc-written Markdown briefs: the same Document as the text brief,
+footnotes as data, bad input refused in one line. The fixtures were made by pandoc from the
+bundled brief (scripts/make_docx_html_fixtures.py)."""
 
 import io
 import zipfile
@@ -20,6 +20,7 @@ FORMATS = {
     "brief-endnotes.docx": "docx",  # custom heading styles, endnotes
     "brief.html": "html",
     "brief-sections.html": "html",
+    "brief-pandoc.md": "markdown",  # as `pandoc -t markdown` writes it: wrapped, --, \'
 }
 
 
@@ -304,8 +305,22 @@ def built(tmp_path_factory):
     return build
 
 
+def test_pandoc_markdown_has_the_text_briefs_front_matter(brief):
+    """YAML title/author/editor/date over the printed title page ("By", "Edited by"...): the
+    same fields and lines as the text brief, the title's ``--`` read as pandoc means it."""
+    written = (FIXTURES / "brief-pandoc.md").read_text(encoding="utf-8")
+    assert "title: Pakistan-U.S. Relations -- Building" in written
+    doc = parse_file(FIXTURES / "brief-pandoc.md")
+    assert doc.front_matter == brief.front_matter
+    assert doc.title == brief.title
+    assert doc.footnote(6).citation.startswith('"Pakistan — Market Overview,"')
+
+
+CONVERTED = ["brief.docx", "brief.html", "brief-pandoc.md"]
+
+
 @pytest.mark.model
-@pytest.mark.parametrize("name", ["brief.docx", "brief.html"])
+@pytest.mark.parametrize("name", CONVERTED)
 def test_eval_on_word_and_html_is_within_002_of_the_text(name, built, text_scores):
     from tests.test_pdf_eval import scores
 
@@ -321,7 +336,31 @@ def test_eval_on_word_and_html_is_within_002_of_the_text(name, built, text_score
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("name", ["brief.docx", "brief.html"])
+@pytest.mark.parametrize("name", CONVERTED)
+def test_the_index_counts_what_the_text_index_counts(name, built, real_index_dir, monkeypatch):
+    """Same sections, footnotes and passages, and the same brief in `rag documents`."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    def described(index: Path) -> tuple[dict[str, object], dict[str, object]]:
+        counts = json.loads((index / "manifest.json").read_text())["counts"]
+        monkeypatch.setenv("RAG_INDEX_DIR", str(index))
+        result = CliRunner().invoke(app, ["documents", "--json"])
+        assert result.exit_code == 0, result.output
+        (info,) = json.loads(result.stdout)["documents"]
+        keep = ("title", "author", "editor", "date", "sections", "passages", "footnotes")
+        return {k: counts[k] for k in ("sections", "footnotes", "passages")}, {
+            k: info[k] for k in keep
+        }
+
+    assert described(built(name)) == described(real_index_dir)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("name", CONVERTED)
 def test_who_wrote_the_brief(name, built, monkeypatch):
     import json
 
@@ -338,4 +377,4 @@ def test_who_wrote_the_brief(name, built, monkeypatch):
         for p in passages[:3]
     )
     manifest = json.loads((built(name) / "manifest.json").read_text())
-    assert manifest["documents"][0]["format"] == name.rsplit(".", 1)[1]
+    assert manifest["documents"][0]["format"] == FORMATS[name]

@@ -176,6 +176,60 @@ def test_byte_budget_refuses_before_reading(tmp_path):
     assert parse_file(brief, options=ReadOptions(max_file_bytes=size)).paragraphs
 
 
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("name", "variable", "limit"),
+    [
+        ("big.pdf", "RAG_PDF_MAX_BYTES", 200_000_000),
+        ("big.docx", "RAG_MAX_DOCX_BYTES", 100_000_000),
+    ],
+)
+def test_pdf_and_docx_byte_budgets_refuse_before_reading(tmp_path, name, variable, limit):
+    """A .docx or a PDF over its own budget is refused on its size, never read: sparse
+    files of 300 MB cost nothing here, and would cost their size in memory if read."""
+    big = tmp_path / name
+    with open(big, "wb") as fh:
+        fh.truncate(300_000_000)
+    options = ReadOptions.from_settings(Settings(model="/nonexistent"))
+    pattern = rf"{name}: 300,000,000 bytes over the budget of {limit:,} bytes.*raise {variable}$"
+    with pytest.raises(CorpusFormatError, match=pattern):
+        parse_file(big, options=options)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "option", "variable"),
+    [
+        ("brief-a5-sans.pdf", "max_pdf_bytes", "RAG_PDF_MAX_BYTES"),
+        ("brief.docx", "max_docx_bytes", "RAG_MAX_DOCX_BYTES"),
+        ("brief.html", "max_file_bytes", "RAG_MAX_FILE_BYTES"),
+    ],
+)
+def test_every_format_has_a_byte_budget_and_raising_it_lets_the_file_through(
+    fixture, option, variable
+):
+    path = FIXTURES / fixture
+    size = path.stat().st_size
+    with pytest.raises(CorpusFormatError, match=rf"budget of {size - 1:,} bytes.*{variable}"):
+        parse_file(path, options=ReadOptions(**{option: size - 1}))
+    assert parse_file(path, options=ReadOptions(**{option: size})).footnotes
+
+
+def test_bytes_are_held_to_the_budget_of_the_format_they_are_in(tmp_path):
+    """A PDF named .md is read as a PDF, so the PDF budget applies, not the Markdown one;
+    HTML named .pdf is held to the (smaller) HTML budget."""
+    pdf = write(tmp_path / "brief.md", (FIXTURES / "brief-a5-sans.pdf").read_bytes())
+    size = pdf.stat().st_size
+    with pytest.raises(CorpusFormatError, match=r"budget.*RAG_PDF_MAX_BYTES"):
+        parse_file(pdf, options=ReadOptions(max_pdf_bytes=size - 1))
+    assert parse_file(pdf, options=ReadOptions(max_file_bytes=size)).format == "pdf"
+    html = write(tmp_path / "brief.pdf", (FIXTURES / "brief.html").read_bytes())
+    with pytest.raises(CorpusFormatError, match=r"budget.*RAG_MAX_FILE_BYTES"):
+        parse_file(html, options=ReadOptions(max_file_bytes=html.stat().st_size - 1))
+
+
 @pytest.mark.timeout(30)
 def test_line_budget(tmp_path):
     path = write(tmp_path / "table.txt", "Title\n\n" + table_row(5000) + "\n")
@@ -252,9 +306,13 @@ def test_settings_carry_every_budget(monkeypatch):
     monkeypatch.setenv("RAG_MAX_FOOTNOTES_PER_BRIEF", "8")
     monkeypatch.setenv("RAG_MAX_PASSAGES_PER_BRIEF", "9")
     monkeypatch.setenv("RAG_PDF_MAX_PAGES", "10")
+    monkeypatch.setenv("RAG_PDF_MAX_BYTES", "11")
+    monkeypatch.setenv("RAG_MAX_DOCX_BYTES", "12")
     options = ReadOptions.from_settings(Settings(model="/nonexistent"))
     assert options == ReadOptions(
         max_pdf_pages=10,
+        max_pdf_bytes=11,
+        max_docx_bytes=12,
         max_file_bytes=1234,
         max_line_chars=567,
         max_footnotes_per_brief=8,
@@ -264,7 +322,8 @@ def test_settings_carry_every_budget(monkeypatch):
     monkeypatch.delenv("RAG_MAX_FILE_BYTES")
     for name in ("MAX_LINE_CHARS", "MAX_FOOTNOTES_PER_BRIEF", "MAX_PASSAGES_PER_BRIEF"):
         monkeypatch.delenv(f"RAG_{name}")
-    monkeypatch.delenv("RAG_PDF_MAX_PAGES")
+    for name in ("PDF_MAX_PAGES", "PDF_MAX_BYTES", "MAX_DOCX_BYTES"):
+        monkeypatch.delenv(f"RAG_{name}")
     assert ReadOptions.from_settings(Settings(model="/nonexistent")) == ReadOptions()
 
 

@@ -208,3 +208,64 @@ def test_who_wrote_a_markdown_brief_is_answered_from_its_front_matter(tmp_path, 
     top = open_engine(settings, auto_build=False).search(question, k=3).hits[0]
     assert top.passage.kind == "front_matter"
     assert expected in top.passage.text
+
+
+PANDOC_WRITTEN = """---
+author: Amina Rahman
+editor: Sara Khan
+title: Rivers -- and Dams
+---
+
+By
+
+Amina Rahman
+
+Research Fellow
+
+Centre for River Policy, Institute of Water Studies
+
+March 1, 2024
+
+# Introduction
+
+The basin \\-\\- as the maps show --- feeds millions; run `rag --help` or see
+<https://example.org/a--b>.[^1]
+
+------------------------------------------------------------------------
+
+[^1]: \\"Rivers -- Facts,\\" *River Review*, May 2, 2021,
+    <https://example.org/rivers--facts>
+"""
+
+
+def test_markdown_as_pandoc_writes_it(tmp_path):
+    """Dashes as pandoc means them (escaped, code and URLs aside), the printed title page
+    under a YAML block read as the title page, and a thematic break dropped."""
+    doc = parse(tmp_path, PANDOC_WRITTEN)
+    fm = doc.front_matter
+    assert doc.title == fm.title == "Rivers – and Dams"
+    assert (fm.author, fm.author_role, fm.editor) == (
+        "Amina Rahman",
+        "Research Fellow",
+        "Sara Khan",
+    )
+    assert (fm.centre, fm.institute) == ("Centre for River Policy", "Institute of Water Studies")
+    # The title page's own lines, and one for the editor only the YAML names.
+    assert fm.lines == (
+        "Rivers – and Dams",
+        "Edited by Sara Khan",
+        "By",
+        "Amina Rahman",
+        "Research Fellow",
+        "Centre for River Policy, Institute of Water Studies",
+        "March 1, 2024",
+    )
+    intro = next(p for p in doc.paragraphs if p.section.title == "Introduction")
+    assert doc.body[intro.span.start : intro.span.end] == (
+        "The basin -- as the maps show — feeds millions; run `rag --help` or see "
+        "<https://example.org/a--b>.¹"
+    )
+    assert sections(doc) == [("Front Matter",), ("Introduction",)]
+    note = doc.footnote(1)
+    assert note.citation == '"Rivers – Facts," River Review, May 2, 2021'
+    assert note.url == "https://example.org/rivers--facts"

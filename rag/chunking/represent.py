@@ -37,6 +37,13 @@ def front_matter_facts(fm: FrontMatter) -> list[Fact]:
                 f"The title of the brief (document, paper) is: {fm.title}.",
             )
         )
+    if fm.subtitle:
+        facts.append(
+            Fact(
+                f"Its subtitle is “{fm.subtitle}”.",
+                f"The subtitle of the brief (what it is about) is: {fm.subtitle}.",
+            )
+        )
     if fm.author:
         role = f", {fm.author_role}" if fm.author_role else ""
         position = f", whose position is {fm.author_role}" if fm.author_role else ""

@@ -4,7 +4,8 @@ python-docx has no footnote API (and docx2python flattens notes into its own tex
 markers), so the parts are read here: ``word/document.xml`` for paragraphs in order,
 ``word/styles.xml`` for which style is a heading (``heading 1..6`` by name, or an outline
 level), ``word/footnotes.xml``/``word/endnotes.xml`` for the notes, and
-``docProps/core.xml`` for the title and author. A ``w:footnoteReference`` becomes the
+``docProps/core.xml`` for the title, author and description (the abstract, unless an
+Abstract-styled paragraph gives it). A ``w:footnoteReference`` becomes the
 superscript number Word shows (notes numbered in order of reference; endnotes after the
 footnotes), so the chunker attaches the note to the passage citing it. A note's italic
 runs are kept as ``*...*`` and a link's address as ``<url>``: what the footnote parser
@@ -40,7 +41,7 @@ _DC = "http://purl.org/dc/elements/1.1/"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _OFFICE_DOCUMENT = "/officeDocument"
 _HEADING_NAME_RE = re.compile(r"^heading\s*([1-9])$", re.I)
-_TITLE_STYLES = {"title", "subtitle", "author", "date"}
+_TITLE_STYLES = {"title", "subtitle", "author", "date", "abstract"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -269,14 +270,18 @@ def parse_docx(path: Path, data: bytes, budget: int) -> Draft:
                 definitions[number] = collapse_space(body)
 
     core = pkg.xml("docProps/core.xml")
-    title = author = None
+    title = author = description = None
     if core is not None:
         title = collapse_space(core.findtext(f"{{{_DC}}}title") or "") or None
         author = collapse_space(core.findtext(f"{{{_DC}}}creator") or "") or None
+        description = collapse_space(core.findtext(f"{{{_DC}}}description") or "") or None
 
     head_lines: list[str] = []
     blocks: list[tuple[int, str]] = []
     title_from_style = None
+    # The Subtitle and Abstract styles (pandoc's, Word's own Subtitle) are fields of their
+    # own: a subtitle's commas are no institute's, and an abstract is a section, not lines.
+    styled: dict[str, list[str]] = {"subtitle": [], "abstract": []}
     for p in paragraphs:
         line = text.paragraph(p)
         if not line:
@@ -291,6 +296,8 @@ def parse_docx(path: Path, data: bytes, budget: int) -> Draft:
         if name in _TITLE_STYLES and not blocks:
             if name == "title" and title_from_style is None:
                 title_from_style = line
+            elif name in styled:
+                styled[name].append(line)
             else:
                 head_lines.append(line)
         else:
@@ -302,7 +309,14 @@ def parse_docx(path: Path, data: bytes, budget: int) -> Draft:
     if not blocks:
         blocks, front = [(0, t) for t in front], []
     draft = Draft(title=title, definitions=definitions)
-    draft.front_matter = front_matter(title, head_lines, front, author=author)
+    draft.front_matter = front_matter(
+        title,
+        head_lines,
+        front,
+        author=author,
+        subtitle=" ".join(styled["subtitle"]) or None,
+        abstract=" ".join(styled["abstract"]) or description,
+    )
     section = SectionRef(title=title or "Body", path=(title or "Body",))
     stack: list[tuple[int, str]] = []
     for level, line in blocks:

@@ -72,6 +72,14 @@ _DATE_META = (
     "date",
 )
 _TITLE_META = ("citation_title", "dc.title", "dcterms.title")
+_ABSTRACT_META = (
+    "citation_abstract",
+    "dc.description",
+    "dcterms.abstract",
+    "dcterms.description",
+    "description",
+    "og:description",
+)
 
 
 def _classes(el: etree._Element) -> set[str]:
@@ -294,24 +302,29 @@ def parse_html(data: bytes) -> Draft:
         if container.getparent() is not None:
             _replace_with_text(container, "")
 
-    # Pandoc's title block (h1.title, p.subtitle, p.author, p.date) is front matter.
+    # Pandoc's title block (h1.title, p.subtitle, p.author, p.date, div.abstract) is front
+    # matter; its subtitle and abstract are fields, not lines to read as a title page.
     head_lines: list[str] = []
+    named: dict[str, str] = {}
     header = next((el for el in body.iter("header") if el.get("id") == "title-block-header"), None)
     candidates = [header] if header is not None else []
     candidates += [
         el
-        for el in body.iter("h1", "p")
-        if _classes(el) & {"title", "subtitle", "author", "date"}
+        for el in body.iter("h1", "p", "div")
+        if _classes(el)
+        & ({"abstract"} if el.tag == "div" else {"title", "subtitle", "author", "date"})
         and (header is None or header not in el.iterancestors())
     ]
     for container in candidates:
-        for leaf in [container] if container.tag in ("h1", "p") else _leaf_blocks(container):
-            text = collapse_space(_inline(leaf))
-            if "title" in _classes(leaf) and text:
-                title = text
-            elif text:
+        if container.getparent() is None:
+            continue  # inside a container taken already
+        for kind, text in _title_block(container):
+            if kind in ("title", "subtitle", "abstract"):
+                named[kind] = text
+            else:
                 head_lines.append(text)
         _replace_with_text(container, "")
+    title = named.pop("title", title)
 
     blocks: list[tuple[int, str]] = []  # (heading level or 0, text)
     for leaf in _leaf_blocks(body):
@@ -334,7 +347,29 @@ def parse_html(data: bytes) -> Draft:
     front, blocks = [t for _, t in blocks[:body_at]], blocks[body_at:]
     if not blocks:
         blocks, front = [(0, t) for t in front], []
-    return _draft(title, meta, head_lines, front, blocks, notes.text)
+    return _draft(title, meta, head_lines, front, blocks, notes.text, named)
+
+
+def _title_block(container: etree._Element) -> list[tuple[str, str]]:
+    """(class, text) of each line of a title block: ``title``, ``subtitle``, ``abstract``
+    (its paragraphs joined, pandoc's "Abstract" label dropped) or ``line``."""
+    out: list[tuple[str, str]] = []
+    abstracts = [el for el in container.iter("div") if "abstract" in _classes(el)]
+    for el in abstracts:
+        for label in [x for x in el.iter("div") if "abstract-title" in _classes(x)]:
+            _replace_with_text(label, "")
+        paras = [collapse_space(_inline(leaf)) for leaf in _leaf_blocks(el)]
+        out.append(("abstract", " ".join(p for p in paras if p)))
+        if el is not container:
+            _replace_with_text(el, "")
+    if container in abstracts:
+        return out
+    for leaf in [container] if container.tag in ("h1", "p") else _leaf_blocks(container):
+        text = collapse_space(_inline(leaf))
+        kind = next((k for k in ("title", "subtitle") if k in _classes(leaf)), "line")
+        if text:
+            out.append((kind, text))
+    return out
 
 
 def _draft(
@@ -344,11 +379,21 @@ def _draft(
     front: list[str],
     blocks: list[tuple[int, str]],
     definitions: dict[int, str],
+    named: dict[str, str],
 ) -> Draft:
+    """``named``: the title block's subtitle and abstract, if it has them."""
     draft = Draft(title=title, definitions=dict(definitions))
     author = _first(meta, _AUTHOR_META)
     date = _first(meta, _DATE_META)
-    draft.front_matter = front_matter(title, head_lines, front, author=author, date=date)
+    draft.front_matter = front_matter(
+        title,
+        head_lines,
+        front,
+        author=author,
+        date=date,
+        subtitle=named.get("subtitle"),
+        abstract=named.get("abstract") or _first(meta, _ABSTRACT_META),
+    )
     section = SectionRef(title=title or "Body", path=(title or "Body",))
     stack: list[tuple[int, str]] = []
     for level, text in blocks:
@@ -369,17 +414,29 @@ def front_matter(
     *,
     author: str | None = None,
     date: str | None = None,
+    subtitle: str | None = None,
+    abstract: str | None = None,
 ) -> FrontMatter | None:
     """Front matter from the title, the title block's lines (author, date...) and the
     paragraphs before the first heading; a title-block line the paragraphs repeat is
-    written once. Metadata (author, date) fills what the lines do not say."""
+    written once. Metadata (author, date) fills what the lines do not say. The subtitle is
+    shown under the title but not read as a title-page line (its commas are no institute's);
+    the abstract is a field (a section of its own), not a line."""
     lines = ([title] if title else []) + [h for h in head_lines if h not in front] + front
-    if not lines and not (author or date):
+    if not lines and not (author or date or subtitle or abstract):
         return None
     parsed = parse_front_matter(lines) or FrontMatter()
-    update: dict[str, str] = {}
+    update: dict[str, object] = {}
     if title:
         update["title"] = title
+    if subtitle and subtitle != title:
+        update["subtitle"] = subtitle
+        shown = list(parsed.lines)
+        if subtitle not in shown:
+            shown.insert(1 if title else 0, subtitle)
+        update["lines"] = tuple(shown)
+    if abstract:
+        update["abstract"] = abstract
     if author and not parsed.author:
         update["author"] = author
     if date and not parsed.date:

@@ -54,12 +54,14 @@ def parse_file(
     (naming the file) when it is not a usable brief."""
     options = options or ReadOptions()
     reader = reader_for(path)
-    data = read_regular(path, options.max_file_bytes if reader.byte_budget else None)
+    data = read_regular(path, *options.byte_budget(reader))
     if not data.strip():
         raise CorpusFormatError(f"{path}: file is empty; give a brief with text in it")
     sniffed = reader_for_bytes(path, reader, data)
-    if sniffed is not reader and sniffed.byte_budget and len(data) > options.max_file_bytes:
-        raise _over_budget(path, len(data), options.max_file_bytes)
+    # The bytes may be of a format with a smaller budget than the suffix's (HTML named .pdf).
+    limit, setting = options.byte_budget(sniffed)
+    if sniffed is not reader and len(data) > limit:
+        raise _over_budget(path, len(data), limit, setting)
     reader = sniffed
     read = reader.read(path, data, options)
     draft = read.draft
@@ -100,8 +102,9 @@ def _check_regular(path: Path, mode: int) -> None:
     )
 
 
-def read_regular(path: Path, limit: int | None) -> bytes:
-    """The bytes of ``path``, a regular file of at most ``limit`` bytes (None: any size).
+def read_regular(path: Path, limit: int | None, setting: str = "RAG_MAX_FILE_BYTES") -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes (None: any size;
+    ``setting`` raises it).
 
     Checked before anything is read: a FIFO, device or socket is refused (opened without
     blocking, so a pipe with no writer cannot hang us, and checked again on the open file,
@@ -119,7 +122,7 @@ def read_regular(path: Path, limit: int | None) -> bytes:
         info = os.fstat(fd)
         _check_regular(path, info.st_mode)
         if limit is not None and info.st_size > limit:
-            raise _over_budget(path, info.st_size, limit)
+            raise _over_budget(path, info.st_size, limit, setting)
         chunks: list[bytes] = []
         size, cap = 0, (limit + 1 if limit is not None else None)
         while cap is None or size < cap:
@@ -134,15 +137,15 @@ def read_regular(path: Path, limit: int | None) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
     if limit is not None and size > limit:
-        raise _over_budget(path, None, limit)
+        raise _over_budget(path, None, limit, setting)
     return b"".join(chunks)
 
 
-def _over_budget(path: Path, size: int | None, limit: int) -> CorpusFormatError:
+def _over_budget(path: Path, size: int | None, limit: int, setting: str) -> CorpusFormatError:
     what = f"{size:,} bytes" if size is not None else "grew while being read, and is"
     return CorpusFormatError(
         f"{path}: {what} over the budget of {limit:,} bytes per brief; split the file, "
-        "or raise RAG_MAX_FILE_BYTES"
+        f"or raise {setting}"
     )
 
 

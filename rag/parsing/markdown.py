@@ -18,7 +18,7 @@ import re
 import yaml
 
 from rag.parsing.footnotes import iso_date
-from rag.parsing.plaintext import parse_front_matter
+from rag.parsing.plaintext import names_a_field, parse_front_matter
 from rag.parsing.structure import Draft, Heading, Para
 from rag.records import FrontMatter, SectionRef
 from rag.text import collapse_space, match_key, to_superscript, unescape_markdown
@@ -28,6 +28,11 @@ _DEFINITION_RE = re.compile(r"^\[\^([^\]\s]+)\]:\s*(.*)$")
 _MARKER_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _WIKILINK_RE = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]|]*)\]\]")
 _STAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]")
+# What pandoc's ``smart`` extension (on by default) writes for typography: ``---`` is an em
+# dash, ``--`` an en dash; a backslash keeps them literal. Code spans and URLs are left alone.
+_DASHES_RE = re.compile(r"(?<![\\-])(---?)(?!-)")
+_VERBATIM_RE = re.compile(r"`[^`]*`|<https?://[^>\s]*>|https?://\S+")
+_RULE_RE = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
 # Front matter beyond this is not a title page; it is left unread (with a warning).
 _YAML_MAX_CHARS = 64 * 1024
 # A block of this many words is prose, not a title-page line (as in plain text).
@@ -36,14 +41,29 @@ _STRING_KEYS = ("title", "subtitle", "author_role", "centre", "institute", "abst
 _NAMES_KEYS = ("author", "editor", "publisher")
 
 
+def smart_dashes(text: str) -> str:
+    """``--`` and ``---`` as the dashes pandoc means by them, outside code and URLs."""
+    out, at = [], 0
+    for match in _VERBATIM_RE.finditer(text):
+        out += [_DASHES_RE.sub(_dash, text[at : match.start()]), match.group()]
+        at = match.end()
+    out.append(_DASHES_RE.sub(_dash, text[at:]))
+    return "".join(out)
+
+
+def _dash(match: re.Match[str]) -> str:
+    return "\u2014" if len(match.group(1)) == 3 else "\u2013"
+
+
 def _text(value: object) -> str | None:
-    """A scalar as text: ``[[Jane Doe]]`` (Obsidian's links) as ``Jane Doe``."""
+    """A scalar as text: ``[[Jane Doe]]`` (Obsidian's links) as ``Jane Doe``; pandoc reads
+    metadata strings as Markdown, so its escapes and dashes are read too."""
     if isinstance(value, dict):
         value = value.get("name")  # pandoc's author: {name: ..., affiliation: ...}
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         return None
-    text = collapse_space(_WIKILINK_RE.sub(r"\1", str(value)))
-    return text or None
+    text = unescape_markdown(smart_dashes(_WIKILINK_RE.sub(r"\1", str(value))))
+    return collapse_space(text) or None
 
 
 def _names(value: object) -> str | None:
@@ -181,13 +201,17 @@ def parse_markdown(text: str) -> Draft:
     numbers = _numbering("\n".join(lines), list(raw_defs))
     draft.definitions = {numbers[label]: value for label, value in raw_defs.items()}
 
+    draft.definitions = {n: smart_dashes(value) for n, value in draft.definitions.items()}
+
     def clean(block: str) -> str:
         block = _MARKER_RE.sub(lambda m: to_superscript(numbers[m.group(1)]), block)
-        return collapse_space(unescape_markdown(block))
+        return collapse_space(unescape_markdown(smart_dashes(block)))
 
     blocks: list[str] = []
     current: list[str] = []
     for line in [*lines, ""]:
+        if _RULE_RE.match(line):  # a thematic break separates blocks and says nothing
+            line = ""
         if _HEADING_RE.match(line) or not line.strip():
             if current:
                 blocks.append(clean(" ".join(current)))
@@ -219,30 +243,35 @@ def parse_markdown(text: str) -> Draft:
     body_at = next((i for i, b in enumerate(blocks) if level(b)), len(blocks))
     front, blocks = blocks[:body_at], blocks[body_at:]
     # Prose before the first heading is body text, and so is all text before it when YAML
-    # stands for the title page and no `#` title heads the text (Jekyll's posts).
-    if not blocks or not _looks_like_title_page(front) or (meta and not titled):
+    # stands for the title page, no `#` title heads the text and no line of it is one only
+    # a title page prints ("By ...", a date): Jekyll's posts, not pandoc's converted briefs.
+    printed = any(names_a_field(b) for b in front)
+    if not blocks or not _looks_like_title_page(front) or (meta and not titled and not printed):
         blocks, front = front + blocks, []
     abstract = meta.pop("abstract", None)
     # What the Markdown's own title page says is read like plain text; the YAML fields,
-    # already named, override it. The lines shown are both, the YAML's first.
+    # already named, override it. The lines shown are the title page's, with a line for
+    # each YAML field it does not state (after the title).
     read = parse_front_matter(([title] if title else []) + front)
-    shown = list(dict.fromkeys(_title_page_lines(meta) + list(read.lines if read else ())))
-    if shown:
-        fields = {k: v for k, v in meta.items() if k not in ("subtitle", "publisher")}
+    said = read.model_dump() if read else {}
+    extra = _title_page_lines({k: v for k, v in meta.items() if said.get(k) != v})
+    lines = list(read.lines if read else ())
+    if title and lines:
+        extra, lines = [lines[0], *(x for x in extra if x != title)], lines[1:]
+    shown = list(dict.fromkeys(extra + lines))
+    if shown or abstract:
+        fields = {k: v for k, v in meta.items() if k != "publisher"}
         if "publisher" in meta:
             fields["institute" if "institute" not in meta else "centre"] = meta["publisher"]
+        if abstract:  # made a section of its own by the assembler
+            fields["abstract"] = clean(abstract)
         draft.front_matter = (read or FrontMatter()).model_copy(
             update={**fields, "lines": tuple(shown)}
         )
     draft.title = title
 
-    base = SectionRef(title=title or "Body", path=(title or "Body",))
+    section = SectionRef(title=title or "Body", path=(title or "Body",))
     stack: list[tuple[int, str]] = []
-    section = base
-    if abstract:
-        section = SectionRef(title="Abstract", path=("Abstract",))
-        draft.items += [Heading(section), Para(text=clean(abstract), section=section)]
-        section = base
     for block in blocks:
         match = _HEADING_RE.match(block)
         if match:

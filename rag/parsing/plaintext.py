@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from rag.parsing.footnotes import DATE_RE, iso_date
+from rag.parsing.footnotes import DATE_RE, LOOSE_DATE_RE, iso_date
 from rag.parsing.structure import Draft, Heading, Para
 from rag.records import FrontMatter, SectionRef
 from rag.text import MARKER_RE, SUPERSCRIPTS, collapse_space, from_superscript, unescape_markdown
@@ -22,6 +22,24 @@ from rag.text import MARKER_RE, SUPERSCRIPTS, collapse_space, from_superscript, 
 _DEFINITION_RE = re.compile(f"^([{SUPERSCRIPTS}]+)\\s*(\\S.*)$", re.S)
 _SENTENCE_END_RE = re.compile(f"[.!?…][\"'’”)\\]]*[{SUPERSCRIPTS}]*$")
 _HEADING_MAX_WORDS = 12
+_BYLINE_RE = re.compile(r"^(by|edited by)(?:\s+(.+))?$", re.I)
+# Names on a byline ("Dr Neelum Nigar", "Amina Rahman and John Smith"): a few words.
+_NAME_MAX_WORDS = 8
+_ROLE_MAX_WORDS = 6
+# A title page's labelled lines: "Author: Jane Doe", "Edited by: X", "Published: May 2024".
+_LABELS = {
+    "author": "author",
+    "authors": "author",
+    "written by": "author",
+    "editor": "editor",
+    "editors": "editor",
+    "edited by": "editor",
+    "date": "date",
+    "dated": "date",
+    "published": "date",
+    "publication date": "date",
+}
+_LABEL_RE = re.compile(rf"^({'|'.join(_LABELS)})\s*:\s*(\S.*)$", re.I)
 # A heading must be followed by at least this much prose to end the front matter.
 _PARAGRAPH_MIN_WORDS = 20
 
@@ -76,6 +94,28 @@ def _body_start(blocks: list[list[str]]) -> int:
     return 0
 
 
+def _labelled(line: str, fields: dict[str, str]) -> bool:
+    """Read ``Author: Jane Doe``, ``Editor: …``, ``Date: …`` into ``fields``."""
+    match = _LABEL_RE.match(line)
+    if not match:
+        return False
+    field, value = _LABELS[match.group(1).lower()], match.group(2).strip()
+    if field == "date":
+        if not (DATE_RE.fullmatch(value) or LOOSE_DATE_RE.fullmatch(value)):
+            return False  # "Published: ISSI" names no date
+        _date(value, fields)
+    else:
+        fields[field] = value
+    return True
+
+
+def _date(text: str, fields: dict[str, str]) -> None:
+    fields["date_text"] = text
+    iso = iso_date(text)
+    if iso:  # "September 2024" has no day: written, not dated
+        fields["date"] = iso
+
+
 def parse_front_matter(lines: list[str]) -> FrontMatter | None:
     if not lines:
         return None
@@ -84,6 +124,9 @@ def parse_front_matter(lines: list[str]) -> FrontMatter | None:
     while i < len(lines):
         line, low = lines[i], lines[i].lower()
         nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if _labelled(line, fields):
+            i += 1
+            continue
         if low == "by" and nxt:
             fields["author"] = nxt
             # A role line may follow the name ("Research Fellow").
@@ -94,15 +137,18 @@ def parse_front_matter(lines: list[str]) -> FrontMatter | None:
             continue
         if low.startswith("by "):
             fields["author"] = line[3:].strip()
+            # "By Jane Doe" over "Research Fellow": the role, as under "By" / name.
+            if nxt and not _known_line(nxt) and len(nxt.split()) <= _ROLE_MAX_WORDS:
+                fields["author_role"] = nxt
+                i += 1
         elif low == "edited by" and nxt:
             fields["editor"] = nxt
             i += 2
             continue
         elif low.startswith("edited by "):
             fields["editor"] = line[len("edited by ") :].strip()
-        elif DATE_RE.fullmatch(line.strip()):
-            fields["date_text"] = line.strip()
-            fields["date"] = iso_date(line) or ""
+        elif DATE_RE.fullmatch(line.strip()) or LOOSE_DATE_RE.fullmatch(line.strip()):
+            _date(line.strip(), fields)
         elif line.startswith("(") and line.endswith(")"):
             fields["disclaimer"] = line[1:-1].strip()
         elif re.search(r"\b(Centre|Center|Institute|Department|School)\b", line) or "," in line:
@@ -114,11 +160,29 @@ def parse_front_matter(lines: list[str]) -> FrontMatter | None:
     return FrontMatter(**fields, lines=tuple(lines))
 
 
+def names_a_field(line: str) -> bool:
+    """A line only a title page prints: "By" or "Edited by" with a name (capitalised, so
+    "By the way, ..." is prose), a date alone, or a disclaimer in parentheses."""
+    text = line.strip()
+    if _LABEL_RE.match(text):
+        return True
+    match = _BYLINE_RE.match(text)
+    if match:
+        name = match.group(2)
+        return not name or (name[:1].isupper() and len(name.split()) <= _NAME_MAX_WORDS)
+    return bool(
+        DATE_RE.fullmatch(text)
+        or LOOSE_DATE_RE.fullmatch(text)
+        or (text.startswith("(") and text.endswith(")"))
+    )
+
+
 def _known_line(line: str) -> bool:
     low = line.lower()
     return (
         low.startswith(("edited by", "by ", "("))
-        or bool(DATE_RE.fullmatch(line))
+        or bool(DATE_RE.fullmatch(line) or LOOSE_DATE_RE.fullmatch(line))
+        or bool(_LABEL_RE.match(line))
         or bool(re.search(r"\b(Centre|Center|Institute)\b", line))
     )
 

@@ -44,22 +44,30 @@ class ReadOptions:
     max_pdf_chars: int = 1_500_000
     max_pdf_memory_mb: int = 1024
     max_pdf_seconds: float = 300.0
-    # Text and Markdown (PDFs are bounded by the budgets above).
+    # Bytes of one file, checked before it is read: a PDF or a .docx carries its images, so
+    # each has a budget of its own, far above the text formats' (RAG_MAX_FILE_BYTES, which
+    # also bounds what a .docx's text parts unpack to).
+    max_pdf_bytes: int = 200_000_000
+    max_docx_bytes: int = 100_000_000
     max_file_bytes: int = 10_000_000
     max_line_chars: int = 1_000_000
     max_footnotes_per_brief: int = 10_000
     max_passages_per_brief: int = 20_000  # applied by the chunker (rag.store.index.build_index)
 
+    @staticmethod
+    def setting(name: str) -> str:
+        """The settings field of option ``name``: ``max_pdf_x`` is ``pdf_max_x``, the others
+        have the same name."""
+        return name.replace("max_pdf_", "pdf_max_")
+
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadOptions:
-        """Each field from its setting: ``max_pdf_x`` from ``pdf_max_x`` (RAG_PDF_MAX_X),
-        the others from the setting of the same name."""
-        return cls(
-            **{
-                f.name: getattr(settings, f.name.replace("max_pdf_", "pdf_max_"))
-                for f in fields(cls)
-            }
-        )
+        """Each field from its setting (:meth:`setting`)."""
+        return cls(**{f.name: getattr(settings, cls.setting(f.name)) for f in fields(cls)})
+
+    def byte_budget(self, reader: Reader) -> tuple[int, str]:
+        """The most bytes a file for ``reader`` may hold, and the variable that raises it."""
+        return getattr(self, reader.byte_budget), f"RAG_{self.setting(reader.byte_budget).upper()}"
 
 
 @dataclass(frozen=True)
@@ -73,9 +81,8 @@ class Reader:
     format: Format
     suffixes: tuple[str, ...]
     read: Callable[[Path, bytes, ReadOptions], Read]
-    # Whether RAG_MAX_FILE_BYTES applies: a PDF is bounded by its pages instead (one with
-    # images is often tens of MB), and its reader works from the file itself.
-    byte_budget: bool = True
+    # The ReadOptions field bounding the file's bytes, checked before it is read.
+    byte_budget: str = "max_file_bytes"
 
 
 _READERS: dict[str, Reader] = {}
@@ -192,9 +199,8 @@ def _read_docx(path: Path, data: bytes, options: ReadOptions) -> Read:
 
 TEXT = Reader("text", (".txt", ".text"), _read_text)
 MARKDOWN = Reader("markdown", (".md", ".markdown"), _read_markdown)
-PDF = Reader("pdf", (".pdf",), _read_pdf, byte_budget=False)
+PDF = Reader("pdf", (".pdf",), _read_pdf, byte_budget="max_pdf_bytes")
 HTML = Reader("html", (".html", ".htm", ".xhtml"), _read_html)
-# A .docx carries its images: RAG_MAX_FILE_BYTES bounds its unpacked text parts instead.
-DOCX = Reader("docx", (".docx",), _read_docx, byte_budget=False)
+DOCX = Reader("docx", (".docx",), _read_docx, byte_budget="max_docx_bytes")
 for _reader in (TEXT, MARKDOWN, PDF, HTML, DOCX):
     register(_reader)

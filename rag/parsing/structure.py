@@ -22,9 +22,10 @@ from rag.records import (
     SectionRef,
     Span,
 )
-from rag.text import markers_in, to_superscript
+from rag.text import markers_in, match_key, to_superscript
 
 FRONT_MATTER = SectionRef(title="Front Matter", path=("Front Matter",))
+ABSTRACT = SectionRef(title="Abstract", path=("Abstract",))
 
 
 @dataclass
@@ -87,7 +88,23 @@ def assemble(
         paragraphs.append(Paragraph(section=FRONT_MATTER, span=span, kind="front_matter"))
         headings.append((FRONT_MATTER, span.start))
         mark(draft.front_matter_page, span.start)
-    for item in draft.items:
+    # An abstract from the metadata (YAML, <meta name="description">, a Word or PDF
+    # property) is a section of its own, searched like the text, unless the text prints it.
+    # It goes before the first heading: text above that (a standfirst) keeps its place
+    # under the title, outside the Abstract section.
+    abstract = draft.front_matter.abstract if draft.front_matter else None
+    abstract_at = next(
+        (i for i, item in enumerate(draft.items) if isinstance(item, Heading)), len(draft.items)
+    )
+
+    def write_abstract() -> None:
+        if abstract and not _prints(draft, abstract):
+            headings.append((ABSTRACT, write(ABSTRACT.title).start))
+            paragraphs.append(Paragraph(section=ABSTRACT, span=write(abstract)))
+
+    for i, item in enumerate(draft.items):
+        if i == abstract_at:
+            write_abstract()
         if isinstance(item, Heading):
             headings.append((item.section, write(item.section.title).start))
             mark(item.page, headings[-1][1])
@@ -96,6 +113,8 @@ def assemble(
             paragraphs.append(Paragraph(section=item.section, span=span))
             for offset, page in item.pages:
                 mark(page, span.start + offset)
+    if abstract_at == len(draft.items):
+        write_abstract()
     body = "".join(parts)
 
     warnings = list(draft.warnings)
@@ -120,6 +139,12 @@ def assemble(
         pages=tuple(page_starts),
         page_count=page_count,
     )
+
+
+def _prints(draft: Draft, text: str) -> bool:
+    """Whether the draft's paragraphs already hold ``text`` (typography and case aside)."""
+    key = match_key(text)
+    return any(key in match_key(item.text) for item in draft.items if isinstance(item, Para))
 
 
 def _sections(headings: list[tuple[SectionRef, int]], end: int) -> tuple[Section, ...]:

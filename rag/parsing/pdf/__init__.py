@@ -6,7 +6,9 @@ worker.py   PDFium (pypdfium2) in a process of its own, under memory and time li
 glyphs.py   runs the worker; every glyph with its size, style and position
 lines.py    glyphs → text lines, with raised small digits turned into footnote markers
 layout.py   per page: running headers and page numbers, the footnote area, body blocks
-reader.py   blocks → front matter, headings, paragraphs (rejoined across pages), footnotes
+info.py     the /Info title and subject, read from the file's bytes
+title_page.py  the first page's title block → title, subtitle, byline, date (front matter)
+reader.py   blocks → headings, paragraphs (rejoined across pages), footnotes
 """
 
 from rag.parsing.pdf.reader import parse_pdf

@@ -1,4 +1,5 @@
-"""The title a PDF's document information dictionary (``/Info``) gives, read from its bytes.
+"""The title and subject a PDF's document information dictionary (``/Info``) gives, read
+from its bytes.
 
 PDFium runs in a worker process of its own (worker.py) and returns glyphs only; the title is
 a few bytes of one object, found here without it: the trailer's (or the cross-reference
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from dataclasses import dataclass
 
 from rag.text import collapse_space
 
@@ -22,7 +24,7 @@ _INT_KEY_RE = {
     key: re.compile(rb"/" + key + rb"\s+(\d{1,10})(?![\d.]|\s+\d+\s+R)")
     for key in (b"N", b"First", b"Length")
 }
-_TITLE_RE = re.compile(rb"/Title\s*([(<])")
+_KEY_RE = {key: re.compile(rb"/" + key.encode() + rb"\s*([(<])") for key in ("Title", "Subject")}
 _OBJECT_MAX = 64 * 1024  # bytes of the Info object looked at
 _STREAMS_MAX = 256  # object streams opened in search of it
 _INFLATED_MAX = 16 << 20  # bytes inflated in all, over the object streams opened
@@ -35,23 +37,42 @@ _PLACEHOLDER_RE = re.compile(
 )
 
 
-def info_title(data: bytes) -> str | None:
-    """The ``/Title`` of the PDF's ``/Info`` dictionary, if it names the brief (not a file
-    name, "Untitled" or "Microsoft Word - brief.docx")."""
+@dataclass(frozen=True)
+class Info:
+    """What the ``/Info`` dictionary says of the brief: its title and its subject (where
+    WeasyPrint puts ``<meta name="description">`` and Word its Subject property)."""
+
+    title: str | None = None
+    subject: str | None = None
+
+
+def info_fields(data: bytes) -> Info:
+    """The ``/Title`` (if it names the brief: not a file name, "Untitled" or "Microsoft
+    Word - brief.docx") and ``/Subject`` of the PDF's ``/Info`` dictionary."""
     refs = list(_INFO_RE.finditer(data))
     if not refs:
-        return None
+        return Info()
     body = _object(data, int(refs[-1].group(1)))
     if body is None:
-        return None
-    match = _TITLE_RE.search(body)
+        return Info()
+    title = _text(body, "Title")
+    if title and (_PLACEHOLDER_RE.search(title) or len(title) > 300):
+        title = None
+    subject = _text(body, "Subject")
+    return Info(title=title, subject=subject if subject and len(subject) <= 4000 else None)
+
+
+def info_title(data: bytes) -> str | None:
+    """The title of :func:`info_fields`."""
+    return info_fields(data).title
+
+
+def _text(body: bytes, key: str) -> str | None:
+    match = _KEY_RE[key].search(body)
     if match is None:
         return None
     raw = _string(body, match.start(1))
-    title = collapse_space(_decode(raw)) if raw is not None else ""
-    if not title or _PLACEHOLDER_RE.search(title) or len(title) > 300:
-        return None
-    return title
+    return (collapse_space(_decode(raw)) if raw is not None else "") or None
 
 
 def _object(data: bytes, number: int) -> bytes | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rag.errors import CorpusFormatError
 from rag.parsing.pdf.glyphs import read_pages
-from rag.parsing.pdf.info import info_title
+from rag.parsing.pdf.info import info_fields
 from rag.parsing.pdf.layout import (
     NOTE_START_RE,
     Column,
@@ -23,22 +23,17 @@ from rag.parsing.pdf.layout import (
     body_size,
     measure_column,
     split_notes,
-    starts_block,
     strip_furniture,
 )
 from rag.parsing.pdf.lines import Line, page_lines
 from rag.parsing.pdf.scan import scan
-from rag.parsing.plaintext import parse_front_matter
+from rag.parsing.pdf.title_page import PROSE_WORDS, largest_line, title_page, title_page_blocks
 from rag.parsing.readers import ReadOptions
 from rag.parsing.structure import Draft, Heading, Para
-from rag.records import SectionRef
+from rag.records import FrontMatter, SectionRef
 from rag.text import MARKER_RE, SUPERSCRIPTS, from_superscript
 
 _HEADING_MAX_WORDS = 15
-# A title is set at least this much larger than the body text, in at most this many words.
-_TITLE_SIZE = 1.2
-_TITLE_MAX_WORDS = 40
-_PARAGRAPH_MIN_WORDS = 20
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _SENTENCE_END_RE = re.compile(f"[.!?…][\"'’”)\\]]*[{SUPERSCRIPTS}]*$")
 _WORD_RE = re.compile(r"[\w][\w.'’-]*[\w]|\w")
@@ -142,6 +137,11 @@ class _Builder:
         self.section = SectionRef(title="Body", path=("Body",))
         self.last: tuple[Para, Line] | None = None  # open paragraph and its last line
 
+    def knows(self, block: list[Line]) -> bool:
+        """Whether ``block``'s style is a heading level (a styled line above the first
+        heading, in a standfirst, may be in a style no heading below it uses)."""
+        return len(self.levels) <= 1 or block[0].style in self.levels
+
     def heading(self, block: list[Line]) -> None:
         text = " ".join(line.text for line in block).strip()
         title = text.rstrip(":").strip()
@@ -176,18 +176,6 @@ class _Builder:
             or not _SENTENCE_END_RE.search(para.text)
             or first.text[:1].islower()
         )
-
-
-def _front_lines(front: list[list[Line]], column: Column) -> list[str]:
-    """Front-matter lines, with lines that only wrapped (a long title) joined again."""
-    lines = [line for block in front for line in block]
-    out: list[tuple[Line, str]] = []
-    for line in lines:
-        if out and out[-1][0].style == line.style and column.wraps(out[-1][0], line):
-            out[-1] = (line, f"{out[-1][1]} {line.text}")
-        else:
-            out.append((line, line.text))
-    return [text for _, text in out]
 
 
 def _footnotes(notes: list[Line], lexicon: Lexicon, draft: Draft) -> None:
@@ -259,20 +247,23 @@ def parse_pdf(
     draft = builder.draft
     # The title the file declares, else the one its first page prints largest; the title
     # page's first line only when neither says (the file name when nothing does).
-    title = info_title(data) or _largest_line(lines[0] if lines else [], size, column)
-    if start:
-        front = [block for _, block in flat[:start]]
-        draft.front_matter = parse_front_matter(_front_lines(front, column))
-        if draft.front_matter and title:
-            draft.front_matter = draft.front_matter.model_copy(update={"title": title})
-        draft.title = draft.front_matter.title if draft.front_matter else None
+    info = info_fields(data)
+    title = info.title or largest_line(lines[0] if lines else [], size, column)
+    # The title page: the first page's short blocks before the first heading; what follows
+    # them there (a standfirst, a summary) is body text.
+    body_from = title_page_blocks(flat[:start])
+    front = [block for _, block in flat[:body_from]]
+    draft.front_matter = title_page(front, column, title=title, abstract=info.subject)
+    if draft.front_matter is None and info.subject:
+        draft.front_matter = FrontMatter(title=title, abstract=info.subject)
+    if front:
         draft.front_matter_page = front[0][0].page
-    draft.title = title or draft.title
+    draft.title = title or (draft.front_matter.title if draft.front_matter else None)
     if draft.title:
         builder.section = SectionRef(title=draft.title, path=(draft.title,))
     previous_page = None
-    for page_index, block in flat[start:]:
-        if heading_styles and _is_heading(block, column):
+    for page_index, block in flat[body_from:]:
+        if heading_styles and _is_heading(block, column) and builder.knows(block):
             builder.heading(block)
         else:
             builder.paragraph(block, new_page=page_index != previous_page)
@@ -286,33 +277,12 @@ def parse_pdf(
     return draft, len(pages)
 
 
-def _largest_line(first_page: list[Line], size: float, column: Column) -> str | None:
-    """The line (or lines, if it wraps) set largest on the first page, when it is set
-    clearly larger than the body text: how a reader finds a title."""
-    if not first_page:
-        return None
-    top = max(line.size for line in first_page)
-    if top < _TITLE_SIZE * size:
-        return None
-    for i, line in enumerate(first_page):
-        if line.size >= top - 0.25 and re.search(r"[^\W\d]", line.text):
-            parts = [line.text]
-            for nxt in first_page[i + 1 : i + 4]:
-                if abs(nxt.size - line.size) > 0.25 or starts_block(line, nxt, column):
-                    break
-                parts.append(nxt.text)
-                line = nxt
-            text = " ".join(parts).strip()
-            return text if len(text.split()) <= _TITLE_MAX_WORDS else None
-    return None
-
-
 def _body_start(all_blocks: list[list[Line]], column: Column) -> int:
     """Index of the first heading followed by a real paragraph; 0 when there is none."""
     for i, block in enumerate(all_blocks):
         if not _is_heading(block, column):
             continue
         following = next((b for b in all_blocks[i + 1 :] if not _is_heading(b, column)), None)
-        if following and _words(following) >= _PARAGRAPH_MIN_WORDS:
+        if following and _words(following) >= PROSE_WORDS:
             return i
     return 0
