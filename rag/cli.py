@@ -42,6 +42,7 @@ from rag.terminal import (
     print_hits,
     print_misses,
     say,
+    trade_off_table,
 )
 from rag.text import has_visible_text
 
@@ -417,6 +418,14 @@ def evaluate(
         Path | None,
         typer.Option(help="Off-topic questions for --answers (default: bundled)."),
     ] = None,
+    trade_off: Annotated[
+        bool,
+        typer.Option(
+            "--trade-off",
+            help="With --answers: also answer every set as the no-answer gate moves "
+            "(thresholds, coverage checks off), answering and declining side by side.",
+        ),
+    ] = False,
     tune: Annotated[
         bool,
         typer.Option(
@@ -485,6 +494,7 @@ def evaluate(
             )
         chosen = reports[name]
         graded = None
+        moved: list[dict[str, float | str | None]] = []
         if answers:
             from rag.answering import Answerer
             from rag.evaluation.answers import grade_answers
@@ -510,6 +520,10 @@ def evaluate(
                     non_factoid=accounts,
                     unanswerable=nearby,
                 )
+            if trade_off:
+                from rag.evaluation.answers import trade_off as sweep
+
+                moved = sweep(Answerer(engine), items, others, accounts, nearby)
         if as_json:
             payload = {
                 "dataset": str(qa_path),
@@ -521,16 +535,21 @@ def evaluate(
             if chosen.by_document:
                 payload["by_document"] = chosen.by_document
             if graded is not None:
-                payload["answers"] = {
+                answered: dict[str, object] = {
                     "metrics": graded.metrics,
                     "misses": [{"id": i, "question": q} for i, q in graded.misses],
                 }
+                if moved:
+                    answered["trade_off"] = moved
+                payload["answers"] = answered
             sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         else:
             eval_table(reports, str(qa_path))
             print_misses(chosen)
             if graded is not None:
                 answer_table(graded)
+            if moved:
+                trade_off_table(moved)
         recall = chosen.metrics["recall@5"] or 0.0
         if min_recall_at_5 is not None and recall < min_recall_at_5:
             err.print(f"recall@5 {recall:.3f} is below --min-recall-at-5 {min_recall_at_5:.3f}")

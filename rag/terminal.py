@@ -191,6 +191,27 @@ def answer_table(report: AnswerReport) -> None:
         out.print(f"  {qid}: {escape(question)}")
 
 
+def trade_off_table(rows: Sequence[Mapping[str, float | str | None]]) -> None:
+    """``rag eval --answers --trade-off``: each gate setting's answering and declining."""
+    from rich.table import Table
+
+    table = Table(title="the gate moved", title_justify="left")
+    short = {"quotes_evidence": "quotes", "answers_non_factoid": "non-factoid"}
+    short |= {
+        "declines_unanswerable": "near-topic declined",
+        "declines_off_topic": "off-topic declined",
+    }
+    for column in rows[0]:
+        table.add_column(
+            short.get(column, column), justify="left" if column == "setting" else "right"
+        )
+    for row in rows:
+        table.add_row(
+            *(v if isinstance(v, str) else "—" if v is None else f"{v:.3f}" for v in row.values())
+        )
+    out.print(table)
+
+
 def print_misses(report: Report) -> None:
     if not report.misses:
         out.print(f"{report.retriever}: no misses at 5")

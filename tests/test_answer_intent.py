@@ -265,3 +265,29 @@ def test_the_decline_is_the_same_with_an_answer_server(bundled: Engine, tmp_path
     settings = bundled.settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1"})
     answer = Answerer(bundled, settings).answer("Did the U.S. sell F-16 fighter jets to Pakistan?")
     assert not answer.found and not answer.generated and "F-16" in answer.text
+
+
+@pytest.mark.model
+def test_the_trade_off_shows_what_declining_costs(bundled: Engine) -> None:
+    from rag.evaluation import dataset as ds
+    from rag.evaluation.answers import GateSetting, trade_off
+
+    folder = bundled.settings.eval_dir
+    rows = trade_off(
+        Answerer(bundled),
+        ds.load_qa(folder / "qa.jsonl")[:20],
+        ds.load_off_topic(folder / "offtopic.jsonl")[:5],
+        ds.load_qa(folder / "nonfactoid.jsonl")[:5],
+        ds.load_off_topic(folder / "unanswerable.jsonl"),
+        (GateSetting(0.37), GateSetting(0.37, coverage=False), GateSetting(2.0)),
+    )
+    gated, open_, strict = rows
+    assert gated["setting"] == "0.37" and "without coverage" in str(open_["setting"])
+    # The coverage checks decline the near-topic questions the threshold lets through...
+    assert (
+        float(gated["declines_unanswerable"] or 0)
+        >= 0.9
+        > float(open_["declines_unanswerable"] or 0)
+    )
+    # ...and a threshold raised high declines everything, answers included.
+    assert strict["answered"] == 0.0 and strict["declines_off_topic"] == 1.0

@@ -169,3 +169,84 @@ def grade_answers(
         non_factoid=non_factoid,
         unanswerable=unanswerable,
     )
+
+
+@dataclass(frozen=True)
+class GateSetting:
+    """One setting of the no-answer gate: its threshold, and whether the coverage checks
+    (names, figures, dates and topic words the briefs lack) may decline."""
+
+    threshold: float
+    coverage: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{self.threshold:.2f}" + ("" if self.coverage else " without coverage checks")
+
+
+DEFAULT_SETTINGS = (
+    GateSetting(0.30),
+    GateSetting(0.35),
+    GateSetting(0.37),
+    GateSetting(0.40),
+    GateSetting(0.45),
+    GateSetting(0.37, coverage=False),
+)
+
+
+def trade_off(
+    answerer: Answerer,
+    items: Sequence[QAItem],
+    off_topic: Sequence[OffTopicItem],
+    non_factoid: Sequence[QAItem],
+    unanswerable: Sequence[OffTopicItem],
+    settings: Sequence[GateSetting] = DEFAULT_SETTINGS,
+) -> list[dict[str, float | str | None]]:
+    """What answering and declining each give as the gate moves: every question is found
+    once, then answered under each setting, so a change that declines more is seen beside
+    what it costs the answers. Extractive answers only, as :func:`grade_answers`."""
+    from dataclasses import replace
+
+    from rag.answering import Answerer
+    from rag.answering.render import extractive
+
+    quoting = Answerer(answerer.engine, answerer.settings.model_copy(update={"llm_base_url": None}))
+    found = {q: quoting.find(q) for q in {i.question for i in (*items, *non_factoid)}}
+    found |= {q: quoting.find(q) for q in {i.question for i in (*off_topic, *unanswerable)}}
+    rows: list[dict[str, float | str | None]] = []
+    for setting in settings:
+
+        def answer(question: str, setting: GateSetting = setting) -> Answer:
+            findings = found[question]
+            # A question the gate opens by itself (a brief's recommendations) stays open.
+            threshold = setting.threshold if findings.threshold else 0.0
+            changed = replace(findings, threshold=threshold)
+            if not setting.coverage:
+                changed = replace(changed, missing=(), lacks=None, unmatched=False)
+            return extractive(changed)
+
+        def rate(values: list[bool]) -> float | None:
+            return round(mean([float(v) for v in values]), 4) if values else None
+
+        on = [answer(i.question) for i in items]
+        rows.append(
+            {
+                "setting": setting.label,
+                "answered": rate([a.found for a in on]),
+                "quotes_evidence": rate(
+                    [
+                        a.found and quotes_evidence(a.body_text, i.evidence)
+                        for a, i in zip(on, items, strict=True)
+                    ]
+                ),
+                "answers_non_factoid": rate(
+                    [
+                        (a := answer(i.question)).found and quotes_evidence(a.body_text, i.evidence)
+                        for i in non_factoid
+                    ]
+                ),
+                "declines_unanswerable": rate([not answer(i.question).found for i in unanswerable]),
+                "declines_off_topic": rate([not answer(i.question).found for i in off_topic]),
+            }
+        )
+    return rows
