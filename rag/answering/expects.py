@@ -163,3 +163,31 @@ def without_document_words(question: str) -> str:
     stripped = re.sub(r"\s{2,}", " ", _DOCUMENT_WORDS.sub(" ", question))
     stripped = re.sub(r"\s+([?.!,;:])", r"\1", stripped).strip()
     return stripped if re.search(r"\w", stripped) else question
+
+
+_SUMMARY = re.compile(
+    r"^\W*(?:(?:please|can\s+you|could\s+you|would\s+you)\s+)*(?:please\s+)?"
+    r"(?:summari[sz]e|sum\s+up|outline|give\s+(?:me\s+)?(?:a\s+|an\s+)?(?:summary|overview)\s+of"
+    r"|(?:a\s+|an\s+)?(?:summary|overview)\s+of)\s+(?P<topic>.+)$"
+    r"|^\W*what\s+does\s+the\s+(?:brief|paper|report|document)\s+say\s+(?:about|on)\s+"
+    r"(?P<about>.+)$",
+    re.I,
+)
+_SUMMARY_LEAD = re.compile(
+    r"^(?:what\s+the\s+(?:brief|paper|report|document)\s+says?\s+(?:about|on)\s+"
+    r"|(?:the\s+)?(?:brief['’]s\s+)?(?:section|part|chapter)s?\s+(?:on|about|of|called|titled)\s+"
+    r"|the\s+(?:brief|paper|report|document)['’]s\s+)",
+    re.I,
+)
+
+
+def summarised(question: str) -> str | None:
+    """The topic a request for a summary names ("Summarise what the brief says about
+    Afghanistan" → "Afghanistan"; "Summarize the section on security cooperation" →
+    "security cooperation"); None for any other question."""
+    match = _SUMMARY.match(question.strip())
+    if not match:
+        return None
+    topic = _SUMMARY_LEAD.sub("", (match.group("topic") or match.group("about")).strip())
+    topic = topic.strip(" ?.!")
+    return topic or None

@@ -12,32 +12,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag import deadline
-from rag.answering.conclusions import conclusions
 from rag.answering.coverage import asks_yes_or_no, coverage, missing, unasserted, words_of
 from rag.answering.expects import (
-    FORM_WORDS,
-    PRESCRIPTION_WORDS,
     TYPE_WORDS,
-    Expected,
     counted,
     defined,
     expected,
-    prescriptive,
-    states,
     wants_prescription,
     without_document_words,
 )
 from rag.answering.followup import own_words, resolve_query
+from rag.answering.gate import on_topic, stating, topic_words
+from rag.answering.gather import conclusion_hits, prescribed
 from rag.answering.generate import generate, relay
 from rag.answering.intent import answer_must_say, asks_about_the_document
-from rag.answering.lexicon import lexicon, terms
+from rag.answering.lexicon import terms
 from rag.answering.records import (
     Answer,
-    Candidate,
     Citation,
     Done,
     Event,
@@ -50,7 +44,6 @@ from rag.answering.scoring import candidates, footnotes_of
 from rag.answering.tasks import Task, reply
 from rag.errors import QueryError
 from rag.records import Hit
-from rag.text import markers_in
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,22 +51,7 @@ if TYPE_CHECKING:
     from rag.config import Settings
     from rag.engine import Engine
     from rag.retrieval.retriever import Retriever
-    from rag.store.index import IndexHandle
 
-
-# For a question asking what should be done: what a sentence that says so gains in rank,
-# and what it gains more in a section where its brief says so (measured on
-# eval/nonfactoid.jsonl; docs/evaluation.md).
-PRESCRIPTIVE_BONUS = 0.1
-CONCLUSION_BONUS = 0.1
-
-# A word in more than half a scope's passages (idf below log 2) is no topic: "Pakistan" in
-# a brief on Pakistan.
-UBIQUITOUS_IDF = 0.69
-
-# A candidate this close in meaning to the question answers it without sharing a word (a
-# paraphrase: "In which direction is the relationship gradually heading?").
-TOPIC_FREE_COSINE = 0.5
 
 # Past this many briefs a question about "the brief" is answered as any other (its best
 # passages): one sentence per brief would not be an answer any more.
@@ -172,24 +150,22 @@ class Answerer:
         turn = own_words(question) if query != question else ""
         threshold = self.settings.no_answer_threshold
         gathered: tuple[Hit, ...] = ()
-        if not per_brief and wants_prescription(question) and not _topic(handle, text):
+        if not per_brief and wants_prescription(question) and not topic_words(handle, text):
             # "What are the brief's recommendations?": what the brief says should be done,
             # from the sections where it says so; the question names nothing else to
             # match, so they are the answer whatever their cosine to it.
-            gathered = _conclusion_hits(handle, scope, k or self.settings.top_k)
+            gathered = conclusion_hits(handle, scope, k or self.settings.top_k)
         if gathered:
             hits = gathered
-            found = [
-                c for c in _prescribed(handle, candidates(handle, hits, text, qvec)) if c.bonus
-            ]
+            found = [c for c in prescribed(handle, candidates(handle, hits, text, qvec)) if c.bonus]
             threshold = 0.0
         else:
             found = candidates(handle, hits, text, qvec, turn)
             if not per_brief and wants_prescription(question):
-                found = _prescribed(handle, found)
+                found = prescribed(handle, found)
         kind = expected(question)
         if kind is not None:
-            found = _stating(handle, found, text, kind)
+            found = stating(handle, found, text, kind)
         known = coverage(handle)
         absent = missing(question, known, scope) + unasserted(question, known, scope)
         absent += tuple(w for w in counted(question) if not known.holds(w, scope))
@@ -202,11 +178,11 @@ class Answerer:
         unmatched = False
         # A yes-or-no question was checked by its claim's words (unasserted) instead.
         if not (gathered or per_brief or absent or lacks or asks_yes_or_no(question)):
-            unmatched = not _on_topic(handle, found, text, threshold)
+            unmatched = not on_topic(handle, found, text, threshold)
             if unmatched:
                 # Name what is missing when the briefs lack it altogether.
                 words = [w.rstrip(".") for w in words_of(question)]
-                want = _topic(handle, text) - TYPE_WORDS
+                want = topic_words(handle, text) - TYPE_WORDS
                 absent = tuple(
                     w
                     for w, t in zip(words, terms(words), strict=True)
@@ -293,93 +269,6 @@ def searched(question: str, query: str) -> str:
     brief ("What are the brief's recommendations?" searched with "brief" found the title
     page first); a question about the brief itself keeps them."""
     return query if asks_about_the_document(question) else without_document_words(query)
-
-
-def _stating(
-    handle: IndexHandle, found: list[Candidate], text: str, kind: Expected
-) -> list[Candidate]:
-    """The candidates that can answer a question asking for a figure or a date: those that
-    state one and hold a word of the question's topic (not only its ubiquitous words, such
-    as the country every sentence names), and the sentences whose footnote states one.
-    "How much does Pakistan spend on defence?" is not answered by "$19 million for higher
-    education in Pakistan"."""
-    words = lexicon(handle)
-    (want,) = terms([text])
-    topic = {t for t in want - TYPE_WORDS if words.idf.get(t, words.unseen) > UBIQUITOUS_IDF}
-    rows = terms([c.text for c in found])
-    stating = [
-        c for c, have in zip(found, rows, strict=True) if states(c.text, kind) and have & topic
-    ]
-    dated = {(c.hit.passage.id, c.footnote) for c in stating if c.footnote is not None}
-    bearers = [
-        c
-        for c in found
-        if c.footnote is None
-        and c not in stating
-        and any((c.hit.passage.id, n) in dated for n in markers_in(c.text))
-    ]
-    return [c for c in found if c in stating or c in bearers]
-
-
-def _topic(handle: IndexHandle, text: str) -> frozenset[str]:
-    """The words of ``text`` that name a topic: neither asking what should be done nor in
-    most of the index's passages."""
-    words = lexicon(handle)
-    (want,) = terms([text])
-    return frozenset(
-        t
-        for t in want - PRESCRIPTION_WORDS - FORM_WORDS
-        if words.idf.get(t, words.unseen) > UBIQUITOUS_IDF
-    )
-
-
-def _on_topic(handle: IndexHandle, found: Sequence[Candidate], text: str, threshold: float) -> bool:
-    """Whether a candidate past the gate bears on the question's topic: it holds one of
-    the question's topic words (:func:`_topic`; rare in this index, so "Pakistan" in a
-    brief on Pakistan does not count), or is close in meaning (``TOPIC_FREE_COSINE``: a
-    paraphrase), or is a title-page fact, or the question has no topic words. An index of
-    one water brief answered "What did the U.S. commit to higher education in Pakistan?"
-    with a groundwater sentence past the threshold: it shares only "Pakistan"."""
-    topic = _topic(handle, text) - TYPE_WORDS
-    if not topic:
-        return True
-    passing = [c for c in found if c.relevance >= threshold]
-    for candidate, have in zip(passing, terms([c.text for c in passing]), strict=True):
-        if candidate.hit.passage.kind == "front_matter" or candidate.cosine >= TOPIC_FREE_COSINE:
-            return True
-        if have & topic:
-            return True
-    return False
-
-
-def _conclusion_hits(handle: IndexHandle, scope: Sequence[str], k: int) -> tuple[Hit, ...]:
-    """The passages of the conclusion sections of the briefs in ``scope``, in reading
-    order, at most ``k`` per brief."""
-    where = conclusions(handle)
-    per: dict[str, list[Hit]] = {}
-    for passage in handle.passages:
-        doc = passage.document.id
-        if doc in scope and where.holds(doc, passage.section.path):
-            found = per.setdefault(doc, [])
-            if len(found) < k:
-                found.append(Hit(passage=passage, rank=0, score=0.0))
-    ordered = [h for doc in scope for h in per.get(doc, [])]
-    return tuple(h.model_copy(update={"rank": i}) for i, h in enumerate(ordered, start=1))
-
-
-def _prescribed(handle: IndexHandle, found: list[Candidate]) -> list[Candidate]:
-    """The candidates for a question asking what should be done, sentences that say so
-    ranked up, more in the sections where their brief says so."""
-    where = conclusions(handle)
-    out = []
-    for c in found:
-        bonus = 0.0
-        if c.footnote is None and prescriptive(c.text):
-            bonus = PRESCRIPTIVE_BONUS
-            if where.holds(c.hit.passage.document.id, c.hit.passage.section.path):
-                bonus += CONCLUSION_BONUS
-        out.append(replace(c, bonus=bonus) if bonus else c)
-    return out
 
 
 async def _relayed(
