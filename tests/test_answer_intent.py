@@ -291,3 +291,26 @@ def test_the_trade_off_shows_what_declining_costs(bundled: Engine) -> None:
     )
     # ...and a threshold raised high declines everything, answers included.
     assert strict["answered"] == 0.0 and strict["declines_off_topic"] == 1.0
+
+
+def test_a_request_for_a_summary_names_its_topic() -> None:
+    from rag.answering.expects import summarised
+
+    assert summarised("Summarise what the brief says about Afghanistan") == "Afghanistan"
+    assert summarised("Summarize the section on security cooperation") == "security cooperation"
+    assert summarised("Give me an overview of the trade relationship.") == "the trade relationship"
+    assert summarised("What does the brief say about climate change?") == "climate change"
+    assert summarised("What is the summary?") is None and summarised("Who wrote it?") is None
+
+
+@pytest.mark.model
+def test_a_summary_gathers_the_section_about_its_topic(groundwater: Engine) -> None:
+    answerer = Answerer(groundwater)
+    named = answerer.answer("Summarize the section on policy options")
+    assert named.found and _sections(named.citations) == {"Policy Options"}, named.text
+    about = answerer.answer("Summarise what the brief says about salinity and water tables")
+    assert about.found and _sections(about.citations) == {"Current Situation"}, about.text
+    whole = answerer.answer("Summarise the brief")
+    assert whole.found and len(_sections(whole.citations)) >= 3, whole.text
+    absent = answerer.answer("Summarise what the brief says about Gwadar")
+    assert not absent.found and "Gwadar" in absent.text

@@ -1,5 +1,6 @@
 """Which passages a question's intent gathers, and how it ranks their sentences: a brief's
-recommendations from its conclusion sections (:mod:`rag.answering.conclusions`)."""
+recommendations from its conclusion sections (:mod:`rag.answering.conclusions`), and a
+summary from the section about its topic."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.answering.conclusions import conclusions
-from rag.answering.expects import prescriptive
+from rag.answering.expects import FORM_WORDS, prescriptive
+from rag.answering.lexicon import terms
 from rag.answering.records import Candidate
-from rag.records import Hit
+from rag.records import Hit, Passage
 
 if TYPE_CHECKING:
     from rag.store.index import IndexHandle
@@ -50,3 +52,79 @@ def prescribed(handle: IndexHandle, found: list[Candidate]) -> list[Candidate]:
                 bonus += CONCLUSION_BONUS
         out.append(replace(c, bonus=bonus) if bonus else c)
     return out
+
+
+# The stemmed words of naming the document itself ("Summarise the brief").
+DOCUMENT_TERMS = frozenset(
+    {"brief", "paper", "report", "document", "whole", "entir", "overal", "main", "point"}
+    | {"it", "this", "section", "part", "chapter"}
+)
+# A summary quotes at most this many passages' sentences, one each.
+SUMMARY_PASSAGES = 5
+# Share of a summary topic's words a heading must hold to be the section asked for.
+TITLE_MATCH = 0.5
+
+
+def _body_sections(
+    handle: IndexHandle, scope: Sequence[str]
+) -> dict[tuple[str, tuple[str, ...]], list[Passage]]:
+    """The body passages of each section of the briefs in ``scope``, in reading order."""
+    sections: dict[tuple[str, tuple[str, ...]], list[Passage]] = {}
+    for passage in handle.passages:
+        doc = passage.document.id
+        if doc in scope and passage.kind != "front_matter" and passage.section.path:
+            sections.setdefault((doc, passage.section.path), []).append(passage)
+    return sections
+
+
+def _ranked(passages: Sequence[Passage]) -> tuple[Hit, ...]:
+    return tuple(
+        Hit(passage=p, rank=i, score=0.0)
+        for i, p in enumerate(passages[:SUMMARY_PASSAGES], start=1)
+    )
+
+
+def summary_hits(
+    handle: IndexHandle, scope: Sequence[str], topic: str, hits: Sequence[Hit]
+) -> tuple[tuple[Hit, ...], bool]:
+    """The passages a summary of ``topic`` quotes, and whether they were chosen by their
+    heading (then they are the answer whatever their cosine; otherwise the gate applies).
+
+    - A topic naming only the brief ("Summarise the brief"): the first passage of each
+      section, in reading order.
+    - A topic a heading holds ("the section on security cooperation"): that section and
+      its subsections.
+    - Any other ("what the brief says about Afghanistan"): the section whose passages
+      retrieval ranked best, summed."""
+    sections = _body_sections(handle, scope)
+    (want,) = terms([topic])
+    want = frozenset(want - FORM_WORDS - DOCUMENT_TERMS)
+    if not want:
+        firsts: dict[tuple[str, str], Passage] = {}
+        for (doc, path), passages in sections.items():
+            firsts.setdefault((doc, path[0]), passages[0])
+        return _ranked(list(firsts.values())), True
+    best: tuple[float, int, tuple[str, tuple[str, ...]]] | None = None
+    for key, heading in zip(sections, terms([" ".join(p) for _, p in sections]), strict=True):
+        share = len(want & heading) / len(want)
+        if share >= TITLE_MATCH and (best is None or (share, -len(key[1])) > best[:2]):
+            best = (share, -len(key[1]), key)
+    if best is not None:
+        doc, path = best[2]
+        chosen = [
+            p
+            for (d, sub), ps in sections.items()
+            if d == doc and sub[: len(path)] == path
+            for p in ps
+        ]
+        return _ranked(chosen), True
+    weight: dict[tuple[str, str], float] = {}
+    for hit in hits:
+        if hit.passage.kind != "front_matter" and hit.passage.section.path:
+            top_key = (hit.passage.document.id, hit.passage.section.path[0])
+            weight[top_key] = weight.get(top_key, 0.0) + 1.0 / hit.rank
+    if not weight:
+        return tuple(hits), False
+    doc, top = max(weight, key=lambda k: weight[k])
+    chosen = [p for (d, path), ps in sections.items() if d == doc and path[0] == top for p in ps]
+    return _ranked(chosen), False

@@ -87,6 +87,9 @@ class Findings:
     # No candidate past the gate bears on the question's topic words (the nearest
     # sentences share only words every passage has): declined too.
     unmatched: bool = False
+    # A request for a summary: "topic" quotes each gathered passage's best sentence,
+    # "whole" (a summary of the brief itself) each one's first; None: not a summary.
+    summary: str | None = None
 
     @property
     def relevance(self) -> float:

@@ -58,12 +58,36 @@ def _one_per_brief(findings: Findings) -> list[Candidate]:
     return [chosen[b] for b in order if b in chosen]
 
 
+def _summary(findings: Findings) -> list[Candidate]:
+    """For a summary: one sentence of each gathered passage past the gate, in reading
+    order — its best, or for a summary of the whole brief its first (a section's opening
+    sentence says what it is about)."""
+    chosen: list[Candidate] = []
+    for hit in sorted(findings.hits, key=lambda h: (h.passage.document.id, h.passage.ordinal)):
+        own = [
+            c
+            for c in findings.candidates
+            if c.hit.passage.id == hit.passage.id
+            and c.footnote is None
+            and c.relevance >= findings.threshold
+        ]
+        if own:
+            pick = min if findings.summary == "whole" else max
+            key = (lambda c: c.order) if findings.summary == "whole" else (lambda c: c.score)
+            best = pick(own, key=key)
+            if best.text not in {c.text for c in chosen}:
+                chosen.append(best)
+    return chosen
+
+
 def select(findings: Findings) -> list[Candidate]:
     """Up to three sentences within ``MARGIN`` of the best, each past the gate, in reading
     order: passages in the order of their best sentence, sentences as written. A follow-up
     is answered by what answers it, not by what answered the turn before."""
     if findings.per_brief is not None:
         return _one_per_brief(findings)
+    if findings.summary is not None:
+        return _summary(findings)
     ranked = sorted(findings.candidates, key=lambda c: (-c.score, c.hit.rank, c.order))
     ranked = _asked_now(findings, ranked)
     if not ranked:

@@ -21,12 +21,13 @@ from rag.answering.expects import (
     counted,
     defined,
     expected,
+    summarised,
     wants_prescription,
     without_document_words,
 )
 from rag.answering.followup import own_words, resolve_query
 from rag.answering.gate import on_topic, stating, topic_words
-from rag.answering.gather import conclusion_hits, prescribed
+from rag.answering.gather import conclusion_hits, prescribed, summary_hits
 from rag.answering.generate import generate, relay
 from rag.answering.intent import answer_must_say, asks_about_the_document
 from rag.answering.lexicon import terms
@@ -150,12 +151,23 @@ class Answerer:
         turn = own_words(question) if query != question else ""
         threshold = self.settings.no_answer_threshold
         gathered: tuple[Hit, ...] = ()
-        if not per_brief and wants_prescription(question) and not topic_words(handle, text):
+        about = None if per_brief else summarised(question)
+        summary = None
+        if about is not None:
+            # "Summarise what the brief says about Afghanistan": the section about it.
+            hits, opened = summary_hits(handle, scope, about, hits)
+            summary = "topic" if topic_words(handle, about) or not opened else "whole"
+            if opened:
+                threshold = 0.0
+            found = candidates(handle, hits, about, qvec)
+        elif not per_brief and wants_prescription(question) and not topic_words(handle, text):
             # "What are the brief's recommendations?": what the brief says should be done,
             # from the sections where it says so; the question names nothing else to
             # match, so they are the answer whatever their cosine to it.
             gathered = conclusion_hits(handle, scope, k or self.settings.top_k)
-        if gathered:
+        if about is not None:
+            pass
+        elif gathered:
             hits = gathered
             found = [c for c in prescribed(handle, candidates(handle, hits, text, qvec)) if c.bonus]
             threshold = 0.0
@@ -177,7 +189,7 @@ class Answerer:
         )
         unmatched = False
         # A yes-or-no question was checked by its claim's words (unasserted) instead.
-        if not (gathered or per_brief or absent or lacks or asks_yes_or_no(question)):
+        if not (gathered or summary or per_brief or absent or lacks or asks_yes_or_no(question)):
             unmatched = not on_topic(handle, found, text, threshold)
             if unmatched:
                 # Name what is missing when the briefs lack it altogether.
@@ -200,6 +212,7 @@ class Answerer:
             missing=tuple(dict.fromkeys(absent)),
             unmatched=unmatched,
             lacks=lacks,
+            summary=summary,
         )
 
     async def stream(self, findings: Findings, footer: bool = True) -> AsyncGenerator[Event, None]:
