@@ -9,8 +9,9 @@ index --add``, a folder of briefs) reads the same id from it. The suffix is the 
 own (``.txt``, ``.md``, ``.pdf``, ``.docx``, ``.html``).
 
 The upload folder is marked as the project's (:data:`MARKER`) when it is made; a folder
-without the mark that holds anything is refused, and inside a marked one only names of the
-shape above are ever removed, so a user's file is never touched.
+without the mark that holds anything is refused, and inside a marked one only files of the
+shape above whose bytes hash to their folder's name are ever removed, so a user's file is
+never touched.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from rag.errors import ConfigError, UploadTooLarge, UploadUnreadable
+from rag.fileio import file_sha256
 from rag.parsing.readers import DOCX, HTML, MARKDOWN, PDF, TEXT, Reader, suffixes
 from rag.parsing.sniff import sniff
 from rag.text import detect_encoding, looks_binary
@@ -172,8 +174,8 @@ class UploadFolder:
         return self.root.resolve() / upload.sha256 / upload.name
 
     def owns(self, path: Path) -> bool:
-        """Whether ``path`` is an upload the project made: ``<sha256>/<id><suffix>`` in
-        this (marked) folder."""
+        """Whether ``path`` is an upload the project made: a regular file
+        ``<sha256>/<id><suffix>`` in this (marked) folder, whose bytes have that hash."""
         root = self.root.resolve()
         if not (root / MARKER).is_file():
             return False
@@ -181,7 +183,11 @@ class UploadFolder:
             parts = path.relative_to(root).parts
         except ValueError:
             return False
-        return len(parts) == 2 and _is_our_name(*parts)
+        if len(parts) != 2 or not _is_our_name(*parts):
+            return False
+        if path.is_symlink() or not path.is_file():
+            return False
+        return file_sha256(path) == parts[0]
 
     def store(self, upload: Upload) -> Path:
         """Write ``upload`` (atomically: a temporary file renamed into place); identical
@@ -212,9 +218,11 @@ class UploadFolder:
         for folder in root.iterdir():
             if not _SHA_RE.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
                 continue
-            for path in folder.iterdir():
-                ours = _TEMP_RE.fullmatch(path.name) or _is_our_name(folder.name, path.name)
-                if ours and path not in keep and path.is_file() and not path.is_symlink():
+            for path in sorted(folder.iterdir()):
+                if path in keep:
+                    continue
+                temp = _TEMP_RE.fullmatch(path.name) and path.is_file() and not path.is_symlink()
+                if temp or self.owns(path):
                     path.unlink(missing_ok=True)
                     removed.append(path)
             with contextlib.suppress(OSError):
