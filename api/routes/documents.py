@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from api.deps import AuthDep, EngineDep, KeyRequiredDep, LibraryDep
+from api.deps import AuthDep, EngineDep, KeyRequiredDep, LibraryDep, get_engine
 from api.models import AUTH_ERRORS, BuildView, error
 from rag.errors import DocumentNotFound
 from rag.library.uploads import ID_MAX, is_document_id
@@ -112,7 +112,8 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     "/documents",
     summary="Add or replace a brief",
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=[KeyRequiredDep],
+    # The engine: an upload is taken only once the index it will join is served.
+    dependencies=[KeyRequiredDep, Depends(get_engine)],
     openapi_extra=UPLOAD_BODY,
     responses={
         **CHANGE_ERRORS,
