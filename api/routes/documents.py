@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import AuthDep, EngineDep, KeyRequiredDep, LibraryDep, get_engine
 from api.models import AUTH_ERRORS, BuildView, error
@@ -91,7 +92,17 @@ def _queued(record_view: BuildView, response: Response) -> BuildView:
 async def _read_form(request: Request) -> tuple[bytes, str | None, str | None]:
     """The brief's bytes, the file name the client gave and the id asked for; read after
     the key was checked (a route's declared form would be read before its dependencies)."""
-    async with request.form(max_files=1, max_fields=1) as form:
+    try:
+        form = await request.form(max_files=1, max_fields=1)
+    except StarletteHTTPException as exc:
+        if exc.status_code != status.HTTP_400_BAD_REQUEST:
+            raise  # a body over its limit (413), cut off while streaming
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"the body is not a multipart/form-data form with one file ({exc.detail}); send "
+            "the brief as the file field 'file'",
+        ) from None
+    try:
         file, doc_id = form.get("file"), form.get("id")
         if not isinstance(file, UploadFile):
             raise _invalid("file", "send the brief as a multipart/form-data file field 'file'")
@@ -102,6 +113,8 @@ async def _read_form(request: Request) -> tuple[bytes, str | None, str | None]:
                 f"{ID_MAX} characters",
             )
         return await file.read(), file.filename, doc_id
+    finally:
+        await form.close()
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:
@@ -117,6 +130,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     openapi_extra=UPLOAD_BODY,
     responses={
         **CHANGE_ERRORS,
+        400: error("The body is not a multipart form with one file."),
         413: error("Over RAG_MAX_UPLOAD_BYTES (or RAG_MAX_FILE_BYTES for a text format)."),
         415: error("Not in a format any reader reads; the message lists them."),
         422: error("No `file` field, or an `id` that is not a document id."),

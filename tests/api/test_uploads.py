@@ -62,6 +62,22 @@ def test_a_form_without_a_brief_or_with_a_bad_id_is_a_422(
     assert response.json()["errors"][0]["field"] == field
 
 
+@pytest.mark.parametrize(
+    "send",
+    [
+        {"content": b"junk", "headers": {"content-type": "multipart/form-data; boundary=zz"}},
+        {"content": b"junk", "headers": {"content-type": "multipart/form-data"}},
+        {"files": [("file", ("a.md", MEMO)), ("file", ("b.md", MEMO))]},
+    ],
+)
+def test_a_body_that_is_not_a_form_of_one_file_is_a_400(
+    keyed: TestClient, send: dict[str, object]
+) -> None:
+    response = keyed.post("/documents", **send)  # type: ignore[arg-type]
+    assert response.status_code == 400
+    assert "send the brief as the file field 'file'" in response.json()["detail"]
+
+
 def test_a_full_build_queue_is_a_429_with_retry_after(keyed: TestClient) -> None:
     release = threading.Event()
     builds = BuildQueue(lambda change: release.wait(10) and Outcome(), limit=1)  # type: ignore[arg-type, return-value]
