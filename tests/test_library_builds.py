@@ -63,6 +63,11 @@ def test_add_replace_and_remove_an_upload(library: tuple[Settings, Builder, Path
 
     again = builder.apply(upload(memo, "dams.md"))
     assert not again.changed and uploaded(settings) == [path]
+    # The bytes of a user's brief, sent under another name: the server gives the upload
+    # that brief's id and asks for no change unless the bytes differ.
+    copy = upload(WATER, "copy of water.md", doc_id="water").upload
+    assert not builder.apply(AddBrief(copy, unless_held=True)).changed
+    assert ids(settings)["water"].endswith("shelf/water.md")
 
     outcome = builder.apply(upload(memo.replace("monsoon", "spring"), "dams.md"))
     assert outcome.replaced == ("dams",) and outcome.added == ()

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import AuthDep, EngineDep, KeyRequiredDep, LibraryDep, get_engine
+from api.deps import AuthDep, EngineDep, KeyRequiredDep, LibraryDep
 from api.models import AUTH_ERRORS, BuildView, error
 from rag.errors import DocumentNotFound
 from rag.library.uploads import ID_MAX, is_document_id
@@ -125,8 +125,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     "/documents",
     summary="Add or replace a brief",
     status_code=status.HTTP_202_ACCEPTED,
-    # The engine: an upload is taken only once the index it will join is served.
-    dependencies=[KeyRequiredDep, Depends(get_engine)],
+    dependencies=[KeyRequiredDep],
     openapi_extra=UPLOAD_BODY,
     responses={
         **CHANGE_ERRORS,
@@ -136,16 +135,19 @@ def _invalid(field: str, message: str) -> RequestValidationError:
         422: error("No `file` field, or an `id` that is not a document id."),
     },
 )
-async def add_document(request: Request, response: Response, library: LibraryDep) -> BuildView:
+async def add_document(
+    request: Request, response: Response, engine: EngineDep, library: LibraryDep
+) -> BuildView:
     """Upload a brief (.txt, .md, .pdf, .docx or .html: the format is told by its content)
     as the multipart field `file`, with an optional `id`. Checked for size and format
     before anything is written; then built into the library in turn, off the request, and
     served as soon as it is published. Answers at once with the build (`Location:
-    /builds/{id}`). The same bytes under the same id again change nothing; another brief
-    under an existing id replaces that brief. Needs the API key, and is refused on a server
-    without one."""
+    /builds/{id}`). Bytes the library already has change nothing (unless another `id` is
+    asked for); another brief under an existing id replaces that brief. Needs the API key,
+    and is refused on a server without one."""
     data, filename, doc_id = await _read_form(request)
-    record = await asyncio.to_thread(library.upload, data, filename, doc_id)
+    served = engine.handle.manifest.documents
+    record = await asyncio.to_thread(library.upload, data, filename, doc_id, served)
     return _queued(BuildView.of(record), response)
 
 
@@ -167,7 +169,7 @@ async def remove_document(
     is deleted only if it was uploaded (a file of the server's own upload folder). Answers
     at once with the build (`Location: /builds/{id}`). Needs the API key, and is refused on
     a server without one."""
-    served = [info.id for info in document_infos(engine.snapshot().handle)]
+    served = [source.id for source in engine.handle.manifest.documents]
     try:
         record = library.remove(document_id, served)
     except DocumentNotFound as exc:

@@ -29,9 +29,12 @@ from rag.store.vectors import DenseIndexParams
 
 @dataclass(frozen=True)
 class AddBrief:
-    """Add ``upload`` to the library, replacing the brief that has its id, if any."""
+    """Add ``upload`` to the library, replacing the brief that has its id, if any; with
+    ``unless_held``, nothing changes if that brief already has these very bytes (an id
+    made for the upload, not asked for: the same file sent again under another name)."""
 
     upload: Upload
+    unless_held: bool = False
 
     @property
     def document(self) -> str:
@@ -92,7 +95,8 @@ class Builder:
         upload = change.upload
         path = self.folder.path_of(upload)
         old = sources.get(upload.id)
-        if old is not None and Path(old.path) == path and old.sha256 == upload.sha256:
+        held = old is not None and old.sha256 == upload.sha256
+        if held and (change.unless_held or str(path) == sources[upload.id].path):
             return _summary(before, before, changed=False)
         _check_present(kept)  # before the upload is written
         self.folder.store(upload)

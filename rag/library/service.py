@@ -7,7 +7,8 @@ client sent, and reports the :class:`~rag.library.builds.BuildRecord` it gets ba
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import dataclasses
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
@@ -15,6 +16,7 @@ from rag.errors import DocumentNotFound, IndexError_, QueryError
 from rag.library.builds import BuildQueue, BuildRecord
 from rag.library.changes import AddBrief, Builder, Change, Outcome, RemoveBrief
 from rag.library.uploads import take_upload
+from rag.store.manifest import SourceInfo
 
 if TYPE_CHECKING:
     from rag.engine import Engine
@@ -35,9 +37,16 @@ class Library:
         self._builder: Builder | None = None
         self.builds = BuildQueue(self._run, limit=settings.max_queued_builds)
 
-    def upload(self, data: bytes, filename: str | None, doc_id: str | None) -> BuildRecord:
+    def upload(
+        self,
+        data: bytes,
+        filename: str | None,
+        doc_id: str | None,
+        served: Sequence[SourceInfo] = (),
+    ) -> BuildRecord:
         """Check an uploaded brief (size, then format; nothing is written if it fails)
-        and queue its build: added, or replacing the brief with its id."""
+        and queue its build: added, or replacing the brief with its id. Without an id asked
+        for, bytes a ``served`` brief already has keep that brief's id and change nothing."""
         settings = self.settings
         upload = take_upload(
             data,
@@ -46,6 +55,10 @@ class Library:
             max_bytes=settings.max_upload_bytes,
             max_text_bytes=settings.max_file_bytes,
         )
+        held = next((s.id for s in served if s.sha256 == upload.sha256), None)
+        if doc_id is None and held is not None:
+            upload = dataclasses.replace(upload, id=held)
+            return self.builds.submit(AddBrief(upload, unless_held=True))
         return self.builds.submit(AddBrief(upload))
 
     def remove(self, doc_id: str, served: Collection[str]) -> BuildRecord:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from rag.config import Settings
 from rag.library import BuildQueue, Outcome, RemoveBrief
+from rag.store.manifest import Manifest
 from tests.api.helpers import API_KEY, HTTP_DEFAULTS
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -40,7 +42,10 @@ def test_a_server_without_a_key_refuses_changes_outright(tmp_path: Path) -> None
 @pytest.fixture
 def keyed(tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(settings(tmp_path, api_key=API_KEY))
-    app.state.engine = object()  # a stand-in: these requests are refused before any build
+    # A stand-in serving no brief: these requests are refused before any build.
+    app.state.engine = SimpleNamespace(
+        handle=SimpleNamespace(manifest=Manifest.model_construct(documents=[]))
+    )
     yield TestClient(app, headers=AUTH)
     assert list(tmp_path.iterdir()) == []
 

@@ -146,6 +146,8 @@ def test_uploaded_briefs_are_served_found_and_removed_without_a_restart(live: Li
 
     again = live.finish(live.upload(WATER, "indus-waters.md"))
     assert again["status"] == "succeeded" and again["unchanged"] is True
+    renamed = live.finish(live.upload(WATER, "Copy of indus-waters.md"))  # the same bytes
+    assert renamed["unchanged"] is True and renamed["document"] == "indus-waters"
 
     removals = [live.http.delete(f"/documents/{i}") for i in ("indus-waters", "power-grid")]
     assert all(b["status"] == "succeeded" for b in map(live.finish, removals))
