@@ -201,7 +201,7 @@ class BuildView(BaseModel):
     replaced: list[str] = Field(default_factory=list, description="Ids whose brief changed.")
     removed: list[str] = Field(default_factory=list, description="Ids no longer in it.")
     unchanged: bool = Field(
-        default=False, description="The same bytes were already there under that id: no build."
+        default=False, description="The library already had these bytes: nothing was built."
     )
     documents: int | None = Field(default=None, description="Briefs in the library after it.")
     passages: int | None = Field(default=None, description="Passages in the library after it.")

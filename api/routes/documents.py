@@ -84,9 +84,9 @@ UPLOAD_BODY = {
 }
 
 
-def _queued(record_view: BuildView, response: Response) -> BuildView:
-    response.headers["Location"] = f"/builds/{record_view.id}"
-    return record_view
+def _queued(build: BuildView, response: Response) -> BuildView:
+    response.headers["Location"] = f"/builds/{build.id}"
+    return build
 
 
 async def _read_form(request: Request) -> tuple[bytes, str | None, str | None]:

@@ -129,10 +129,19 @@ class BuildQueue:
             try:
                 outcome = self._run(change)
             except Exception as exc:  # every failure is reported; the worker goes on
-                if not isinstance(exc, RagError):
+                if isinstance(exc, RagError):
+                    log.warning("library build %s failed: %s", build_id, one_line(exc))
+                else:
                     log.exception("library build %s", build_id)
                 self._update(build_id, status="failed", finished_at=_now(), error=one_line(exc))
             else:
+                log.warning(
+                    "library build %s: %s %s, %d briefs",
+                    build_id,
+                    _did(change),
+                    change.document,
+                    outcome.documents,
+                )
                 self._update(build_id, status="succeeded", finished_at=_now(), outcome=outcome)
             self._forget_old()
 
@@ -141,6 +150,10 @@ class BuildQueue:
             done = [i for i, r in self._records.items() if r.finished_at is not None]
             for build_id in done[: max(0, len(done) - self.history)]:
                 del self._records[build_id]
+
+
+def _did(change: Change) -> str:
+    return "added" if isinstance(change, AddBrief) else "removed"
 
 
 def _now() -> datetime:

@@ -10,6 +10,7 @@ removed, and only those.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,11 @@ from rag.fileio import build_lock
 from rag.library.uploads import Upload, UploadFolder
 from rag.parsing import ReadOptions
 from rag.store.index import build_index
-from rag.store.manifest import MANIFEST, Manifest, SourceInfo, read_manifest
+from rag.store.manifest import Manifest, SourceInfo, read_manifest
 from rag.store.publish import check_target, writing
 from rag.store.vectors import DenseIndexParams
+
+log = logging.getLogger("rag.library")
 
 
 @dataclass(frozen=True)
@@ -138,11 +141,13 @@ class Builder:
 
     def _sweep(self, target: Path) -> None:
         """Remove the uploads the published index does not hold (under the build lock:
-        no other build is placing one meanwhile)."""
-        if not (target / MANIFEST).is_file():
-            return
-        published = read_manifest(target.resolve(), shown=target)
-        self.folder.sweep({Path(s.path) for s in published.documents})
+        no other build is placing one meanwhile). A sweep that fails costs disk space, not
+        the change: it is logged, and the next build sweeps again."""
+        try:
+            published = read_manifest(target.resolve(), shown=target)
+            self.folder.sweep({Path(s.path) for s in published.documents})
+        except (OSError, RagError) as exc:
+            log.warning("uploads not swept: %s", exc)
 
 
 def _check_present(kept: Mapping[Path, str]) -> None:
