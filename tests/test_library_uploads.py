@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import ConfigError, UploadTooLarge, UploadUnreadable
+from rag.errors import ConfigError, QueryError, UploadTooLarge, UploadUnreadable
 from rag.library.uploads import MARKER, UploadFolder, id_from_name, take_upload
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -51,7 +51,7 @@ def test_without_a_usable_name_the_id_is_made_from_the_content_hash() -> None:
 def test_an_id_asked_for_must_be_a_document_id() -> None:
     assert take(MEMO, doc_id="water-2024").id == "water-2024"
     for bad in ("../x", "Water", "-x", "x-", "a/b", "a" * 201, ""):
-        with pytest.raises(UploadUnreadable, match="not a document id"):
+        with pytest.raises(QueryError, match="not a document id"):
             take(MEMO, doc_id=bad)
 
 

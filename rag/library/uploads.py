@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from rag.errors import ConfigError, UploadTooLarge, UploadUnreadable
+from rag.errors import ConfigError, QueryError, UploadTooLarge, UploadUnreadable
 from rag.fileio import file_sha256
 from rag.parsing.readers import DOCX, HTML, MARKDOWN, PDF, TEXT, Reader, suffixes
 from rag.parsing.sniff import sniff
@@ -76,7 +76,8 @@ def take_upload(
 ) -> Upload:
     """Check an uploaded brief and name it, or raise :class:`UploadTooLarge` or
     :class:`UploadUnreadable` in one line; nothing is written either way. ``doc_id`` is
-    the id asked for (checked), else one is made from ``filename`` or the content's hash."""
+    the id asked for (:class:`QueryError` unless it is a document id), else one is made
+    from ``filename`` or the content's hash."""
     if len(data) > max_bytes:
         raise UploadTooLarge(
             f"the upload is {len(data):,} bytes, over the budget of {max_bytes:,} "
@@ -92,7 +93,7 @@ def take_upload(
         )
     sha256 = hashlib.sha256(data).hexdigest()
     if doc_id is not None and not is_document_id(doc_id):
-        raise UploadUnreadable(
+        raise QueryError(
             f"the id {doc_id[:ID_MAX]!r} is not a document id: lowercase letters, digits and "
             f"inner hyphens, at most {ID_MAX} characters"
         )

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from rag.config import Settings
 from rag.library import BuildQueue, Outcome, RemoveBrief
-from rag.store.manifest import Manifest
+from rag.store.manifest import Manifest, SourceInfo
 from tests.api.helpers import API_KEY, HTTP_DEFAULTS
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -42,10 +42,10 @@ def test_a_server_without_a_key_refuses_changes_outright(tmp_path: Path) -> None
 @pytest.fixture
 def keyed(tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(settings(tmp_path, api_key=API_KEY))
-    # A stand-in serving no brief: these requests are refused before any build.
-    app.state.engine = SimpleNamespace(
-        handle=SimpleNamespace(manifest=Manifest.model_construct(documents=[]))
-    )
+    # A stand-in serving one brief: these requests are refused before any build.
+    only = SourceInfo(id="only", title="Only", source="o.md", path="/o.md", sha256="0", format="")
+    manifest = Manifest.model_construct(documents=[only])
+    app.state.engine = SimpleNamespace(handle=SimpleNamespace(manifest=manifest))
     yield TestClient(app, headers=AUTH)
     assert list(tmp_path.iterdir()) == []
 
@@ -65,6 +65,14 @@ def test_a_form_without_a_brief_or_with_a_bad_id_is_a_422(
     response = keyed.post("/documents", data=form, files=files or None)
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == field
+
+
+def test_a_removal_names_a_served_brief_and_leaves_one(keyed: TestClient) -> None:
+    unknown = keyed.delete("/documents/nope")
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"] == "no indexed brief has the id 'nope'; the ids are: only"
+    last = keyed.delete("/documents/only")
+    assert last.status_code == 422 and "only brief" in last.json()["detail"]
 
 
 @pytest.mark.parametrize(
