@@ -18,6 +18,7 @@ from rag.answering import Answerer
 from rag.config import Settings
 from rag.engine import Engine
 from rag.errors import Overloaded
+from rag.library import Library
 from rag.store.reload import Reloader
 
 
@@ -82,6 +83,29 @@ async def require_api_key(
 
 
 AuthDep = Depends(require_api_key)
+
+KEY_REQUIRED = (
+    "adding and removing briefs over HTTP is turned off: it needs an API key, and none is "
+    "configured; set RAG_API_KEY on the server and send 'Authorization: Bearer <key>'"
+)
+
+
+async def require_configured_key(settings: SettingsDep) -> None:
+    """Routes that change the library are refused outright on a server without
+    ``RAG_API_KEY``: they must never be open (with a key, :data:`AuthDep` checks it)."""
+    if settings.api_key is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, KEY_REQUIRED)
+
+
+KeyRequiredDep = Depends(require_configured_key)
+
+
+async def get_library(request: Request) -> Library:
+    library: Library = request.app.state.library
+    return library
+
+
+LibraryDep = Annotated[Library, Depends(get_library)]
 
 
 @dataclass

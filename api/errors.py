@@ -5,6 +5,9 @@ QueryError                        422  an unusable question or parameter
 DeadlineExceeded                  504  the request did not finish within RAG_DEADLINE_S
 GeneratorError                    502  the answer server (RAG_LLM_BASE_URL) failed
 Overloaded                        503  the encoder's queue is full; with ``Retry-After: 1``
+UploadTooLarge                    413  an uploaded brief over its budget
+UploadUnreadable                  415  an uploaded brief in no readable format
+BuildsBusy                        429  too many library builds waiting; with ``Retry-After``
 IndexError_, ModelError,
 CorpusError, ConfigError          503  the server's index, model or settings are unusable
 other RagError                    400
@@ -27,6 +30,7 @@ from starlette.exceptions import HTTPException
 
 from api.models import ErrorBody, FieldError
 from rag.errors import (
+    BuildsBusy,
     ConfigError,
     CorpusError,
     DeadlineExceeded,
@@ -37,6 +41,8 @@ from rag.errors import (
     QueryError,
     RagError,
     SectionNotFound,
+    UploadTooLarge,
+    UploadUnreadable,
 )
 
 _STATUS: tuple[tuple[type[RagError], int], ...] = (
@@ -49,7 +55,13 @@ _STATUS: tuple[tuple[type[RagError], int], ...] = (
     (DeadlineExceeded, status.HTTP_504_GATEWAY_TIMEOUT),
     (GeneratorError, status.HTTP_502_BAD_GATEWAY),
     (Overloaded, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (UploadTooLarge, status.HTTP_413_CONTENT_TOO_LARGE),
+    (UploadUnreadable, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),
+    (BuildsBusy, status.HTTP_429_TOO_MANY_REQUESTS),
 )
+# How long a client should wait before retrying: a full encoder queue drains in well under
+# a second, a queue of builds in a few seconds per build.
+_RETRY_AFTER: tuple[tuple[type[RagError], str], ...] = ((Overloaded, "1"), (BuildsBusy, "10"))
 
 
 # What FastAPI's body parsing raises (status 400) for anything but a JSONDecodeError.
@@ -68,8 +80,8 @@ def status_for(exc: RagError) -> int:
 async def rag_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RagError)
     body = ErrorBody(detail=printable(exc))
-    # A full queue drains in well under a second: tell clients when to come back.
-    headers = {"Retry-After": "1"} if isinstance(exc, Overloaded) else None
+    retry = next((after for kind, after in _RETRY_AFTER if isinstance(exc, kind)), None)
+    headers = {"Retry-After": retry} if retry else None
     return JSONResponse(body.model_dump(), status_code=status_for(exc), headers=headers)
 
 

@@ -21,6 +21,7 @@ from api.memory import keep_releasing, settle
 from rag import __version__
 from rag.config import Settings, load_settings
 from rag.engine import Engine
+from rag.library import Library
 from rag.store.handle import IndexHandle
 from rag.store.reload import Reloader
 
@@ -61,6 +62,11 @@ async def _watch(app: FastAPI, interval: float) -> None:
             log.warning("new index not served, the previous one still is: %s", exc)
         except Exception:  # the watcher must outlive anything one poll runs into
             log.exception("index watcher")
+
+
+def _engine(app: FastAPI) -> Engine:
+    engine: Engine = app.state.engine
+    return engine
 
 
 def _swapped(handle: IndexHandle) -> None:
@@ -164,6 +170,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.ready = False
     app.state.admission = Admission(settings.encode_queue)
     app.state.reloader = Reloader(_swapped)
+    app.state.library = Library(settings, lambda: _engine(app), app.state.reloader)
 
     routes.install(app, settings)
     errors.install(app)

@@ -28,6 +28,10 @@ log = logging.getLogger("api.requests")
 # A body declared over the limit is still read (and dropped) up to this size before the 413,
 # so the connection ends cleanly; past it the 413 goes out at once, with Connection: close.
 DRAIN_BYTES = 1024 * 1024
+# POST /documents takes a brief of up to RAG_MAX_UPLOAD_BYTES in a multipart form: the body
+# may exceed it by the form's boundaries, part headers and the id field.
+UPLOAD_PATH = "/documents"
+UPLOAD_FORM_BYTES = 64 * 1024
 
 
 class BodyTooLarge(HTTPException):
@@ -51,17 +55,37 @@ class BodyLimit:
     """413 for a body over ``limit`` bytes: at once when Content-Length declares it, and
     while streaming otherwise, since a chunked upload declares no length at all."""
 
-    def __init__(self, app: ASGIApp, limit: int, chat_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        chat_limit: int | None = None,
+        upload_limit: int | None = None,
+    ) -> None:
         self.app = app
         self.default = (limit, "RAG_MAX_BODY_BYTES")
         # Chat front ends resend the whole conversation with every turn.
         self.chat = (chat_limit or limit, "RAG_MAX_CHAT_BODY_BYTES")
+        # An uploaded brief, with room for the form around it.
+        self.upload = (
+            (upload_limit + UPLOAD_FORM_BYTES, "RAG_MAX_UPLOAD_BYTES, plus 64 KiB of form")
+            if upload_limit
+            else self.default
+        )
+
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        path = scope.get("path", "")
+        if path.startswith("/v1/"):
+            return self.chat
+        if path == UPLOAD_PATH and scope.get("method") == "POST":
+            return self.upload
+        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, setting = self.chat if scope.get("path", "").startswith("/v1/") else self.default
+        limit, setting = self._limit(scope)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await self._reject(scope, receive, send, limit, setting)
@@ -226,7 +250,10 @@ def install(app: FastAPI, settings: Settings) -> None:
     # add_middleware wraps what is there: the first added is the innermost.
     app.add_middleware(RequestDeadline, seconds=settings.deadline_s)
     app.add_middleware(
-        BodyLimit, limit=settings.max_body_bytes, chat_limit=settings.max_chat_body_bytes
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        chat_limit=settings.max_chat_body_bytes,
+        upload_limit=settings.max_upload_bytes,
     )
     if settings.cors_origins:
         app.add_middleware(

@@ -6,7 +6,8 @@ client parses one format whichever shell it talks to.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -14,6 +15,9 @@ from pydantic_core import PydanticCustomError
 from rag.config import RetrieverName
 from rag.text import VISIBLE, has_visible_text
 from rag.views import DocumentView, PassageView
+
+if TYPE_CHECKING:
+    from rag.library import BuildRecord
 
 EXAMPLE_QUESTION = "When did the CENTCOM commander visit Pakistan?"
 # The blank rule, once: the schema's pattern is the one the server applies.
@@ -184,3 +188,54 @@ QUESTION_ERRORS: dict[int | str, dict[str, object]] = {
 INPUT_ERRORS: dict[int | str, dict[str, object]] = {
     422: error("Invalid input; `errors` names each field."),
 }
+
+
+class BuildView(BaseModel):
+    """A library build (an upload or a removal) as `GET /builds/{id}` reports it."""
+
+    id: str = Field(description="Random and opaque; kept by the server for its last 200 builds.")
+    status: Literal["queued", "running", "succeeded", "failed"]
+    action: Literal["add", "remove"] = Field(description="add also replaces a brief of that id.")
+    document: str = Field(description="The id of the brief added, replaced or removed.")
+    added: list[str] = Field(default_factory=list, description="Ids new to the library.")
+    replaced: list[str] = Field(default_factory=list, description="Ids whose brief changed.")
+    removed: list[str] = Field(default_factory=list, description="Ids no longer in it.")
+    unchanged: bool = Field(
+        default=False, description="The library already had these bytes: nothing was built."
+    )
+    documents: int | None = Field(default=None, description="Briefs in the library after it.")
+    passages: int | None = Field(default=None, description="Passages in the library after it.")
+    queued_at: str = Field(description="ISO 8601, UTC.")
+    started_at: str | None = None
+    finished_at: str | None = None
+    queued_seconds: float | None = Field(default=None, description="Time spent waiting.")
+    build_seconds: float | None = Field(default=None, description="Time spent building.")
+    error: str | None = Field(
+        default=None, description="Why it failed, in one line; the served index is unchanged."
+    )
+
+    @classmethod
+    def of(cls, record: BuildRecord) -> BuildView:
+        outcome = record.outcome
+        return cls(
+            id=record.id,
+            status=record.status,
+            action=record.action,
+            document=record.document,
+            added=list(outcome.added) if outcome else [],
+            replaced=list(outcome.replaced) if outcome else [],
+            removed=list(outcome.removed) if outcome else [],
+            unchanged=outcome is not None and not outcome.changed,
+            documents=outcome.documents if outcome else None,
+            passages=outcome.passages if outcome else None,
+            queued_at=record.queued_at.isoformat(timespec="milliseconds"),
+            started_at=_iso(record.started_at),
+            finished_at=_iso(record.finished_at),
+            queued_seconds=record.queued_seconds,
+            build_seconds=record.build_seconds,
+            error=record.error,
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="milliseconds") if moment else None

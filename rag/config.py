@@ -322,7 +322,9 @@ class Settings(BaseSettings):
         default=False, description="Add the question to the request log line (debugging only)."
     )
     max_body_bytes: int = Field(
-        default=64 * 1024, description="Larger request bodies get 413, Content-Length or not."
+        default=64 * 1024,
+        description="Larger request bodies get 413, Content-Length or not (uploads: "
+        "RAG_MAX_UPLOAD_BYTES).",
     )
     max_chat_body_bytes: int = Field(
         default=1024 * 1024,
@@ -360,6 +362,27 @@ class Settings(BaseSettings):
         ge=0,
         description="How often the server looks for a newly published index; 0: only on "
         "`POST /admin/reload`.",
+    )
+    # Briefs added and removed over HTTP (POST and DELETE /documents, rag/library): each
+    # change is a build of its own, one at a time, off the request path.
+    upload_dir: Path | None = Field(
+        default=None,
+        description="Where briefs uploaded with `POST /documents` are kept (as "
+        "`<sha256>/<id>.<format>`; the project removes only its own files there); unset: "
+        "beside the index, `<RAG_INDEX_DIR>-uploads`.",
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1,
+        description="Largest brief `POST /documents` takes, in bytes (413 past it, before "
+        "anything is written); text, Markdown and HTML briefs stay within RAG_MAX_FILE_BYTES.",
+    )
+    max_queued_builds: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Library changes (uploads, removals) waiting to be built before "
+        "`POST`/`DELETE /documents` answer 429; each waiting upload is held in memory.",
     )
     # Micro-batching of concurrent questions in the server (rag/encoding/batching.py).
     max_batch: int = Field(
@@ -409,6 +432,10 @@ class Settings(BaseSettings):
     no_answer_threshold: float = Field(
         default=0.37, description="Below this relevance an answer says nothing relevant was found."
     )
+
+    def uploads(self) -> Path:
+        """The folder of uploaded briefs: ``upload_dir``, or ``<index_dir>-uploads``."""
+        return self.upload_dir or self.index_dir.with_name(f"{self.index_dir.name}-uploads")
 
     def inference_threads(self, *, serving: bool = False) -> int:
         """Threads for one encoder call: the cores shared out between worker processes.

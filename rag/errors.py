@@ -20,6 +20,10 @@ no CLI flags): the shells add their own hints.
     ├── GeneratorError            the answer server (RAG_LLM_BASE_URL) failed
     ├── DeadlineExceeded          a request did not finish within RAG_DEADLINE_S
     ├── Overloaded                too many questions waiting for the encoder: retry soon
+    ├── UploadError               an uploaded brief that is not taken (nothing was written)
+    │   ├── UploadTooLarge        …over the upload budget
+    │   └── UploadUnreadable      …in no format a reader reads
+    ├── BuildsBusy                too many library changes waiting to be built: retry later
     ├── AddressUnavailable        the server cannot listen on that host and port
     ├── DatasetError              an evaluation file that cannot be used
     └── BenchmarkError            `rag bench` could not run (its server did not start)
@@ -118,6 +122,22 @@ class Overloaded(RagError):
     """The encoder's queue is full: the caller should retry in a moment."""
 
 
+class UploadError(RagError):
+    """An uploaded brief that is refused before anything is written or built."""
+
+
+class UploadTooLarge(UploadError):
+    pass
+
+
+class UploadUnreadable(UploadError):
+    pass
+
+
+class BuildsBusy(RagError):
+    """The queue of library builds is full: the caller should retry once one finished."""
+
+
 class AddressUnavailable(RagError):
     """`rag serve`: the port is in use, privileged, or the host is not this machine's."""
 
@@ -137,6 +157,7 @@ class PeerUnavailable(BenchmarkError):
 __all__ = [
     "AddressUnavailable",
     "BenchmarkError",
+    "BuildsBusy",
     "ConfigError",
     "CorpusError",
     "CorpusFormatError",
@@ -157,4 +178,7 @@ __all__ = [
     "QueryError",
     "RagError",
     "SectionNotFound",
+    "UploadError",
+    "UploadTooLarge",
+    "UploadUnreadable",
 ]

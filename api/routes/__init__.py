@@ -11,6 +11,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from api.routes import (
         admin,
         apidocs,
+        builds,
         chat,
         documents,
         footnotes,
@@ -21,7 +22,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         ui,
     )
 
-    for module in (health, search, documents, passages, sections, footnotes, admin):
+    for module in (health, search, documents, builds, passages, sections, footnotes, admin):
         app.include_router(module.router)
     app.include_router(chat.router)
     app.include_router(ui.router)

@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from rag.errors import CorpusFormatError, CorpusNotFound
@@ -155,12 +155,20 @@ def load_documents(paths: Iterable[Path], options: ReadOptions | None = None) ->
 
 
 def load_sources(
-    paths: Iterable[Path], options: ReadOptions | None = None
+    paths: Iterable[Path],
+    options: ReadOptions | None = None,
+    ids: Mapping[Path, str] | None = None,
 ) -> list[tuple[Path, Document]]:
-    """Like :func:`load_documents`, keeping the file each document was read from."""
+    """Like :func:`load_documents`, keeping the file each document was read from. ``ids``
+    pins the id of some files (by resolved path; a library keeps its briefs' ids across
+    builds); the others get slugs of their names that none of those take."""
     documents: list[tuple[Path, Document]] = []
-    used: set[str] = set()
+    pinned = dict(ids or {})
+    used: set[str] = set(pinned.values())
     for path in discover(paths):
+        if path in pinned:
+            documents.append((path, parse_file(path, pinned[path], options)))
+            continue
         base = slug(path.stem)
         doc_id, n = base, 2
         while doc_id in used:

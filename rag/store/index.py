@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -95,13 +95,15 @@ def build_index(
     progress: BuildProgress | None = None,
     read_options: ReadOptions | None = None,
     query_encoder: Encoder | None = None,
+    ids: Mapping[Path, str] | None = None,
 ) -> Manifest:
     """Parse, chunk, embed (with ``encoder``) and publish atomically; on any error the old
     index stays. ``query_encoder`` (default: ``encoder``) is the one the index is built to be
-    searched with, recorded in the manifest; it must accept ``encoder``'s vectors."""
+    searched with, recorded in the manifest; it must accept ``encoder``'s vectors. ``ids``
+    pins the document ids of some files (:func:`rag.parsing.load_sources`)."""
     started = time.perf_counter()
     model = _model_info(encoder, query_encoder or encoder, model_path)
-    sources = load_sources(paths, read_options)
+    sources = load_sources(paths, read_options, ids)
     parse_seconds = time.perf_counter() - started
     documents = [doc for _, doc in sources]
     budget = (read_options or ReadOptions()).max_passages_per_brief

@@ -85,6 +85,11 @@ class Reloader:
         # others are waiting for.
         return await asyncio.shield(self._running)
 
+    def reload_now(self, engine: Engine) -> IndexHandle | None:
+        """:meth:`reload` for a caller in a worker thread (a build that has just published
+        its index): loads there, serialised with the loop's reloads by the loading lock."""
+        return self._load(engine)
+
     def _forget(self, done: asyncio.Future[IndexHandle | None]) -> None:
         if self._running is done:
             self._running = None
