@@ -259,7 +259,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],  # DELETE: removing an uploaded brief
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )

@@ -90,6 +90,15 @@ def test_cors_allowlist(make_app: Callable[..., FastAPI]) -> None:
         rejected = c.post("/search", json={"question": QUESTION}, headers={"Origin": ORIGIN})
         assert rejected.status_code == 401
         assert rejected.headers["access-control-allow-origin"] == ORIGIN
+        # A front end on another origin may remove a brief it uploaded.
+        removal = c.options(
+            "/documents/some-brief",
+            headers={"Origin": ORIGIN, "Access-Control-Request-Method": "DELETE"},
+        )
+        assert (
+            removal.status_code == 200
+            and "DELETE" in removal.headers["access-control-allow-methods"]
+        )
 
 
 def test_no_cors_by_default(client: TestClient) -> None:
