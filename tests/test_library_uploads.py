@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from rag.config import Settings
 from rag.errors import ConfigError, QueryError, UploadTooLarge, UploadUnreadable
 from rag.library.uploads import MARKER, UploadFolder, id_from_name, take_upload
+from rag.parsing.readers import Reader, ReadOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MEMO = b"# Water Memo\n\n## Rivers\n\nThe Indus Waters Treaty shares six rivers.\n"
 
 
 def take(data: bytes, filename: str | None = "memo.md", doc_id: str | None = None):  # type: ignore[no-untyped-def]
-    return take_upload(data, filename, doc_id, max_bytes=1_000_000, max_text_bytes=100_000)
+    return take_upload(data, filename, doc_id, max_bytes=1_000_000, budget=_budget())
 
 
 @pytest.mark.parametrize(
@@ -90,15 +93,22 @@ def test_a_zip_that_is_not_a_word_file_is_refused() -> None:
         take(buffer.getvalue(), "brief.docx")
 
 
+def _budget(**settings: int) -> Callable[[Reader], tuple[int, str]]:
+    return ReadOptions.from_settings(Settings(**settings)).byte_budget  # type: ignore[arg-type]
+
+
 def test_size_budgets() -> None:
     with pytest.raises(UploadUnreadable, match="empty"):
         take(b"  \n\t ")
     with pytest.raises(UploadTooLarge, match="RAG_MAX_UPLOAD_BYTES"):
-        take_upload(MEMO, "m.md", None, max_bytes=10, max_text_bytes=10)
+        take_upload(MEMO, "m.md", None, max_bytes=10, budget=_budget(max_file_bytes=10))
     with pytest.raises(UploadTooLarge, match="RAG_MAX_FILE_BYTES"):  # a text brief's budget
-        take_upload(MEMO, "m.md", None, max_bytes=1000, max_text_bytes=10)
-    pdf = (FIXTURES / "plain-memo.pdf").read_bytes()  # a PDF is bounded by its pages instead
-    assert take_upload(pdf, "m.pdf", None, max_bytes=len(pdf), max_text_bytes=10).suffix == ".pdf"
+        take_upload(MEMO, "m.md", None, max_bytes=1000, budget=_budget(max_file_bytes=10))
+    pdf = (FIXTURES / "plain-memo.pdf").read_bytes()  # a PDF has its own budget
+    small = _budget(max_file_bytes=10)
+    assert take_upload(pdf, "m.pdf", None, max_bytes=len(pdf), budget=small).suffix == ".pdf"
+    with pytest.raises(UploadTooLarge, match="RAG_PDF_MAX_BYTES"):
+        take_upload(pdf, "m.pdf", None, max_bytes=len(pdf), budget=_budget(pdf_max_bytes=10))
 
 
 def test_an_upload_is_kept_under_its_hash_and_id_inside_the_folder(tmp_path: Path) -> None:

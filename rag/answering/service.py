@@ -179,7 +179,8 @@ class Answerer:
         if kind is not None:
             found = stating(handle, found, text, kind)
         known = coverage(handle)
-        absent = missing(question, known, scope) + unasserted(question, known, scope)
+        # Names first: "does not mention F-16" says it better than the claim's words.
+        absent = missing(question, known, scope) or unasserted(question, known, scope)
         absent += tuple(w for w in counted(question) if not known.holds(w, scope))
         topic = () if wants_prescription(question) else defined(without_document_words(question))
         if topic and not any(known.holds(w, scope) for w in topic):

@@ -16,6 +16,7 @@ from rag.errors import DocumentNotFound, IndexError_, QueryError
 from rag.library.builds import BuildQueue, BuildRecord
 from rag.library.changes import AddBrief, Builder, Change, Outcome, RemoveBrief
 from rag.library.uploads import take_upload
+from rag.parsing.readers import ReadOptions
 from rag.store.manifest import SourceInfo
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class Library:
             filename,
             doc_id,
             max_bytes=settings.max_upload_bytes,
-            max_text_bytes=settings.max_file_bytes,
+            budget=ReadOptions.from_settings(settings).byte_budget,
         )
         held = next((s.id for s in served if s.sha256 == upload.sha256), None)
         if doc_id is None and held is not None:

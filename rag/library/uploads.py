@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -72,7 +73,7 @@ def take_upload(
     doc_id: str | None,
     *,
     max_bytes: int,
-    max_text_bytes: int,
+    budget: Callable[[Reader], tuple[int, str]],
 ) -> Upload:
     """Check an uploaded brief and name it, or raise :class:`UploadTooLarge` or
     :class:`UploadUnreadable` in one line; nothing is written either way. ``doc_id`` is
@@ -86,10 +87,11 @@ def take_upload(
     if not data.strip():
         raise UploadUnreadable("the upload is empty; send a brief with text in it")
     reader = reader_for_upload(data, filename)
-    if reader.byte_budget and len(data) > max_text_bytes:
+    limit, setting = budget(reader)  # each format's own (rag.parsing.readers.ReadOptions)
+    if len(data) > limit:
         raise UploadTooLarge(
             f"the upload is {len(data):,} bytes of {reader.format}, over the budget of "
-            f"{max_text_bytes:,} bytes per brief (RAG_MAX_FILE_BYTES); split the brief"
+            f"{limit:,} bytes per brief ({setting}); split the brief"
         )
     sha256 = hashlib.sha256(data).hexdigest()
     if doc_id is not None and not is_document_id(doc_id):
