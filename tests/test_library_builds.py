@@ -18,11 +18,14 @@ from rag.engine import build
 from rag.errors import BuildsBusy, CorpusFormatError, DocumentNotFound, QueryError
 from rag.library import AddBrief, Builder, BuildQueue, Outcome, RemoveBrief, take_upload
 from rag.library.uploads import MARKER
+from rag.parsing.readers import ReadOptions
 from rag.store.manifest import read_manifest
 from tests.conftest import FakeEncoder
 
 TRADE = "# Trade Brief\n\n## Exports\n\nTextiles led the exports, and trade grew fast.\n"
 WATER = "# Water Brief\n\n## Rivers\n\nThe Indus Waters Treaty shares the rivers.\n"
+
+_BUDGET = ReadOptions.from_settings(Settings()).byte_budget
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def library(tmp_path: Path) -> tuple[Settings, Builder, Path]:
 
 def upload(data: str | bytes, name: str = "memo.md", doc_id: str | None = None) -> AddBrief:
     raw = data.encode() if isinstance(data, str) else data
-    return AddBrief(take_upload(raw, name, doc_id, max_bytes=10**6, max_text_bytes=10**6))
+    return AddBrief(take_upload(raw, name, doc_id, max_bytes=10**6, budget=_BUDGET))
 
 
 def ids(settings: Settings) -> dict[str, str]:
