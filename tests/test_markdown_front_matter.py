@@ -195,7 +195,7 @@ def test_which_rule_read_the_first_heading_is_a_note(tmp_path):
         "follows); give a YAML title to make it a section",
     )
     only = parse(tmp_path, "# Memo\n\nOne long paragraph of prose about rivers.\n")
-    assert only.title == "Memo" and "(it is the only \"#\" heading)" in only.notes[0]
+    assert only.title == "Memo" and '(it is the only "#" heading)' in only.notes[0]
     yaml_without_title = "---\nauthor: Amina Rahman\n---\n\n" + NO_TITLE_PAGE
     assert "read as a section" in parse(tmp_path, yaml_without_title).notes[0]
 
