@@ -143,7 +143,9 @@ def index(
             manifest = engine.build(cfg, chosen, progress=progress)
         assert manifest is not None  # always built when not only_if_missing
         for warning in manifest.warnings:
-            err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+            err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+        for note in manifest.notes:  # how an ambiguous brief was read
+            err.print(f"[cyan]note:[/] {escape(note)}", soft_wrap=True)
         c = manifest.counts
         reuse = manifest.embedding.get("passages")
         embedded, reused = (reuse.embedded, reuse.reused) if reuse else (c.passages, 0)
@@ -162,6 +164,7 @@ def index(
                 "build_seconds": manifest.build_seconds,
                 "index": str(cfg.index_dir),
                 "warnings": manifest.warnings,
+                "notes": manifest.notes,
             }
             sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
             return

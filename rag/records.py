@@ -93,6 +93,11 @@ class Document(Record):
     paragraphs: tuple[Paragraph, ...] = ()
     footnotes: tuple[Footnote, ...] = ()
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = Field(
+        default=(),
+        description="How the reader settled what the file leaves open (a Markdown brief's "
+        "first heading: title or section); said in `rag index`'s summary, not a problem.",
+    )
     pages: tuple[PageStart, ...] = Field(
         default=(), description="Page map of the body (PDF only; empty for text and Markdown)."
     )

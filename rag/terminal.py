@@ -94,12 +94,17 @@ def print_hits(result: SearchResult) -> None:
 
 
 def print_documents(infos: Sequence[DocumentInfo]) -> None:
-    """One block per brief: its id (what --document takes), title, byline and counts."""
+    """One block per brief: its id (what --document takes), title, byline, subtitle, the
+    abstract's opening and counts."""
     for info in infos:
         byline = ", ".join(x for x in (info.author, info.date) if x)
         pages = f", {info.pages} pages" if info.pages else ""
         out.print(f"[bold]{escape(info.id)}[/]", soft_wrap=True)
         _indented(escape(info.title) + (f" — {escape(byline)}" if byline else ""))
+        if info.subtitle:
+            _indented(f"[italic]{escape(info.subtitle)}[/]")
+        if info.abstract:
+            _indented(f"[dim]Abstract:[/] {escape(info.abstract)}")
         _indented(
             f"[dim]{info.format}{pages}, {info.sections} sections, {info.passages} passages, "
             f"{info.footnotes} footnotes; {escape(info.source)}[/]"

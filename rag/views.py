@@ -120,14 +120,34 @@ class AnswerView(BaseModel):
         )
 
 
+# What a listing shows of an abstract: enough to tell the briefs apart.
+ABSTRACT_CHARS = 200
+
+
+def _opening(text: str | None, limit: int = ABSTRACT_CHARS) -> str | None:
+    """``text``'s first ``limit`` characters, cut at a word, with '…' when cut."""
+    if not text or len(text) <= limit:
+        return text or None
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "…"
+
+
 class DocumentInfo(BaseModel):
     """One indexed brief, as `GET /documents` and `rag documents` list it."""
 
     id: str = Field(description="What `documents` scopes and `--document` take.")
     title: str
+    subtitle: str | None = Field(default=None, description="Null when the brief has none.")
     author: str | None = None
     editor: str | None = None
     date: str | None = Field(default=None, description="ISO date of publication, if known.")
+    abstract: str | None = Field(
+        default=None,
+        description=f"The brief's abstract, its first {ABSTRACT_CHARS} characters (cut at a "
+        "word, ending in '…' when cut); null when it has none.",
+    )
     format: str
     source: str = Field(description="The file it was read from.")
     pages: int | None = Field(default=None, description="PDF pages; none for text.")
@@ -151,9 +171,11 @@ def document_infos(handle: IndexHandle) -> list[DocumentInfo]:
             DocumentInfo(
                 id=doc.id,
                 title=doc.title,
+                subtitle=fm.subtitle if fm else None,
                 author=fm.author if fm else None,
                 editor=fm.editor if fm else None,
                 date=fm.date if fm else None,
+                abstract=_opening(fm.abstract) if fm else None,
                 format=doc.format,
                 source=doc.source,
                 pages=doc.page_count,

@@ -73,6 +73,51 @@ def test_index_command_builds_and_summarises(tmp_path, monkeypatch):
     assert (out / "manifest.json").is_file()
 
 
+@pytest.fixture
+def fake_model(monkeypatch):
+    """`rag` commands embed with the fast fake encoder (what is printed is under test)."""
+    import rag.engine
+    from tests.conftest import FakeEncoder
+
+    monkeypatch.setattr(rag.engine, "make_encoder", lambda *args, **kwargs: FakeEncoder())
+
+
+AMBIGUOUS = {
+    "titled.md": "# Rivers of the Indus\n\nBy Amina Rahman\n\nMarch 1, 2024\n\n"
+    "# Introduction\n\nThe basin feeds nearly three hundred million people.\n",
+    "sectioned.md": "# Introduction\n\nThe Indus Waters Treaty, signed in 1960, divides six "
+    "rivers, three to each side, and has been called the most successful water treaty in the "
+    "world.\n\n# Allocation\n\nThe eastern rivers went to India.\n",
+    "yaml.md": "---\ntitle: Dams\n---\n\n# Introduction\n\nDams store water.\n",
+}
+
+
+def test_index_says_how_a_first_markdown_heading_was_read(tmp_path, fake_model):
+    for name, text in AMBIGUOUS.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "index"
+    result = runner.invoke(app, ["index", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    said = result.output.replace("\n", " ")
+    assert (
+        'note: titled.md: the first heading "Rivers of the Indus" was read as the title '
+        "(a title page follows); give a YAML title to make it a section"
+    ) in said
+    assert (
+        'note: sectioned.md: the first heading "Introduction" was read as a section: nothing '
+        "that looks like a title page follows it"
+    ) in said
+    assert "yaml.md" not in said and "warning" not in said  # a YAML title: not in doubt
+
+    result = runner.invoke(app, ["index", str(tmp_path), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["warnings"] == []
+    assert [note.split(":")[0] for note in summary["notes"]] == ["sectioned.md", "titled.md"]
+    assert "read as a section" in summary["notes"][0]
+    assert "read as the title" in summary["notes"][1]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

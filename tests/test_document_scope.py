@@ -3,6 +3,7 @@ unknown id is refused with the known ones, and the briefs are listed with their 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,71 @@ def test_the_http_scope_and_the_document_list(shelf: Engine) -> None:
         assert trade["passages"] >= 1 and len(trade["sha256"]) == 64 and trade["indexed_at"]
         missing = http.get("/documents/wind")
         assert missing.status_code == 404 and "trade, water" in missing.json()["detail"]
+
+
+SUBTITLED = """---
+title: Rivers Brief
+subtitle: Glaciers, Dams and a Cold Peace
+author: Amina Rahman
+abstract: >
+  {abstract}
+---
+
+# Introduction
+
+The Indus Waters Treaty shares the rivers' water between the two countries.
+"""
+LONG_ABSTRACT = " ".join(["The treaty has outlasted three wars and many crises."] * 6)
+
+
+@pytest.fixture
+def subtitled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """An index (fake encoder) of a brief with a subtitle and a long abstract, and one with
+    neither; `rag` commands get the fake encoder too."""
+    import rag.engine
+
+    monkeypatch.setattr(rag.engine, "make_encoder", lambda *args, **kwargs: FakeEncoder())
+    (tmp_path / "rivers.md").write_text(SUBTITLED.format(abstract=LONG_ABSTRACT))
+    (tmp_path / "water.md").write_text(WATER)
+    return Settings(
+        index_dir=tmp_path / "index", model="/nonexistent", corpus=[tmp_path], reload_interval_s=0
+    )
+
+
+FIELDS = [
+    "id", "title", "subtitle", "author", "editor", "date", "abstract", "format", "source",
+    "pages", "sections", "passages", "footnotes", "sha256", "indexed_at",
+]  # fmt: skip
+
+
+def _check_listing(rivers: dict, water: dict) -> None:
+    assert list(rivers) == list(water) == FIELDS
+    assert rivers["subtitle"] == "Glaciers, Dams and a Cold Peace"
+    assert water["subtitle"] is None and water["abstract"] is None
+    opening = rivers["abstract"]
+    assert opening.endswith("…") and len(opening) <= 200
+    # Its first words, cut between two of them.
+    assert LONG_ABSTRACT.startswith(opening[:-1]) and LONG_ABSTRACT[len(opening) - 1] == " "
+
+
+def test_the_subtitle_and_the_abstract_are_listed(subtitled: Settings) -> None:
+    engine = open_engine(subtitled)
+    with TestClient(create_app(subtitled, engine=engine)) as http:
+        listed = http.get("/documents").json()["documents"]
+        assert [d["id"] for d in listed] == ["rivers", "water"]
+        _check_listing(*listed)
+        assert http.get("/documents/rivers").json() == listed[0]
+    env = {"RAG_INDEX_DIR": str(subtitled.index_dir), "RAG_MODEL": str(subtitled.model)}
+    done = CliRunner().invoke(app, ["documents", "--json"], env=env)
+    assert done.exit_code == 0, done.output
+    _check_listing(*json.loads(done.stdout)["documents"])
+    shown = CliRunner().invoke(app, ["documents"], env=env)
+    assert shown.exit_code == 0, shown.output
+    rivers, water = shown.stdout.split("\nwater\n")
+    assert "Rivers Brief — Amina Rahman" in rivers
+    assert "   Glaciers, Dams and a Cold Peace\n" in rivers
+    assert "   Abstract: The treaty has outlasted three wars" in rivers
+    assert "Abstract" not in water and "Glaciers" not in water
 
 
 def test_the_cli_lists_briefs_and_scopes_a_question(real_index_dir: Path) -> None:

@@ -179,6 +179,40 @@ def test_first_heading_over_a_title_page_is_the_title(tmp_path):
     assert sections(doc) == [("Front Matter",), ("Introduction",)]
 
 
+def test_which_rule_read_the_first_heading_is_a_note(tmp_path):
+    """Without a YAML title, a first `#` heading is ambiguous: the document says which
+    reading it got, and how to get the other; it is a note, not a warning."""
+    section = parse(tmp_path, NO_TITLE_PAGE)
+    assert section.notes == (
+        'the first heading "Introduction" was read as a section: nothing that looks like a '
+        "title page follows it (prose comes before the next heading); give a YAML title to "
+        "name the brief",
+    )
+    assert not section.warnings
+    titled = parse(tmp_path, TITLE_PAGE)
+    assert titled.notes == (
+        'the first heading "Rivers of the Indus" was read as the title (a title page '
+        "follows); give a YAML title to make it a section",
+    )
+    only = parse(tmp_path, "# Memo\n\nOne long paragraph of prose about rivers.\n")
+    assert only.title == "Memo" and '(it is the only "#" heading)' in only.notes[0]
+    yaml_without_title = "---\nauthor: Amina Rahman\n---\n\n" + NO_TITLE_PAGE
+    assert "read as a section" in parse(tmp_path, yaml_without_title).notes[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PANDOC,  # a YAML title: every heading is a section, nothing to say
+        OBSIDIAN.replace("author:", "title: Rivers of the Indus\nauthor:"),
+        "Some prose first.\n\n# Introduction\n\nText.\n",  # no heading on the first line
+        "## Background\n\nText under a second-level heading.\n",
+    ],
+)
+def test_no_note_when_the_first_heading_is_not_in_doubt(tmp_path, text):
+    assert parse(tmp_path, text).notes == ()
+
+
 def test_bad_or_huge_yaml_is_a_warning_not_a_failure(tmp_path):
     doc = parse(
         tmp_path, "---\ntitle: [unclosed\n---\n\n# Brief\n\nBy A. Writer\n\n## One\n\nText.\n"

@@ -10,9 +10,10 @@ import pytest
 from rag.chunking.passages import chunk_document
 from rag.chunking.represent import front_matter_sentences
 from rag.parsing import parse_file
-from rag.parsing.pdf.info import info_fields
+from rag.parsing.pdf.info import info_fields, person_name
 from rag.parsing.plaintext import names_a_field, parse_front_matter
 from tests.conftest import chunk_params
+from tests.title_page_pdfs import brief_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PDF = FIXTURES / "byline-centred.pdf"
@@ -159,3 +160,109 @@ def test_a_question_on_the_abstract_finds_it(index_dir):
     engine = open_engine(Settings(index_dir=index_dir), auto_build=False)
     top = engine.search("What monitoring network should be funded jointly?", k=3).hits[0]
     assert top.passage.section.title == "Abstract"
+
+
+# --- "By Jane Doe, Senior Fellow": the role after the comma ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "author", "role"),
+    [
+        (["By Jane Doe, Senior Fellow"], "Jane Doe", "Senior Fellow"),
+        (["By Dr Jane Doe, Director, ISSI"], "Dr Jane Doe", "Director, ISSI"),
+        (["By Jane Doe, Research Associate", "Centre for Water"], "Jane Doe", "Research Associate"),
+        (["By", "Jane Doe, Professor of Hydrology"], "Jane Doe", "Professor of Hydrology"),
+        (["Author: Jane Doe, Senior Analyst"], "Jane Doe", "Senior Analyst"),
+        (["By Jane Doe and John Roe"], "Jane Doe and John Roe", None),
+        (["By Jane Doe, John Roe and Ann Poe"], "Jane Doe, John Roe and Ann Poe", None),
+        (["By Jane Doe, PhD"], "Jane Doe, PhD", None),
+        (["By Jane Doe", "Research Fellow"], "Jane Doe", "Research Fellow"),  # as before
+    ],
+)  # fmt: skip
+def test_a_role_after_a_comma_on_the_byline(lines, author, role):
+    fm = parse_front_matter(["A Title", *lines])
+    assert (fm.author, fm.author_role) == (author, role)
+    if lines[-1] == "Centre for Water":
+        assert fm.centre == "Centre for Water"  # the next line is not taken as a role
+
+
+def test_a_role_on_the_byline_in_text_and_markdown(tmp_path):
+    page = "Rivers Under Strain\n\nBy Jane Doe, Senior Fellow\n\nMarch 1, 2024\n\n"
+    prose = "The Indus Waters Treaty divides six rivers between two states. " * 3
+    (tmp_path / "brief.txt").write_text(f"{page}Introduction\n\n{prose}\n")
+    (tmp_path / "brief.md").write_text(f"# {page}# Introduction\n\n{prose}\n")
+    for name in ("brief.txt", "brief.md"):
+        fm = parse_file(tmp_path / name).front_matter
+        assert (fm.author, fm.author_role, fm.date) == ("Jane Doe", "Senior Fellow", "2024-03-01")
+        assert "By Jane Doe, Senior Fellow" in fm.lines
+
+
+def test_a_role_on_the_byline_in_a_pdf(tmp_path):
+    pdf = tmp_path / "brief.pdf"
+    pdf.write_bytes(
+        brief_pdf("Rivers Under Strain", ["By Jane Doe, Senior Fellow", "March 1, 2024"])
+    )
+    doc = parse_file(pdf)
+    assert doc.title == "Rivers Under Strain"
+    assert (doc.front_matter.author, doc.front_matter.author_role) == ("Jane Doe", "Senior Fellow")
+    said = " ".join(front_matter_sentences(doc.front_matter))
+    assert "Jane Doe" in said and "Senior Fellow" in said
+
+
+# --- /Info /Author: a person's name, when the page prints no byline ----------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Jane Doe", "Jane Doe"),
+        ("Dr. Amina Rahman", "Dr. Amina Rahman"),
+        ("Jan van Dijk", "Jan van Dijk"),
+        ("Jane Doe; John Roe", "Jane Doe and John Roe"),
+        ("Jane Doe, John Roe & Ann Poe", "Jane Doe, John Roe and Ann Poe"),
+        ("jdoe", None),
+        ("Jane", None),
+        ("jane doe", None),
+        ("Windows User", None),
+        ("Microsoft Office User", None),
+        ("Administrator", None),
+        ("Owner", None),
+        ("Jane Doe 2", None),
+        ("jane.doe@example.org", None),
+        ("DESKTOP-4F2K9Q", None),
+        ("ISSI Staff", None),
+        ("", None),
+    ],
+)
+def test_info_author_must_read_as_a_person(value, expected):
+    assert person_name(value) == expected
+
+
+def test_info_author_is_the_author_when_the_page_prints_no_byline(tmp_path):
+    pdf = tmp_path / "brief.pdf"
+    pdf.write_bytes(brief_pdf("Rivers Under Strain", ["March 1, 2024"], {"Author": "Jane Doe"}))
+    assert info_fields(pdf.read_bytes()).author == "Jane Doe"
+    fm = parse_file(pdf).front_matter
+    assert fm.author == "Jane Doe" and fm.date == "2024-03-01"
+    assert fm.lines == ("Rivers Under Strain", "By Jane Doe", "March 1, 2024")
+    assert "written by the author (writer) Jane Doe" in " ".join(front_matter_sentences(fm))
+    # No title page at all (the title a heading over the text): the byline is the front matter.
+    pdf.write_bytes(brief_pdf("Rivers Under Strain", [], {"Author": "Jane Doe"}))
+    doc = parse_file(pdf)
+    assert doc.front_matter.author == "Jane Doe" and doc.front_matter.lines == ("By Jane Doe",)
+    front = next(p for p in doc.paragraphs if p.kind == "front_matter")
+    assert doc.body[front.span.start : front.span.end] == "By Jane Doe"
+
+
+def test_info_author_gives_way_to_the_byline_and_to_account_names(tmp_path):
+    pdf = tmp_path / "brief.pdf"
+    pdf.write_bytes(
+        brief_pdf("Rivers", ["By Amina Rahman", "March 1, 2024"], {"Author": "Jane Doe"})
+    )
+    assert parse_file(pdf).front_matter.author == "Amina Rahman"
+    for account in ("jdoe", "Microsoft Office User", "Owner"):
+        pdf.write_bytes(brief_pdf("Rivers", ["March 1, 2024"], {"Author": account}))
+        fm = parse_file(pdf).front_matter
+        assert fm.author is None and not any(line.startswith("By") for line in fm.lines)
+    pdf.write_bytes(brief_pdf("Rivers", [], {"Author": "jdoe"}))
+    assert parse_file(pdf).front_matter is None

@@ -28,8 +28,8 @@ class DocumentsResponse(BaseModel):
 
 @router.get("/documents", summary="The indexed briefs")
 async def documents(engine: EngineDep) -> DocumentsResponse:
-    """Every brief in the index: id, title, author, editor, date, format, pages, sections,
-    passages, footnotes, sha256 and when it was indexed."""
+    """Every brief in the index: id, title, subtitle, author, editor, date, the abstract's
+    opening, format, pages, sections, passages, footnotes, sha256 and when it was indexed."""
     return DocumentsResponse(documents=document_infos(engine.snapshot().handle))
 
 

@@ -157,6 +157,28 @@ def _looks_like_title_page(blocks: list[str]) -> bool:
     return all(len(b.split()) < _PROSE_WORDS for b in blocks)
 
 
+def _first_heading_note(name: str, is_title: bool, only_one: bool, follows: list[str]) -> str:
+    """What ``rag index`` says of a first ``# Heading`` with no YAML title over it: which
+    rule made it the title or a section, and how to get the other reading."""
+    shown = f'"{name[:77]}..."' if len(name) > 80 else f'"{name}"'
+    if not is_title:
+        return (
+            f"the first heading {shown} was read as a section: nothing that looks like a "
+            "title page follows it (prose comes before the next heading); give a YAML "
+            "title to name the brief"
+        )
+    if only_one:
+        why = 'it is the only "#" heading'
+    elif follows:
+        why = "a title page follows"
+    else:
+        why = "another heading follows it at once"
+    return (
+        f"the first heading {shown} was read as the title ({why}); give a YAML title "
+        "to make it a section"
+    )
+
+
 def _definitions(lines: list[str], draft: Draft) -> tuple[list[str], dict[str, str]]:
     """Lift ``[^n]: text`` definitions (with indented continuation lines) out of the body."""
     body: list[str] = []
@@ -237,6 +259,7 @@ def parse_markdown(text: str) -> Draft:
         else:
             only_one = sum(1 for b in blocks if level(b) == 1) == 1
             is_title = only_one or _looks_like_title_page(blocks[1:nxt])
+            draft.notes.append(_first_heading_note(name, is_title, only_one, blocks[1:nxt]))
         if is_title:
             title, titled = title or name, True
             blocks = blocks[1:]

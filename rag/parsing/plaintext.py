@@ -40,6 +40,16 @@ _LABELS = {
     "publication date": "date",
 }
 _LABEL_RE = re.compile(rf"^({'|'.join(_LABELS)})\s*:\s*(\S.*)$", re.I)
+# "By Jane Doe, Senior Fellow": the words after the comma that make it a role, not a
+# second name ("By Jane Doe, John Roe and Ann Poe") or a degree ("Jane Doe, PhD").
+_ROLE_WORDS = re.compile(
+    r"\b(?:fellows?|directors?|professors?|researchers?|analysts?|editors?|senior|research|"
+    r"associates?|lecturers?|scholars?|chair|president|advis[eo]rs?|consultants?|head|dean|"
+    r"officers?|managers?|coordinators?|economists?|scientists?|specialists?|assistants?|"
+    r"visiting|principal|chief|deputy|executive|ambassador|experts?|candidate)\b",
+    re.I,
+)
+_ROLE_LINE_MAX_WORDS = 12
 # A heading must be followed by at least this much prose to end the front matter.
 _PARAGRAPH_MIN_WORDS = 20
 
@@ -104,6 +114,8 @@ def _labelled(line: str, fields: dict[str, str]) -> bool:
         if not (DATE_RE.fullmatch(value) or LOOSE_DATE_RE.fullmatch(value)):
             return False  # "Published: ISSI" names no date
         _date(value, fields)
+    elif field == "author":
+        _byline(value, fields)  # "Author: Jane Doe, Senior Fellow" too
     else:
         fields[field] = value
     return True
@@ -128,17 +140,17 @@ def parse_front_matter(lines: list[str]) -> FrontMatter | None:
             i += 1
             continue
         if low == "by" and nxt:
-            fields["author"] = nxt
+            role = _byline(nxt, fields)
             # A role line may follow the name ("Research Fellow").
-            if i + 2 < len(lines) and not _known_line(lines[i + 2]):
+            if not role and i + 2 < len(lines) and not _known_line(lines[i + 2]):
                 fields["author_role"] = lines[i + 2]
                 i += 1
             i += 2
             continue
         if low.startswith("by "):
-            fields["author"] = line[3:].strip()
+            role = _byline(line[3:].strip(), fields)
             # "By Jane Doe" over "Research Fellow": the role, as under "By" / name.
-            if nxt and not _known_line(nxt) and len(nxt.split()) <= _ROLE_MAX_WORDS:
+            if not role and nxt and not _known_line(nxt) and len(nxt.split()) <= _ROLE_MAX_WORDS:
                 fields["author_role"] = nxt
                 i += 1
         elif low == "edited by" and nxt:
@@ -158,6 +170,31 @@ def parse_front_matter(lines: list[str]) -> FrontMatter | None:
                 fields["institute"] = institute.strip()
         i += 1
     return FrontMatter(**fields, lines=tuple(lines))
+
+
+def split_role(byline: str) -> tuple[str, str | None]:
+    """``Jane Doe, Senior Fellow`` as the name and the role, when the words after the first
+    comma name a position; a list of names (``Jane Doe, John Roe and Ann Poe``) or a degree
+    (``Jane Doe, PhD``) is left whole."""
+    name, comma, role = byline.partition(",")
+    name, role = name.strip(), role.strip()
+    if (
+        not comma
+        or not name
+        or not role
+        or len(role.split()) > _ROLE_LINE_MAX_WORDS
+        or not _ROLE_WORDS.search(role)
+    ):
+        return byline, None
+    return name, role
+
+
+def _byline(byline: str, fields: dict[str, str]) -> bool:
+    """The author (and the role after a comma, if any) of a byline; whether it had a role."""
+    fields["author"], role = split_role(byline)
+    if role:
+        fields["author_role"] = role
+    return role is not None
 
 
 def names_a_field(line: str) -> bool:

@@ -49,6 +49,8 @@ class Draft:
     items: list[Heading | Para] = field(default_factory=list)
     definitions: dict[int, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # How an ambiguous file was read (Document.notes): informative, not a warning.
+    notes: list[str] = field(default_factory=list)
     # Pages, for formats that have them (PDF).
     front_matter_page: int | None = None
     definition_pages: dict[int, int] = field(default_factory=dict)
@@ -136,6 +138,7 @@ def assemble(
         paragraphs=tuple(paragraphs),
         footnotes=footnotes,
         warnings=tuple(warnings),
+        notes=tuple(draft.notes),
         pages=tuple(page_starts),
         page_count=page_count,
     )

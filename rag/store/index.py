@@ -141,6 +141,7 @@ def build_index(
             build_seconds=round(time.perf_counter() - started, 3),
             parse_seconds=round(parse_seconds, 3),
             warnings=[f"{d.source}: {w}" for d in documents for w in d.warnings],
+            notes=[f"{d.source}: {n}" for d in documents for n in d.notes],
             artifacts=checksums,
             embedding={
                 kind: EmbeddingReuse(embedded=r.embedded, reused=r.reused)

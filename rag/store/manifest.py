@@ -89,6 +89,9 @@ class Manifest(BaseModel):
     build_seconds: float
     parse_seconds: float = 0.0  # reading and parsing the briefs, part of build_seconds
     warnings: list[str] = []
+    # How ambiguous briefs were read ("brief.md: the first heading ... was read as ..."),
+    # each naming its file like a warning.
+    notes: list[str] = []
     artifacts: dict[str, str]
     # passages, sentences, tokens, footnotes (rag.store.embedding_cache); empty before caching
     embedding: dict[str, EmbeddingReuse] = {}

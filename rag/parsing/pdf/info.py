@@ -1,5 +1,5 @@
-"""The title and subject a PDF's document information dictionary (``/Info``) gives, read
-from its bytes.
+"""The title, subject and author a PDF's document information dictionary (``/Info``) gives,
+read from its bytes.
 
 PDFium runs in a worker process of its own (worker.py) and returns glyphs only; the title is
 a few bytes of one object, found here without it: the trailer's (or the cross-reference
@@ -24,7 +24,9 @@ _INT_KEY_RE = {
     key: re.compile(rb"/" + key + rb"\s+(\d{1,10})(?![\d.]|\s+\d+\s+R)")
     for key in (b"N", b"First", b"Length")
 }
-_KEY_RE = {key: re.compile(rb"/" + key.encode() + rb"\s*([(<])") for key in ("Title", "Subject")}
+_KEY_RE = {
+    key: re.compile(rb"/" + key.encode() + rb"\s*([(<])") for key in ("Title", "Subject", "Author")
+}
 _OBJECT_MAX = 64 * 1024  # bytes of the Info object looked at
 _STREAMS_MAX = 256  # object streams opened in search of it
 _INFLATED_MAX = 16 << 20  # bytes inflated in all, over the object streams opened
@@ -36,19 +38,56 @@ _PLACEHOLDER_RE = re.compile(
     re.I,
 )
 
+# /Author is most often the account that made the file ("jdoe", "Windows User", "Owner",
+# "Microsoft Office User", "admin2"): what marks a value as an account, not a person.
+_ACCOUNT_RE = re.compile(
+    r"user|admin|microsoft|owner|windows|computer|[\d@_\\/<>]|"
+    r"\b(?:pc|unknown|author|default|guest|test|root|staff|system|office|hp|dell|lenovo)\b",
+    re.I,
+)
+# Between the names of several authors.
+_NAMES_SEP_RE = re.compile(r"\s*(?:;|,|&|\band\b)\s*")
+# Words of a name that need no capital ("Ayesha bint Khalid", "Jan van Dijk").
+_PARTICLES = {"al", "bin", "bint", "da", "de", "del", "der", "di", "du", "ibn", "la", "le"}
+_PARTICLES |= {"van", "von"}
+
 
 @dataclass(frozen=True)
 class Info:
-    """What the ``/Info`` dictionary says of the brief: its title and its subject (where
-    WeasyPrint puts ``<meta name="description">`` and Word its Subject property)."""
+    """What the ``/Info`` dictionary says of the brief: its title, its subject (where
+    WeasyPrint puts ``<meta name="description">`` and Word its Subject property) and its
+    author when that is a person's name (:func:`person_name`)."""
 
     title: str | None = None
     subject: str | None = None
+    author: str | None = None
+
+
+def person_name(value: str | None) -> str | None:
+    """``value`` if it reads as the names of people ("Jane Doe"; "Dr Jane Doe; John Roe" given
+    back as "Dr Jane Doe and John Roe"): two to six words to a name, each starting with a
+    capital (or a particle such as "van"), and nothing of an account name (a single token
+    such as "jdoe", "user", "admin", "owner", "Microsoft", digits, an e-mail address)."""
+    if not value or len(value) > 200 or _ACCOUNT_RE.search(value):
+        return None
+    names = [n for n in _NAMES_SEP_RE.split(value) if n]
+    for name in names:
+        words = name.split()
+        if len(words) < 2 or len(words) > 6:
+            return None
+        if not all(w[:1].isupper() or w.lower() in _PARTICLES for w in words):
+            return None
+        if not any(c.isalpha() for c in name) or not words[-1][:1].isupper():
+            return None
+    if len(names) > 1:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return names[0] if names else None
 
 
 def info_fields(data: bytes) -> Info:
     """The ``/Title`` (if it names the brief: not a file name, "Untitled" or "Microsoft
-    Word - brief.docx") and ``/Subject`` of the PDF's ``/Info`` dictionary."""
+    Word - brief.docx"), ``/Subject`` and ``/Author`` (if a person's name) of the PDF's
+    ``/Info`` dictionary."""
     refs = list(_INFO_RE.finditer(data))
     if not refs:
         return Info()
@@ -59,7 +98,11 @@ def info_fields(data: bytes) -> Info:
     if title and (_PLACEHOLDER_RE.search(title) or len(title) > 300):
         title = None
     subject = _text(body, "Subject")
-    return Info(title=title, subject=subject if subject and len(subject) <= 4000 else None)
+    return Info(
+        title=title,
+        subject=subject if subject and len(subject) <= 4000 else None,
+        author=person_name(_text(body, "Author")),
+    )
 
 
 def info_title(data: bytes) -> str | None:

@@ -27,7 +27,13 @@ from rag.parsing.pdf.layout import (
 )
 from rag.parsing.pdf.lines import Line, page_lines
 from rag.parsing.pdf.scan import scan
-from rag.parsing.pdf.title_page import PROSE_WORDS, largest_line, title_page, title_page_blocks
+from rag.parsing.pdf.title_page import (
+    PROSE_WORDS,
+    largest_line,
+    title_page,
+    title_page_blocks,
+    with_info_author,
+)
 from rag.parsing.readers import ReadOptions
 from rag.parsing.structure import Draft, Heading, Para
 from rag.records import FrontMatter, SectionRef
@@ -256,6 +262,7 @@ def parse_pdf(
     draft.front_matter = title_page(front, column, title=title, abstract=info.subject)
     if draft.front_matter is None and info.subject:
         draft.front_matter = FrontMatter(title=title, abstract=info.subject)
+    draft.front_matter = with_info_author(draft.front_matter, title, info.author)
     if front:
         draft.front_matter_page = front[0][0].page
     draft.title = title or (draft.front_matter.title if draft.front_matter else None)

@@ -120,3 +120,18 @@ def title_page(
     if abstract and abstract not in (title, fm.title, update.get("subtitle")):
         update["abstract"] = abstract
     return fm.model_copy(update=update)
+
+
+def with_info_author(
+    fm: FrontMatter | None, title: str | None, author: str | None
+) -> FrontMatter | None:
+    """The front matter with /Info's ``author`` (a person's name, see
+    :func:`rag.parsing.pdf.info.person_name`) when the first page prints no byline: shown
+    as a "By …" line under the title (and subtitle), as a YAML author is in Markdown."""
+    if not author or (fm is not None and fm.author):
+        return fm
+    fm = fm or FrontMatter(title=title)
+    lines = list(fm.lines)
+    under = [i + 1 for i, line in enumerate(lines) if line in (fm.title, fm.subtitle)]
+    lines.insert(max(under) if under else min(1, len(lines)), f"By {author}")
+    return fm.model_copy(update={"author": author, "lines": tuple(lines)})
