@@ -213,10 +213,20 @@ class BuildView(BaseModel):
     error: str | None = Field(
         default=None, description="Why it failed, in one line; the served index is unchanged."
     )
+    warnings: list[str] = Field(
+        default_factory=list, description="What reading the brief warned of (skipped content)."
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="How the brief was read where it was ambiguous (a Markdown first heading "
+        "read as the title or as a section).",
+    )
 
     @classmethod
     def of(cls, record: BuildRecord) -> BuildView:
         outcome = record.outcome
+        # The brief's own: the library's other briefs were reported when they were built.
+        own = f"{record.document}."
         return cls(
             id=record.id,
             status=record.status,
@@ -234,6 +244,8 @@ class BuildView(BaseModel):
             queued_seconds=record.queued_seconds,
             build_seconds=record.build_seconds,
             error=record.error,
+            warnings=[w for w in (outcome.warnings if outcome else ()) if w.startswith(own)],
+            notes=[n for n in (outcome.notes if outcome else ()) if n.startswith(own)],
         )
 
 

@@ -60,7 +60,10 @@ def test_add_replace_and_remove_an_upload(library: tuple[Settings, Builder, Path
     settings, builder, _ = library
     memo = "# Dams Memo\n\n## Storage\n\nNew dams store the monsoon's water.\n"
     outcome = builder.apply(upload(memo, "../../dams.md"))
-    assert outcome == Outcome(added=("dams",), documents=3, passages=outcome.passages)
+    assert outcome == Outcome(
+        added=("dams",), documents=3, passages=outcome.passages, notes=outcome.notes
+    )
+    assert any(n.startswith('dams.md: the first heading "Dams Memo"') for n in outcome.notes)
     (path,) = uploaded(settings)
     assert path.endswith("/dams.md") and ids(settings)["dams"].endswith(path)
 

@@ -64,6 +64,10 @@ class Outcome:
     documents: int = 0
     passages: int = 0
     changed: bool = True
+    # What reading the briefs said ("x.md: the first heading … was read as the title"),
+    # each prefixed with its file's name, as `rag index` prints them.
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 class Builder:
@@ -170,6 +174,8 @@ def _summary(before: Manifest, after: Manifest, *, changed: bool = True) -> Outc
         documents=after.counts.documents,
         passages=after.counts.passages,
         changed=changed,
+        warnings=tuple(after.warnings),
+        notes=tuple(after.notes),
     )
 
 

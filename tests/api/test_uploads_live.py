@@ -131,6 +131,9 @@ def test_uploaded_briefs_are_served_found_and_removed_without_a_restart(live: Li
     builds = [live.finish(responses[name]) for name in ("indus-waters.md", "power-grid.md")]
     assert [b["status"] for b in builds] == ["succeeded", "succeeded"], builds
     assert sorted(b["added"][0] for b in builds) == ["indus-waters", "power-grid"]
+    # How the ambiguous first "#" heading was read is reported, as `rag index` prints it.
+    water = next(b for b in builds if b["document"] == "indus-waters")
+    assert [n for n in water["notes"] if n.startswith("indus-waters.md: the first heading")]
     # One build at a time: whichever ran second started after the first had finished.
     first, then = sorted(builds, key=lambda b: b["started_at"])
     assert datetime.fromisoformat(then["started_at"]) >= datetime.fromisoformat(
