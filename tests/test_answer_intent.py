@@ -314,3 +314,29 @@ def test_a_summary_gathers_the_section_about_its_topic(groundwater: Engine) -> N
     assert whole.found and len(_sections(whole.citations)) >= 3, whole.text
     absent = answerer.answer("Summarise what the brief says about Gwadar")
     assert not absent.found and "Gwadar" in absent.text
+
+
+def test_what_a_build_derives_is_made_once_and_freed_with_it() -> None:
+    import gc
+    import weakref
+
+    from rag.store.derived import per_build
+
+    made: list[object] = []
+
+    class Build:  # stands in for an IndexHandle: hashable, weakly referenced
+        pass
+
+    @per_build
+    def derive(handle: Build) -> list[int]:  # type: ignore[type-var]
+        made.append(handle)
+        return [len(made)]
+
+    one = Build()
+    first = derive(one)  # type: ignore[arg-type]
+    assert derive(one) is first and len(made) == 1  # type: ignore[arg-type]
+    made.clear()
+    gone = weakref.ref(one)
+    del one
+    gc.collect()
+    assert gone() is None  # the cache does not keep a replaced build alive

@@ -11,13 +11,12 @@ Built once per index build (on first use, held as long as the build is).
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.answering.expects import prescriptive
+from rag.store.derived import per_build
 
 if TYPE_CHECKING:
     from rag.store.index import IndexHandle
@@ -69,14 +68,7 @@ def _build(handle: IndexHandle) -> Conclusions:
     return Conclusions(frozenset(chosen), rows)
 
 
-_built: weakref.WeakKeyDictionary[IndexHandle, Conclusions] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
+@per_build
 def conclusions(handle: IndexHandle) -> Conclusions:
     """The conclusions of one index build, made on first use and dropped with the build."""
-    with _lock:
-        found = _built.get(handle)
-        if found is None:
-            found = _built[handle] = _build(handle)
-        return found
+    return _build(handle)

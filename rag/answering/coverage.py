@@ -16,12 +16,11 @@ footnote citations and the title.
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rag.store.derived import per_build
 from rag.text import fold_typography
 
 if TYPE_CHECKING:
@@ -192,14 +191,7 @@ def _build(handle: IndexHandle) -> Coverage:
     return Coverage({doc: frozenset(_forms(" \n".join(parts))) for doc, parts in texts.items()})
 
 
-_built: weakref.WeakKeyDictionary[IndexHandle, Coverage] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
+@per_build
 def coverage(handle: IndexHandle) -> Coverage:
     """The coverage of one index build, made on first use and dropped with the build."""
-    with _lock:
-        found = _built.get(handle)
-        if found is None:
-            found = _built[handle] = _build(handle)
-        return found
+    return _build(handle)

@@ -8,14 +8,13 @@ costs one tokenisation of itself, not of every candidate.
 from __future__ import annotations
 
 import math
-import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.chunking.represent import footnote_text, front_matter_facts
 from rag.store.bm25 import tokenize
+from rag.store.derived import per_build
 from rag.text import strip_markers
 
 if TYPE_CHECKING:
@@ -84,14 +83,7 @@ def _build(handle: IndexHandle) -> Lexicon:
     )
 
 
-_built: weakref.WeakKeyDictionary[IndexHandle, Lexicon] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
+@per_build
 def lexicon(handle: IndexHandle) -> Lexicon:
     """The lexicon of one index build, made on first use and dropped with the build."""
-    with _lock:
-        found = _built.get(handle)
-        if found is None:
-            found = _built[handle] = _build(handle)
-        return found
+    return _build(handle)
