@@ -35,9 +35,10 @@ def _load_engine(settings: Settings) -> Engine:
 def _warm(engine: Engine) -> None:
     # One answer loads the model and builds the per-index term tables, so the first user
     # does not pay for either.
-    from rag.answering import Answerer
+    from rag.answering import Answerer, prepare
 
     Answerer(engine).find("warm up the encoder")
+    prepare(engine.handle)
 
 
 async def _watch(app: FastAPI, interval: float) -> None:
@@ -70,9 +71,12 @@ def _engine(app: FastAPI) -> Engine:
 
 
 def _swapped(handle: IndexHandle) -> None:
-    """After each reload, once (in the reload's thread): freeze the new build, say so."""
+    """After each reload, once (in the reload's thread): build what answers derive from
+    it, freeze the new build, say so."""
     from api.memory import resettle
+    from rag.answering import prepare
 
+    prepare(handle)
     resettle()
     logging.getLogger("api.reload").warning(
         "now serving the index built %s (%d passages)",

@@ -6,8 +6,11 @@ One concept per module: :mod:`.followup` (which question a turn asks), :mod:`.le
 "when" or "who published" question), :mod:`.render` (text, Sources footer, annotations),
 :mod:`.generate` (the optional answer server), :mod:`.tasks` (chat front ends' own title,
 tags and follow-up requests), :mod:`.titles` (a chat's title from its question),
-:mod:`.frontends` (whether a client lists the sources itself)
-and :mod:`.service` (the flow).
+:mod:`.frontends` (whether a client lists the sources itself), :mod:`.expects` (what a
+question's form asks for), :mod:`.intent` (questions about the document itself),
+:mod:`.gather` (the passages an intent gathers), :mod:`.coverage` and :mod:`.gate` (what
+declines a question the briefs do not answer), :mod:`.conclusions` (where each brief says
+what should be done) and :mod:`.service` (the flow).
 """
 
 from rag.answering.followup import resolve_query
@@ -23,7 +26,7 @@ from rag.answering.records import (
     UrlAnnotation,
 )
 from rag.answering.render import NOT_FOUND, quote
-from rag.answering.service import Answerer
+from rag.answering.service import Answerer, prepare
 
 __all__ = [
     "NOT_FOUND",
@@ -37,6 +40,7 @@ __all__ = [
     "Sources",
     "Text",
     "UrlAnnotation",
+    "prepare",
     "quote",
     "resolve_query",
 ]

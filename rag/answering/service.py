@@ -15,6 +15,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from rag import deadline
+from rag.answering.conclusions import conclusions
 from rag.answering.coverage import asks_yes_or_no, coverage, missing, unasserted, words_of
 from rag.answering.expects import (
     TYPE_WORDS,
@@ -30,7 +31,7 @@ from rag.answering.gate import on_topic, stating, topic_words
 from rag.answering.gather import conclusion_hits, prescribed, summary_hits
 from rag.answering.generate import generate, relay
 from rag.answering.intent import answer_must_say, asks_about_the_document
-from rag.answering.lexicon import terms
+from rag.answering.lexicon import lexicon, terms
 from rag.answering.records import (
     Answer,
     Citation,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from rag.config import Settings
     from rag.engine import Engine
     from rag.retrieval.retriever import Retriever
+    from rag.store.index import IndexHandle
 
 
 # Past this many briefs a question about "the brief" is answered as any other (its best
@@ -275,6 +277,15 @@ class Answerer:
         if not (self.generative and findings.found):
             return extractive(findings)
         return asyncio.run(self.complete(findings))
+
+
+def prepare(handle: IndexHandle) -> None:
+    """Build what answers derive from an index build (term statistics, what each brief
+    covers, its conclusion sections) now, so the first question after a load or a reload
+    does not wait for them: on a large library they take seconds."""
+    lexicon(handle)
+    coverage(handle)
+    conclusions(handle)
 
 
 def searched(question: str, query: str) -> str:
