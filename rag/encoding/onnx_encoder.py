@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from rag.encoding.content import content_positions
 from rag.encoding.model_dir import check_model_dir, model_name, weights_sha256
 from rag.encoding.protocol import Progress
-from rag.encoding.spans import Span, SpanVectors, pool_spans
 from rag.errors import ModelError
 
 if TYPE_CHECKING:
@@ -147,46 +146,6 @@ class OnnxEncoder:
         self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
     ) -> np.ndarray:
         return self.encode_with_tokens(texts, batch_size=batch_size, progress=progress)[0]
-
-    def encode_spans(
-        self,
-        texts: Sequence[str],
-        spans: Sequence[Sequence[Span]],
-        prefixes: Sequence[int],
-        *,
-        batch_size: int = 32,
-        progress: Progress | None = None,
-    ) -> list[SpanVectors]:
-        """Per text, its pooled vector and its spans' pooled and token vectors, from one
-        forward pass each (:mod:`rag.encoding.spans`). Texts are batched in order of
-        token length, so a batch pads little."""
-        import numpy as np
-
-        session, tokenizer = self._load()
-        encodings = tokenizer.encode_batch(list(texts))
-        lengths = [int(sum(e.attention_mask)) for e in encodings]
-        order = sorted(range(len(texts)), key=lambda i: lengths[i])
-        out: list[SpanVectors | None] = [None] * len(texts)
-        for b in range(0, len(order), batch_size):
-            batch = order[b : b + batch_size]
-            width = max(lengths[i] for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                ids[row, : lengths[i]] = encodings[i].ids[: lengths[i]]
-                mask[row, : lengths[i]] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            (hidden,) = session.run(["last_hidden_state"], feeds)
-            for row, i in enumerate(batch):
-                e, n = encodings[i], lengths[i]
-                out[i] = pool_spans(
-                    hidden[row, :n], e.offsets[:n], e.tokens[:n], spans[i], prefixes[i]
-                )
-            if progress:
-                progress(len(batch))
-        return [v for v in out if v is not None]
 
     def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> list[np.ndarray]:
         return self.encode_with_tokens(texts, batch_size=batch_size)[1]

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from rag.encoding.protocol import Encoder, Progress
-    from rag.encoding.spans import Span, SpanVectors
 
 
 def _key(kind: str, text: str) -> str:
@@ -133,63 +132,6 @@ class EmbeddingCache:
         rows, _ = self._lookup("tokens", texts, self._tokens, self._used_tokens, encode)
         return rows
 
-    def span_vectors(
-        self,
-        kind: str,
-        texts: Sequence[str],
-        bundles: Sequence[str],
-        counts: Sequence[int],
-        encode: Callable[[list[int]], list[SpanVectors]],
-        progress: Progress | None,
-    ) -> list[SpanVectors]:
-        """Per text, its pooled vector and its spans' vectors (:mod:`rag.encoding.spans`),
-        encoding (``encode(positions)``) only the texts not cached. ``bundles[i]`` names
-        text i with its spans exactly (the key of its span rows); ``counts[i]`` its spans.
-        The pooled vector is kept as ``kind``'s (it is the same vector ``encode`` gives); a span
-        not covered is kept as a zero row, and has no token entry."""
-        import numpy as np
-
-        from rag.encoding.spans import SpanVectors
-
-        pooled_keys = [_key(kind, t) for t in texts]
-        span_keys = [_key(f"{kind}-spans", b) for b in bundles]
-        out: list[SpanVectors | None] = []
-        for kp, ks, b in zip(pooled_keys, span_keys, bundles, strict=True):
-            rows = self._tokens.get(ks)
-            if kp not in self._pooled or rows is None:
-                out.append(None)
-                continue
-            covered = [bool(np.any(r)) for r in rows]
-            token_keys = [_key(f"{kind}-tokens", f"{b}\x00{j}") for j in range(len(rows))]
-            if not all(k in self._tokens for k, c in zip(token_keys, covered, strict=True) if c):
-                out.append(None)
-                continue
-            empty = np.zeros((0, rows.shape[1]), dtype=np.float32)
-            groups = [
-                self._tokens[k] if c else empty for k, c in zip(token_keys, covered, strict=True)
-            ]
-            out.append(SpanVectors(self._pooled[kp], rows, groups, covered))
-        missing = [i for i, v in enumerate(out) if v is None]
-        reuse = self.reuse.setdefault(kind, Reuse())
-        reuse.embedded += len(missing)
-        reuse.reused += len(texts) - len(missing)
-        if missing:
-            for i, fresh in zip(missing, encode(missing), strict=True):
-                if len(fresh.spans) != counts[i]:
-                    raise ValueError("the encoder returned another number of spans")
-                out[i] = fresh
-        if progress is not None and len(texts) > len(missing):
-            progress(len(texts) - len(missing))
-        done = [v for v in out if v is not None]
-        for i, v in enumerate(done):
-            self._pooled[pooled_keys[i]] = self._used_pooled[pooled_keys[i]] = v.pooled
-            self._tokens[span_keys[i]] = self._used_tokens[span_keys[i]] = v.spans
-            for j, (group, kept) in enumerate(zip(v.tokens, v.covered, strict=True)):
-                if kept:
-                    key = _key(f"{kind}-tokens", f"{bundles[i]}\x00{j}")
-                    self._tokens[key] = self._used_tokens[key] = group
-        return done
-
     def save(self) -> None:
         """Keep exactly what the last build used; written to a temporary file, then renamed."""
         import numpy as np
@@ -256,38 +198,6 @@ class CachingEncoder(EncoderWrapper):
         self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
     ) -> np.ndarray:
         return self.encode_kind("texts", texts, batch_size=batch_size, progress=progress)
-
-    def encode_spans(
-        self,
-        kind: str,
-        texts: Sequence[str],
-        spans: Sequence[Sequence[Span]],
-        prefixes: Sequence[int],
-        *,
-        batch_size: int = 32,
-        progress: Progress | None = None,
-    ) -> list[SpanVectors] | None:
-        """The wrapped encoder's ``encode_spans`` through the cache; None when it has none
-        (the build then encodes sentences on their own)."""
-        inner = getattr(self.inner, "encode_spans", None)
-        if inner is None:
-            return None
-        bundles = [
-            f"{t}\x00{list(s)!r}\x00{p}" for t, s, p in zip(texts, spans, prefixes, strict=True)
-        ]
-
-        def encode(positions: list[int]) -> list[SpanVectors]:
-            found: list[SpanVectors] = inner(
-                [texts[i] for i in positions],
-                [spans[i] for i in positions],
-                [prefixes[i] for i in positions],
-                batch_size=batch_size,
-                progress=progress,
-            )
-            return found
-
-        counts = [len(s) for s in spans]
-        return self.cache.span_vectors(kind, texts, bundles, counts, encode, progress)
 
     def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> list[np.ndarray]:
         def encode(missing: Sequence[str]) -> list[np.ndarray]:

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rag.chunking.passages import ChunkParams, chunk_documents
-from rag.chunking.represent import SentenceRows, footnote_text, passage_text, sentence_rows
+from rag.chunking.represent import footnote_text, passage_text, sentence_rows
 from rag.encoding.protocol import Encoder
 from rag.errors import CorpusFormatError, IndexMissing
 from rag.parsing import ReadOptions, load_sources
@@ -49,9 +48,6 @@ from rag.store.vectors import (
     describe_footnotes,
     describe_sentences,
 )
-
-if TYPE_CHECKING:
-    import numpy as np
 
 __all__ = [
     "BuildProgress",
@@ -197,25 +193,20 @@ def _contents(
     owners = np.repeat(np.arange(len(passages), dtype=np.int32), [len(g) for g in probes])
     notes = [footnote_text(f) for d in documents for f in d.footnotes]
 
-    derived = derive_sentences(encoder, texts, rows, passages, batch_size, progress)
-    if derived is not None:
-        vectors, sentence_vectors, token_codes, token_offsets = derived
-        dim = int(vectors.shape[1])
-    else:
-        progress.start(len(texts) + len(owners) + len(notes))
-        vectors = encoder.encode_kind(
-            "passages", texts, batch_size=batch_size, progress=progress.advance
-        )
-        flat = [s for group in probes for s in group]
-        sentence_vectors = encoder.encode_kind(
-            "sentences", flat, batch_size=batch_size, progress=progress.advance
-        )
-        dim = int(vectors.shape[1])
-        # Token vectors come from the bare sentence: the section path would match every
-        # question about that section equally and drown the sentence's own words.
-        token_codes, token_offsets = late.encode_table(  # int8: a quarter of float32's bytes
-            lambda texts: encoder.encode_tokens(texts, batch_size=batch_size), bare, dim
-        )
+    progress.start(len(texts) + len(owners) + len(notes))
+    vectors = encoder.encode_kind(
+        "passages", texts, batch_size=batch_size, progress=progress.advance
+    )
+    flat = [s for group in probes for s in group]
+    sentence_vectors = encoder.encode_kind(
+        "sentences", flat, batch_size=batch_size, progress=progress.advance
+    )
+    dim = int(vectors.shape[1])
+    # Token vectors come from the bare sentence: the section path would match every question
+    # about that section equally and drown the sentence's own words.
+    token_codes, token_offsets = late.encode_table(  # int8: a quarter of float32's bytes
+        lambda texts: encoder.encode_tokens(texts, batch_size=batch_size), bare, dim
+    )
     note_vectors = encoder.encode_kind(
         "footnotes", notes, batch_size=batch_size, progress=progress.advance
     )
@@ -234,122 +225,6 @@ def _contents(
         token_vectors=token_codes,
         token_offsets=token_offsets,
     )
-
-
-def sentence_spans_in(text: str, sentences: Sequence[str], start: int) -> list[tuple[int, int]]:
-    """Where each of ``sentences`` lies in ``text``, in order from ``start``; (0, 0) for one
-    not found (the builder then encodes it on its own)."""
-    spans, cursor = [], start
-    for sentence in sentences:
-        at = text.find(sentence, cursor)
-        if at < 0 or not sentence:
-            spans.append((0, 0))
-            continue
-        spans.append((at, at + len(sentence)))
-        cursor = at + len(sentence)
-    return spans
-
-
-def derive_sentences(
-    encoder: CachingEncoder,
-    texts: Sequence[str],
-    rows: Sequence[SentenceRows],
-    passages: Sequence[Passage],
-    batch_size: int,
-    progress: BuildProgress,
-    chunk: int = 8192,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """Passage, sentence and token vectors with fewer forward passes; None when the
-    encoder cannot give a text's token states by span (:mod:`rag.encoding.spans`).
-
-    Mode {mode}.
-    """
-    import os
-
-    import numpy as np
-
-    if getattr(encoder.inner, "encode_spans", None) is None:
-        return None
-    mode = os.environ.get("RAG_I22_MODE", "probe")
-    flat_probes = [p for r in rows for p in r.probes]
-    flat_bare = [b for r in rows for b in r.bare]
-    progress.start(len(texts) + len(flat_probes))
-    if mode == "passage":
-        spans, prefixes = [], []
-        for text, row, passage in zip(texts, rows, passages, strict=True):
-            head = 0 if row.probes == row.bare else len(" > ".join(passage.section.path)) + 1
-            spans.append(sentence_spans_in(text, row.bare, head))
-            prefixes.append(head)
-        found = encoder.encode_spans(
-            "passages", texts, spans, prefixes, batch_size=batch_size, progress=progress.advance
-        )
-        assert found is not None
-        vectors = np.stack([v.pooled for v in found])
-        sentence_vectors = _by_length(
-            encoder, "sentences", flat_probes, batch_size, progress.advance
-        )
-        groups = [g for v in found for g in v.tokens]
-        covered = [c for v in found for c in v.covered]
-    else:
-        vectors = _by_length(encoder, "passages", texts, batch_size, progress.advance)
-        spans, prefixes = [], []
-        for probe, bare in zip(flat_probes, flat_bare, strict=True):
-            at = len(probe) - len(bare) if probe.endswith(bare) and bare else -1
-            spans.append([(at, len(probe))] if at >= 0 else [(0, 0)])
-            prefixes.append(max(at, 0))
-        found = encoder.encode_spans(
-            "sentences",
-            flat_probes,
-            spans,
-            prefixes,
-            batch_size=batch_size,
-            progress=progress.advance,
-        )
-        assert found is not None
-        sentence_vectors = np.stack([v.pooled for v in found])
-        groups = [v.tokens[0] for v in found]
-        covered = [v.covered[0] for v in found]
-    alone = [i for i, ok in enumerate(covered) if not ok]
-    if alone:  # the bare sentence's tokens, encoded on their own as before
-        for i, group in zip(
-            alone,
-            encoder.encode_tokens([flat_bare[i] for i in alone], batch_size=batch_size),
-            strict=True,
-        ):
-            groups[i] = group
-    codes, sizes = [], []
-    dim = int(vectors.shape[1])
-    for at in range(0, len(groups), chunk):
-        table, offsets = late.pack(groups[at : at + chunk], dim)
-        codes.append(late.quantize(table))
-        sizes.extend(np.diff(offsets).tolist())
-    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum(sizes)
-    return (
-        np.ascontiguousarray(vectors, dtype=np.float32),
-        np.ascontiguousarray(sentence_vectors, dtype=np.float32),
-        np.vstack(codes) if codes else np.zeros((0, dim), dtype=np.int8),
-        offsets,
-    )
-
-
-def _by_length(
-    encoder: CachingEncoder,
-    kind: str,
-    texts: Sequence[str],
-    batch_size: int,
-    progress: Callable[[int], None],
-) -> np.ndarray:
-    """``encode_kind`` in order of length (fewer pad tokens per batch), rows put back."""
-    import numpy as np
-
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    rows = encoder.encode_kind(
-        kind, [texts[i] for i in order], batch_size=batch_size, progress=progress
-    )
-    out = np.empty_like(rows)
-    out[order] = rows
-    return out
 
 
 def _source(doc: Document, path: Path) -> SourceInfo:
