@@ -69,3 +69,22 @@ def test_the_command_line_documents_and_checks_library_mode() -> None:
     both = runner.invoke(app, ["bench", "--library", "100", "--peer", "llamaindex"])
     assert both.exit_code == 2 and "--library" in both.output
     assert runner.invoke(app, ["bench", "--library", "5"]).exit_code != 0
+
+
+def test_by_length_encodes_in_length_order_and_gives_rows_back_in_place() -> None:
+    import numpy as np
+
+    from rag.store.index import by_length
+
+    texts = ["a much longer text than the others", "short", "a middling text"]
+    seen: list[list[str]] = []
+
+    def encode(batch: list[str]) -> np.ndarray:
+        seen.append(batch)
+        return np.array([[len(t)] for t in batch], dtype=np.float32)
+
+    rows = by_length(texts, encode)
+    assert seen == [sorted(texts, key=len)]
+    assert rows[:, 0].tolist() == [len(t) for t in texts]
+    groups = by_length(texts, lambda batch: [np.full((len(t), 1), len(t)) for t in batch])
+    assert [len(g) for g in groups] == [len(t) for t in texts]

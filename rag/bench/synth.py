@@ -122,7 +122,7 @@ def brief(number: int, seed: int) -> str:
     title = f"{cast['country'][0]}–{cast['partner'][0]} Relations: Brief {number}"
     lines = [
         "---",
-        f"title: {title}",
+        f'title: "{title}"',
         f"author: {cast['person'][0]}",
         f"editor: {cast['person'][1]}",
         f"date: {rng.choice(_MONTHS)} {rng.randint(1, 28)}, {rng.randint(2015, 2025)}",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rag.chunking.passages import ChunkParams, chunk_documents
 from rag.chunking.represent import footnote_text, passage_text, sentence_rows
@@ -48,6 +49,9 @@ from rag.store.vectors import (
     describe_footnotes,
     describe_sentences,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "BuildProgress",
@@ -194,22 +198,30 @@ def _contents(
     notes = [footnote_text(f) for d in documents for f in d.footnotes]
 
     progress.start(len(texts) + len(owners) + len(notes))
-    vectors = encoder.encode_kind(
-        "passages", texts, batch_size=batch_size, progress=progress.advance
-    )
+
+    def pooled(kind: str, texts: list[str]) -> np.ndarray:
+        rows: np.ndarray = by_length(
+            texts,
+            lambda batch: encoder.encode_kind(
+                kind, batch, batch_size=batch_size, progress=progress.advance
+            ),
+        )
+        return rows
+
+    vectors = pooled("passages", texts)
     flat = [s for group in probes for s in group]
-    sentence_vectors = encoder.encode_kind(
-        "sentences", flat, batch_size=batch_size, progress=progress.advance
-    )
+    sentence_vectors = pooled("sentences", flat)
     dim = int(vectors.shape[1])
     # Token vectors come from the bare sentence: the section path would match every question
     # about that section equally and drown the sentence's own words.
     token_codes, token_offsets = late.encode_table(  # int8: a quarter of float32's bytes
-        lambda texts: encoder.encode_tokens(texts, batch_size=batch_size), bare, dim
+        lambda texts: by_length(
+            texts, lambda batch: encoder.encode_tokens(batch, batch_size=batch_size)
+        ),
+        bare,
+        dim,
     )
-    note_vectors = encoder.encode_kind(
-        "footnotes", notes, batch_size=batch_size, progress=progress.advance
-    )
+    note_vectors = pooled("footnotes", notes)
     if not notes:
         note_vectors = np.zeros((0, dim), dtype=np.float32)
     return IndexContents(
@@ -225,6 +237,23 @@ def _contents(
         token_vectors=token_codes,
         token_offsets=token_offsets,
     )
+
+
+def by_length(texts: Sequence[str], encode: Callable[[list[str]], Any]) -> Any:
+    """``encode(texts)`` with the texts in order of length, its rows put back in the given
+    order: a batch of similar lengths pads little (the encoder's batches are cut from the
+    sorted list). Rows do not depend on their batch with the float32 encoders (the same
+    bytes in a test), so this changes the build's time only."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    rows = encode([texts[i] for i in order])
+    out: list[Any] = [None] * len(texts)
+    for position, row in zip(order, rows, strict=True):
+        out[position] = row
+    if isinstance(rows, list):
+        return out
+    import numpy as np
+
+    return np.stack(out) if out else rows
 
 
 def _source(doc: Document, path: Path) -> SourceInfo:
