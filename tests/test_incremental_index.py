@@ -77,12 +77,35 @@ def test_a_cached_build_is_the_same_index_as_a_fresh_one(shelf: Path, tmp_path: 
     build(fresh, [shelf], encoder=FakeEncoder())
     a, b = load_index(cached.index_dir), load_index(fresh.index_dir)
     assert [p.id for p in a.passages] == [p.id for p in b.passages]
+    assert a.sentences == b.sentences and np.array_equal(a.sentence_owners, b.sentence_owners)
     assert np.array_equal(a.sentence_vectors, b.sentence_vectors)
     assert np.array_equal(a.footnote_vectors, b.footnote_vectors)
     assert np.array_equal(a.token_vectors, b.token_vectors)
     assert a.faiss_index.reconstruct_n(0, a.faiss_index.ntotal).tolist() == (
         b.faiss_index.reconstruct_n(0, b.faiss_index.ntotal).tolist()
     )
+
+
+def test_a_rebuild_splits_only_the_text_it_has_not_split_before(
+    shelf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sentence spans are kept with the embeddings: a rebuild of the same briefs runs the
+    sentence splitter on nothing, adding a brief on that brief's text only; and within one
+    build a text is split once, though the chunker and the sentence rows both ask."""
+    from rag.chunking import sentences
+
+    split: list[str] = []
+    real = sentences._sentence_spans
+    monkeypatch.setattr(sentences, "_sentence_spans", lambda t: split.append(t) or real(t))
+    settings = _settings(tmp_path)
+    build(settings, [shelf], encoder=FakeEncoder())
+    assert split and len(split) == len(set(split))
+    split.clear()
+    build(settings, [shelf], encoder=FakeEncoder())
+    assert split == []
+    (shelf / "power.md").write_text(POWER)
+    build(settings, [shelf], encoder=FakeEncoder())
+    assert split and all(t in POWER for t in split)
 
 
 def test_a_damaged_cache_is_ignored(shelf: Path, tmp_path: Path) -> None:

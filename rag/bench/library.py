@@ -97,7 +97,23 @@ def _query_cost(
     library: Any, brief: Any, asked: Sequence[str]
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Hybrid ``search()`` p50 on each engine, taking turns (and turns at going first) on
-    the same questions, so load that comes and goes weighs on both."""
+    the same questions, so load that comes and goes weighs on both. With one BLAS and one
+    FAISS thread, as a server runs its legs (:func:`rag.engine.for_serving`)."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return _in_turn(library, brief, asked)
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
+def _in_turn(
+    library: Any, brief: Any, asked: Sequence[str]
+) -> tuple[dict[str, float], dict[str, float]]:
     for engine in (library, brief):
         engine.search("warm up", retriever="hybrid")
     times: dict[str, list[float]] = {"library": [], "brief": []}

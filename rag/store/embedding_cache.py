@@ -27,6 +27,7 @@ from rag.encoding.protocol import EncoderWrapper
 if TYPE_CHECKING:
     import numpy as np
 
+    from rag.chunking.sentences import SpanMemo
     from rag.encoding.protocol import Encoder, Progress
 
 
@@ -52,6 +53,8 @@ class EmbeddingCache:
         self._used_pooled: dict[str, np.ndarray] = {}
         self._used_tokens: dict[str, np.ndarray] = {}
         self.reuse: dict[str, Reuse] = {}
+        self._spans: dict[str, list[tuple[int, int]]] = {}
+        self.memo: SpanMemo | None = None
 
     @classmethod
     def beside(cls, index: Path, encoder: Encoder) -> EmbeddingCache:
@@ -77,6 +80,15 @@ class EmbeddingCache:
             return
         self._pooled = {str(k): pooled[i] for i, k in enumerate(pooled_keys)}
         self._tokens = {str(k): rows[offsets[i] : offsets[i + 1]] for i, k in enumerate(token_keys)}
+        self._spans = _read_spans(self.path)
+
+    def span_memo(self, version: str) -> SpanMemo:
+        """The sentence spans the last build found (:class:`~rag.chunking.sentences.
+        SpanMemo`), for this build to reuse; what it uses is saved with the vectors."""
+        from rag.chunking.sentences import SpanMemo
+
+        self.memo = SpanMemo(self._spans, version)
+        return self.memo
 
     def wrap(self, encoder: Encoder) -> CachingEncoder:
         return CachingEncoder(encoder, self)
@@ -149,6 +161,11 @@ class EmbeddingCache:
             if pooled_keys
             else np.zeros((0, dim), dtype=np.float32)
         )
+        used_spans = self.memo.used if self.memo is not None else {}
+        span_groups = list(used_spans.values())
+        span_offsets = np.zeros(len(span_groups) + 1, dtype=np.int64)
+        span_offsets[1:] = np.cumsum([len(g) for g in span_groups])
+        span_pairs = np.array([p for g in span_groups for p in g], dtype=np.int64).reshape(-1, 2)
         fd, tmp = tempfile.mkstemp(prefix=".cache-", suffix=".npz", dir=self.path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -159,6 +176,9 @@ class EmbeddingCache:
                     token_keys=np.array(token_keys, dtype="<U64"),
                     token_rows=rows.astype(np.float32),
                     token_offsets=offsets,
+                    span_keys=np.array(list(used_spans), dtype="<U64"),
+                    span_offsets=span_offsets,
+                    span_pairs=span_pairs,
                 )
             os.replace(tmp, self.path)
         except BaseException:
@@ -168,6 +188,21 @@ class EmbeddingCache:
         for other in self.path.parent.glob("*.npz"):
             if other != self.path:
                 other.unlink(missing_ok=True)
+
+
+def _read_spans(path: Path) -> dict[str, list[tuple[int, int]]]:
+    """The sentence spans kept in the cache file (none in one written before they were)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, offsets, pairs = data["span_keys"], data["span_offsets"], data["span_pairs"]
+    except (OSError, KeyError, ValueError):
+        return {}
+    if len(offsets) != len(keys) + 1 or (len(pairs) and pairs.shape[1:] != (2,)):
+        return {}
+    spans = [(int(a), int(b)) for a, b in pairs.tolist()]
+    return {str(k): spans[offsets[i] : offsets[i + 1]] for i, k in enumerate(keys)}
 
 
 class CachingEncoder(EncoderWrapper):

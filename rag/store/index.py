@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.chunking.passages import ChunkParams, chunk_documents
 from rag.chunking.represent import footnote_text, passage_text, sentence_rows
+from rag.chunking.sentences import remembering
 from rag.encoding.protocol import Encoder
 from rag.errors import CorpusFormatError, IndexMissing
 from rag.parsing import ReadOptions, load_sources
@@ -109,23 +110,24 @@ def build_index(
     parse_seconds = time.perf_counter() - started
     documents = [doc for _, doc in sources]
     budget = (read_options or ReadOptions()).max_passages_per_brief
-    passages = chunk_documents(documents, params, max_passages=budget)
-    if not passages:
-        raise CorpusFormatError(
-            "no passages could be cut from the given briefs (no paragraph of text found); "
-            "nothing was written"
-        )
-    bm25_params = bm25.BM25_PARAMS  # read by the builder and recorded, from this one object
     cache = EmbeddingCache.beside(out, encoder)  # what the last build embedded, reused
-    contents = _contents(
-        documents,
-        passages,
-        cache.wrap(encoder),
-        bm25_params,
-        dense,
-        batch_size,
-        progress or BuildProgress(),
-    )
+    with remembering(cache.span_memo(package_version())):  # and the sentences it split
+        passages = chunk_documents(documents, params, max_passages=budget)
+        if not passages:
+            raise CorpusFormatError(
+                "no passages could be cut from the given briefs (no paragraph of text found); "
+                "nothing was written"
+            )
+        bm25_params = bm25.BM25_PARAMS  # read by the builder and recorded, from this object
+        contents = _contents(
+            documents,
+            passages,
+            cache.wrap(encoder),
+            bm25_params,
+            dense,
+            batch_size,
+            progress or BuildProgress(),
+        )
     build = new_build_dir(out)
     try:
         checksums = save_artifacts(contents, build)
