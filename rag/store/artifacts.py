@@ -111,9 +111,13 @@ def _save_faiss(path: Path, index: Any) -> None:
 
 
 def _load_faiss(path: Path) -> Any:
+    """Memory-mapped, as the token table is: the stored vectors (a flat index's, an HNSW
+    graph's storage) are read from the file's pages as they are touched, so a graph search
+    on a large library holds the pages it visits, not every vector, and workers share them
+    through the page cache (``IO_FLAG_MMAP_IFC``: FAISS maps the codes without a copy)."""
     import faiss
 
-    return faiss.read_index(str(path))
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
 
 
 def _save_bm25(path: Path, retriever: bm25s.BM25) -> None:
