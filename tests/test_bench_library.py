@@ -46,6 +46,7 @@ def test_a_library_run_measures_and_judges_every_target(tmp_path: Path) -> None:
     assert result["questions"] == 16 and result["search_library"]["n"] == 16
     build, add = result["build"], result["add"]
     assert build["passages_per_s"] > 0 and build["bare_passages_per_s"] > 0
+    assert len(build["bare_runs_passages_per_s"]) == 2  # before and after the build
     assert build["embedded"]["passages"] == result["passages"]  # a fresh build: no cache
     # --add embeds the new brief's passages only; the cache answers for the rest.
     assert add["passages"] > 0 and add["embedded_passages"] == add["passages"]

@@ -110,7 +110,8 @@ def print_library_report(result: dict[str, Any], out: Console) -> None:
     out.print(
         f"full build {build['seconds']:.1f}s = {build['passages_per_s']:.1f} passages/s "
         f"(embedded: {embedded}); bare encode of the same passages, batches of 32: "
-        f"{build['bare_passages_per_s']:.1f} passages/s"
+        f"{build['bare_passages_per_s']:.1f} passages/s (before and after the build: "
+        f"{', '.join(f'{r:.1f}' for r in build['bare_runs_passages_per_s'])})"
     )
     out.print(
         f"adding one brief ({add['passages']} passages, {add['embedded_passages']} embedded): "
