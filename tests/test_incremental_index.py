@@ -46,12 +46,17 @@ def test_a_rebuild_of_the_same_briefs_embeds_nothing(shelf: Path, tmp_path: Path
     settings = _settings(tmp_path)
     first = build(settings, [shelf], encoder=FakeEncoder())
     assert first is not None and first.embedding["passages"].reused == 0
+    table = np.array(load_index(settings.index_dir).token_vectors)
     encoder = FakeEncoder()
     again = build(settings, [shelf], encoder=encoder)
     assert again is not None and encoder.calls == 0  # every vector from the cache
     reuse = again.embedding
     assert reuse["passages"].embedded == 0 and reuse["passages"].reused == first.counts.passages
     assert reuse["sentences"].embedded == 0 and reuse["tokens"].embedded == 0
+    (cached,) = (tmp_path / ".index.embeddings").glob("*.npz")
+    with np.load(cached, allow_pickle=False) as data:
+        assert data["token_rows"].dtype == np.int8  # as the index keeps them
+    assert np.array_equal(load_index(settings.index_dir).token_vectors, table)
 
 
 def test_a_changed_brief_alone_is_embedded_again(shelf: Path, tmp_path: Path) -> None:
