@@ -244,8 +244,10 @@ def _contents(
 def by_length(texts: Sequence[str], encode: Callable[[list[str]], Any]) -> Any:
     """``encode(texts)`` with the texts in order of length, its rows put back in the given
     order: a batch of similar lengths pads little (the encoder's batches are cut from the
-    sorted list). Rows do not depend on their batch with the float32 encoders (the same
-    bytes in a test), so this changes the build's time only."""
+    sorted list). With the float32 ONNX encoder the rows do not depend on their batch (the
+    bundled brief's passage, sentence, token and footnote arrays compared equal before and
+    after: docs/performance.md, "Library costs"), so this changes the build's time only;
+    sentence-transformers (torch) sorts its batches by length itself."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     rows = encode([texts[i] for i in order])
     out: list[Any] = [None] * len(texts)
