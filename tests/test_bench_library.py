@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rag.bench import library
@@ -89,3 +90,21 @@ def test_by_length_encodes_in_length_order_and_gives_rows_back_in_place() -> Non
     assert rows[:, 0].tolist() == [len(t) for t in texts]
     groups = by_length(texts, lambda batch: [np.full((len(t), 1), len(t)) for t in batch])
     assert [len(g) for g in groups] == [len(t) for t in texts]
+
+
+@pytest.mark.model
+@pytest.mark.server
+def test_rag_bench_library_runs_end_to_end_with_the_real_model(tmp_path: Path) -> None:
+    """A smoke run of what users run (a library of two briefs, 16 questions, a real server):
+    every target is measured and judged; the figures themselves are not checked."""
+    out = tmp_path / "library.json"
+    result = CliRunner().invoke(app, ["bench", "--library", "60", "--quick", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["encoder"] == "onnx-int8" and report["index_encoder"] == "onnx"
+    assert (
+        report["passages"] > 27 and report["add"]["embedded_passages"] == report["add"]["passages"]
+    )
+    assert report["http_c1_search"]["n"] == 16 and report["rss_of"].startswith("rag serve")
+    assert [t["target"] for t in report["targets"]] == TARGETS
+    assert "library targets" in result.output and "verdict" in result.output
