@@ -150,3 +150,25 @@ def test_add_remove_and_json_from_the_command_line(shelf: Path, tmp_path: Path) 
     assert gone.exit_code == 2 and "--remove power" in gone.output
     both = runner.invoke(app, ["index", str(shelf), "--add", str(power)], env=env)
     assert both.exit_code == 2 and "not both" in both.output
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="Linux /proc only")
+def test_the_mapped_artifacts_are_read_at_random(shelf: Path, tmp_path: Path) -> None:
+    """The token table and the FAISS files are mapped with MADV_RANDOM (smaps shows "rr"),
+    so a query's scattered reads map the pages they touch, not the kernel's read-around."""
+    settings = _settings(tmp_path)
+    build(settings, [shelf], encoder=FakeEncoder())
+    handle = load_index(settings.index_dir)
+    folder = str(settings.index_dir.resolve())
+    flags: dict[str, bool] = {}
+    name = None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and "-" in parts[0] and parts[5].startswith(folder + "/"):
+            name = parts[5].rsplit("/", 1)[1]
+        elif line.startswith("VmFlags:") and name is not None:
+            flags[name] = flags.get(name, True) and "rr" in parts[1:]
+            name = None
+    assert handle.token_vectors is not None
+    assert {"token_vectors.npy", "dense.faiss", "sentences.faiss"} <= set(flags)
+    assert all(flags.values()), flags
