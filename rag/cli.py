@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -580,27 +580,59 @@ def bench(
         int,
         typer.Option(min=1, max=20, help="Measure this many times; targets judged on the medians."),
     ] = 1,
+    library: Annotated[
+        int | None,
+        typer.Option(
+            "--library",
+            min=27,
+            max=1_000_000,
+            metavar="PASSAGES",
+            help="Library mode instead: generate a deterministic library of about this many "
+            "passages (same-topic briefs plus the bundled one), build it with the real model, "
+            "and judge the library targets: build rate vs the bare float32 batch-32 encode of "
+            "the same passages, hybrid search on it vs on the bundled brief alone (same "
+            "questions, in turn), adding one brief (--add) vs the full build, and the peak "
+            "RSS of a rag serve over it.",
+        ),
+    ] = None,
 ) -> None:
     """Measure what a question costs: the bare encoder, each retriever and leg, a real
-    `rag serve` on loopback (start-up, one client, 32 clients) and the targets."""
+    `rag serve` on loopback (start-up, one client, 32 clients) and the targets; or, with
+    --library, what a library of a given size costs to build, grow, search and serve."""
     with user_errors():
         from rag.bench.peer import require
-        from rag.bench.report import print_report
+        from rag.bench.report import print_library_report, print_report
         from rag.bench.run import repeat
 
+        if peer is not None and library is not None:
+            raise QueryError("--peer measures the serving bench; leave it out with --library")
         if peer is not None:
             require(peer)  # before minutes of measuring, not after
         cfg = settings()
-        result = repeat(
-            cfg, runs, say=lambda step: err.print(f"[dim]{step}…[/]"), quick=quick, peer=peer
-        )
-        text = json.dumps(result, ensure_ascii=False, indent=1)
-        if out_file is not None:
-            out_file.write_text(text + "\n", encoding="utf-8")
-        if as_json:
-            sys.stdout.write(text + "\n")
-        else:
+
+        def say(step: str) -> None:
+            err.print(f"[dim]{step}…[/]")
+
+        if library is not None:
+            from rag.bench import library as library_bench
+
+            result = library_bench.repeat(cfg, library, runs, say, quick=quick)
+            _bench_output(result, as_json, out_file)
+            if not as_json:
+                print_library_report(result, out)
+            return
+        result = repeat(cfg, runs, say=say, quick=quick, peer=peer)
+        _bench_output(result, as_json, out_file)
+        if not as_json:
             print_report(result, out)
+
+
+def _bench_output(result: dict[str, Any], as_json: bool, out_file: Path | None) -> None:
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    if out_file is not None:
+        out_file.write_text(text + "\n", encoding="utf-8")
+    if as_json:
+        sys.stdout.write(text + "\n")
 
 
 @app.command()

@@ -46,12 +46,17 @@ def test_a_rebuild_of_the_same_briefs_embeds_nothing(shelf: Path, tmp_path: Path
     settings = _settings(tmp_path)
     first = build(settings, [shelf], encoder=FakeEncoder())
     assert first is not None and first.embedding["passages"].reused == 0
+    table = np.array(load_index(settings.index_dir).token_vectors)
     encoder = FakeEncoder()
     again = build(settings, [shelf], encoder=encoder)
     assert again is not None and encoder.calls == 0  # every vector from the cache
     reuse = again.embedding
     assert reuse["passages"].embedded == 0 and reuse["passages"].reused == first.counts.passages
     assert reuse["sentences"].embedded == 0 and reuse["tokens"].embedded == 0
+    (cached,) = (tmp_path / ".index.embeddings").glob("*.npz")
+    with np.load(cached, allow_pickle=False) as data:
+        assert data["token_rows"].dtype == np.int8  # as the index keeps them
+    assert np.array_equal(load_index(settings.index_dir).token_vectors, table)
 
 
 def test_a_changed_brief_alone_is_embedded_again(shelf: Path, tmp_path: Path) -> None:
@@ -77,12 +82,35 @@ def test_a_cached_build_is_the_same_index_as_a_fresh_one(shelf: Path, tmp_path: 
     build(fresh, [shelf], encoder=FakeEncoder())
     a, b = load_index(cached.index_dir), load_index(fresh.index_dir)
     assert [p.id for p in a.passages] == [p.id for p in b.passages]
+    assert a.sentences == b.sentences and np.array_equal(a.sentence_owners, b.sentence_owners)
     assert np.array_equal(a.sentence_vectors, b.sentence_vectors)
     assert np.array_equal(a.footnote_vectors, b.footnote_vectors)
     assert np.array_equal(a.token_vectors, b.token_vectors)
     assert a.faiss_index.reconstruct_n(0, a.faiss_index.ntotal).tolist() == (
         b.faiss_index.reconstruct_n(0, b.faiss_index.ntotal).tolist()
     )
+
+
+def test_a_rebuild_splits_only_the_text_it_has_not_split_before(
+    shelf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sentence spans are kept with the embeddings: a rebuild of the same briefs runs the
+    sentence splitter on nothing, adding a brief on that brief's text only; and within one
+    build a text is split once, though the chunker and the sentence rows both ask."""
+    from rag.chunking import sentences
+
+    split: list[str] = []
+    real = sentences._sentence_spans
+    monkeypatch.setattr(sentences, "_sentence_spans", lambda t: split.append(t) or real(t))
+    settings = _settings(tmp_path)
+    build(settings, [shelf], encoder=FakeEncoder())
+    assert split and len(split) == len(set(split))
+    split.clear()
+    build(settings, [shelf], encoder=FakeEncoder())
+    assert split == []
+    (shelf / "power.md").write_text(POWER)
+    build(settings, [shelf], encoder=FakeEncoder())
+    assert split and all(t in POWER for t in split)
 
 
 def test_a_damaged_cache_is_ignored(shelf: Path, tmp_path: Path) -> None:
@@ -122,3 +150,25 @@ def test_add_remove_and_json_from_the_command_line(shelf: Path, tmp_path: Path) 
     assert gone.exit_code == 2 and "--remove power" in gone.output
     both = runner.invoke(app, ["index", str(shelf), "--add", str(power)], env=env)
     assert both.exit_code == 2 and "not both" in both.output
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="Linux /proc only")
+def test_the_mapped_artifacts_are_read_at_random(shelf: Path, tmp_path: Path) -> None:
+    """The token table and the FAISS files are mapped with MADV_RANDOM (smaps shows "rr"),
+    so a query's scattered reads map the pages they touch, not the kernel's read-around."""
+    settings = _settings(tmp_path)
+    build(settings, [shelf], encoder=FakeEncoder())
+    handle = load_index(settings.index_dir)
+    folder = str(settings.index_dir.resolve())
+    flags: dict[str, bool] = {}
+    name = None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and "-" in parts[0] and parts[5].startswith(folder + "/"):
+            name = parts[5].rsplit("/", 1)[1]
+        elif line.startswith("VmFlags:") and name is not None:
+            flags[name] = flags.get(name, True) and "rr" in parts[1:]
+            name = None
+    assert handle.token_vectors is not None
+    assert {"token_vectors.npy", "dense.faiss", "sentences.faiss"} <= set(flags)
+    assert all(flags.values()), flags

@@ -95,3 +95,44 @@ def _print_peer(result: dict[str, Any], out: Console) -> None:
         f"in-process hybrid p50 ≥ 2.5× faster than the LlamaIndex peer: "
         f"{row['value']:.2f}× ({verdict})"
     )
+
+
+def print_library_report(result: dict[str, Any], out: Console) -> None:
+    """``rag bench --library``: what was built and measured, then each target's verdict."""
+    build, add = result["build"], result["add"]
+    out.print(
+        f"[bold]rag bench --library {result['asked_passages']}[/]  {result['passages']} "
+        f"passages in {result['documents']} briefs; encoder {result['encoder']} (briefs: "
+        f"{result['index_encoder']}), {result['questions']} questions, "
+        f"{result['machine']['cpus']} cpus"
+    )
+    embedded = ", ".join(f"{n} {kind}" for kind, n in build["embedded"].items())
+    out.print(
+        f"full build {build['seconds']:.1f}s = {build['passages_per_s']:.1f} passages/s "
+        f"(embedded: {embedded}); bare encode of the same passages, batches of 32: "
+        f"{build['bare_passages_per_s']:.1f} passages/s (before and after the build: "
+        f"{', '.join(f'{r:.1f}' for r in build['bare_runs_passages_per_s'])})"
+    )
+    out.print(
+        f"adding one brief ({add['passages']} passages, {add['embedded_passages']} embedded): "
+        f"{add['seconds']:.2f}s"
+    )
+    table = Table(title="hybrid search() in process, in turn (ms)", title_justify="left")
+    for column in ("on", "p50", "p95", "p99"):
+        table.add_column(column, justify="left" if column == "on" else "right")
+    table.add_row(f"the library ({result['passages']} passages)", *_ms(result["search_library"]))
+    table.add_row("the bundled brief alone", *_ms(result["search_brief"]))
+    if "http_c1_search" in result:
+        table.add_row("HTTP c=1 POST /search, the library", *_ms(result["http_c1_search"]))
+    out.print(table)
+    out.print(f"peak RSS {result['rss_mb']:.0f} MB ({result['rss_of']})")
+    runs = len(result["runs"])
+    title = "library targets" + (f": median of {runs} runs (above: the last)" if runs > 1 else "")
+    targets = Table(title=title, title_justify="left")
+    for column in ("target", "bound", "measured", "range", "verdict"):
+        targets.add_column(column)
+    for row in result["targets"]:
+        verdict = "[green]met[/]" if row["met"] else "[red]not met[/]"
+        spread = f"{row['range'][0]:g}–{row['range'][1]:g}"
+        targets.add_row(row["target"], row["bound"], f"{row['value']:g}", spread, verdict)
+    out.print(targets)

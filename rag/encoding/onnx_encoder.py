@@ -122,33 +122,49 @@ class OnnxEncoder:
     def encode_with_tokens(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        import numpy as np
-
-        pooled: list[np.ndarray] = []
-        tokens_out: list[np.ndarray] = []
-        for i in range(0, len(texts), batch_size):
-            batch = texts[i : i + batch_size]
-            hidden, mask, tokens = self._forward(batch)
-            weights = mask[..., None].astype(np.float32)
-            mean = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            pooled.append(_unit(mean))
-            for row, row_mask, row_tokens in zip(hidden, mask, tokens, strict=True):
-                length = int(row_mask.sum())
-                keep = content_positions(row_tokens[:length])
-                tokens_out.append(_unit(row[keep]))
-            if progress:
-                progress(len(batch))
-        if not pooled:
-            return np.zeros((0, self.dimension), dtype=np.float32), tokens_out
-        return np.ascontiguousarray(np.vstack(pooled), dtype=np.float32), tokens_out
+        return self._encode(texts, batch_size, progress, pooled=True, tokens=True)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
     ) -> np.ndarray:
-        return self.encode_with_tokens(texts, batch_size=batch_size, progress=progress)[0]
+        return self._encode(texts, batch_size, progress, pooled=True, tokens=False)[0]
 
     def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> list[np.ndarray]:
-        return self.encode_with_tokens(texts, batch_size=batch_size)[1]
+        return self._encode(texts, batch_size, None, pooled=False, tokens=True)[1]
+
+    def _encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int,
+        progress: Progress | None,
+        *,
+        pooled: bool,
+        tokens: bool,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One forward pass per batch; only the outputs asked for are computed (picking a
+        row's content tokens is Python work per row, which a build's pooled-only calls
+        were paying for every passage and sentence)."""
+        import numpy as np
+
+        rows: list[np.ndarray] = []
+        tokens_out: list[np.ndarray] = []
+        for i in range(0, len(texts), batch_size):
+            batch = texts[i : i + batch_size]
+            hidden, mask, pieces = self._forward(batch)
+            if pooled:
+                weights = mask[..., None].astype(np.float32)
+                mean = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+                rows.append(_unit(mean))
+            if tokens:
+                for row, row_mask, row_tokens in zip(hidden, mask, pieces, strict=True):
+                    length = int(row_mask.sum())
+                    keep = content_positions(row_tokens[:length])
+                    tokens_out.append(_unit(row[keep]))
+            if progress:
+                progress(len(batch))
+        if not rows:
+            return np.zeros((0, self.dimension), dtype=np.float32), tokens_out
+        return np.ascontiguousarray(np.vstack(rows), dtype=np.float32), tokens_out
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

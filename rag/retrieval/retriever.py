@@ -325,7 +325,9 @@ class Retriever:
             if qtokens is None:
                 raise ValueError("the token leg needs the question's token vectors")
             with clock("tokens"):
-                pool = candidate_pool(*deep.values())
+                # Each cheap leg's top `token_candidates` (the legs may run deeper, for
+                # fusion's `depth`), so the pool is bounded whatever the library's size.
+                pool = candidate_pool(*(r[: p.token_candidates] for r in deep.values()))
                 out["tokens"] = token_ranking(handle, qtokens, depth, pool)
         if "footnotes" in names and qvec is not None:
             with clock("footnotes"):

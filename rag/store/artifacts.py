@@ -97,11 +97,36 @@ def _load_array(path: Path) -> NDArray[Any]:
 
 def _map_array(path: Path) -> NDArray[Any]:
     """Memory-mapped, read-only: the token table is the largest artifact and a query reads
-    only its candidates' rows, so only those pages need to be in memory."""
+    only its candidates' rows, so only those pages need to be in memory (read at random:
+    :func:`advise_random`)."""
     import numpy as np
 
     array: NDArray[Any] = np.load(path, mmap_mode="r", allow_pickle=False)
+    advise_random(path)
     return array
+
+
+def advise_random(path: Path) -> None:
+    """Tell the kernel this process's maps of ``path`` are read at random
+    (``madvise(MADV_RANDOM)``), so a page fault maps the page and its cached neighbours
+    (64 KB) instead of reading around it: on the 100k library's token table, gathering
+    2,000 random sentences' rows (9.6 MB) mapped 650 MB of file pages by default and 125 MB
+    with this, and those pages count in the server's RSS. The maps are found in
+    ``/proc/self/maps`` (FAISS maps its files itself); elsewhere this does nothing."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        lines = Path("/proc/self/maps").read_text().splitlines()
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return
+    target = str(Path(path).resolve())
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5] == target:
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), 1)  # RANDOM
 
 
 def _save_faiss(path: Path, index: Any) -> None:
@@ -111,9 +136,15 @@ def _save_faiss(path: Path, index: Any) -> None:
 
 
 def _load_faiss(path: Path) -> Any:
+    """Memory-mapped, as the token table is: the stored vectors (a flat index's, an HNSW
+    graph's storage) are read from the file's pages as they are touched, so a graph search
+    on a large library holds the pages it visits, not every vector, and workers share them
+    through the page cache (``IO_FLAG_MMAP_IFC``: FAISS maps the codes without a copy)."""
     import faiss
 
-    return faiss.read_index(str(path))
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+    advise_random(path)  # a graph search visits scattered vectors
+    return index
 
 
 def _save_bm25(path: Path, retriever: bm25s.BM25) -> None:

@@ -2,6 +2,9 @@
 
 Every text a build embeds (a passage's representation, a sentence, a footnote, and the
 token vectors of a bare sentence) is keyed by the sha256 of its kind and its exact text.
+Token vectors are kept as the index keeps them, int8 (a quarter of the bytes; lossless for
+the index), and the sentence spans the build found are kept too (:class:`~rag.chunking.
+sentences.SpanMemo`), so ``--add`` neither embeds nor splits the briefs it has seen.
 The cache file is named for the encoder that computed the vectors (its backend and the
 sha256 of what computes them: the weights, or the exported ONNX file), so vectors of
 another model or backend are never mixed in. After a build is published the cache is
@@ -27,6 +30,7 @@ from rag.encoding.protocol import EncoderWrapper
 if TYPE_CHECKING:
     import numpy as np
 
+    from rag.chunking.sentences import SpanMemo
     from rag.encoding.protocol import Encoder, Progress
 
 
@@ -52,6 +56,8 @@ class EmbeddingCache:
         self._used_pooled: dict[str, np.ndarray] = {}
         self._used_tokens: dict[str, np.ndarray] = {}
         self.reuse: dict[str, Reuse] = {}
+        self._spans: dict[str, list[tuple[int, int]]] = {}
+        self.memo: SpanMemo | None = None
 
     @classmethod
     def beside(cls, index: Path, encoder: Encoder) -> EmbeddingCache:
@@ -77,6 +83,15 @@ class EmbeddingCache:
             return
         self._pooled = {str(k): pooled[i] for i, k in enumerate(pooled_keys)}
         self._tokens = {str(k): rows[offsets[i] : offsets[i + 1]] for i, k in enumerate(token_keys)}
+        self._spans = _read_spans(self.path)
+
+    def span_memo(self, version: str) -> SpanMemo:
+        """The sentence spans the last build found (:class:`~rag.chunking.sentences.
+        SpanMemo`), for this build to reuse; what it uses is saved with the vectors."""
+        from rag.chunking.sentences import SpanMemo
+
+        self.memo = SpanMemo(self._spans, version)
+        return self.memo
 
     def wrap(self, encoder: Encoder) -> CachingEncoder:
         return CachingEncoder(encoder, self)
@@ -129,8 +144,10 @@ class EmbeddingCache:
         self, texts: Sequence[str], encode: Callable[[Sequence[str]], list[np.ndarray]]
     ) -> list[np.ndarray]:
         """Per text, its content tokens' vectors."""
+        from rag.store.late import dequantize
+
         rows, _ = self._lookup("tokens", texts, self._tokens, self._used_tokens, encode)
-        return rows
+        return [dequantize(r) for r in rows]  # int8 rows read from the file: unit floats
 
     def save(self) -> None:
         """Keep exactly what the last build used; written to a temporary file, then renamed."""
@@ -143,12 +160,17 @@ class EmbeddingCache:
         dim = next((len(v) for v in self._used_pooled.values()), 0)
         offsets = np.zeros(len(groups) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(g) for g in groups])
-        rows = np.vstack(groups) if groups else np.zeros((0, dim), dtype=np.float32)
+        rows = _int8_rows(groups, dim)
         pooled = (
             np.stack([self._used_pooled[k] for k in pooled_keys])
             if pooled_keys
             else np.zeros((0, dim), dtype=np.float32)
         )
+        used_spans = self.memo.used if self.memo is not None else {}
+        span_groups = list(used_spans.values())
+        span_offsets = np.zeros(len(span_groups) + 1, dtype=np.int64)
+        span_offsets[1:] = np.cumsum([len(g) for g in span_groups])
+        span_pairs = np.array([p for g in span_groups for p in g], dtype=np.int64).reshape(-1, 2)
         fd, tmp = tempfile.mkstemp(prefix=".cache-", suffix=".npz", dir=self.path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -157,8 +179,11 @@ class EmbeddingCache:
                     pooled_keys=np.array(pooled_keys, dtype="<U64"),
                     pooled=pooled.astype(np.float32),
                     token_keys=np.array(token_keys, dtype="<U64"),
-                    token_rows=rows.astype(np.float32),
+                    token_rows=rows,
                     token_offsets=offsets,
+                    span_keys=np.array(list(used_spans), dtype="<U64"),
+                    span_offsets=span_offsets,
+                    span_pairs=span_pairs,
                 )
             os.replace(tmp, self.path)
         except BaseException:
@@ -168,6 +193,38 @@ class EmbeddingCache:
         for other in self.path.parent.glob("*.npz"):
             if other != self.path:
                 other.unlink(missing_ok=True)
+
+
+def _int8_rows(groups: Sequence[np.ndarray], dim: int, chunk: int = 4096) -> np.ndarray:
+    """Token rows as the index stores them (int8, :func:`rag.store.late.quantize`), a
+    quarter of float32's bytes and lossless for the index: a row read back goes through
+    :func:`~rag.store.late.dequantize`, and quantising that gives the same codes (its
+    largest component is ±127 already). Rows read from the file come in as int8 codes and
+    are kept as they are (quantising a code row as floats gives it back)."""
+    import numpy as np
+
+    from rag.store.late import quantize
+
+    parts = [
+        quantize(np.vstack(groups[at : at + chunk]).astype(np.float32))
+        for at in range(0, len(groups), chunk)
+    ]
+    return np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.int8)
+
+
+def _read_spans(path: Path) -> dict[str, list[tuple[int, int]]]:
+    """The sentence spans kept in the cache file (none in one written before they were)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, offsets, pairs = data["span_keys"], data["span_offsets"], data["span_pairs"]
+    except (OSError, KeyError, ValueError):
+        return {}
+    if len(offsets) != len(keys) + 1 or (len(pairs) and pairs.shape[1:] != (2,)):
+        return {}
+    spans = [(int(a), int(b)) for a, b in pairs.tolist()]
+    return {str(k): spans[offsets[i] : offsets[i + 1]] for i, k in enumerate(keys)}
 
 
 class CachingEncoder(EncoderWrapper):

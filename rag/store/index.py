@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rag.chunking.passages import ChunkParams, chunk_documents
 from rag.chunking.represent import footnote_text, passage_text, sentence_rows
+from rag.chunking.sentences import remembering
 from rag.encoding.protocol import Encoder
 from rag.errors import CorpusFormatError, IndexMissing
 from rag.parsing import ReadOptions, load_sources
@@ -48,6 +50,9 @@ from rag.store.vectors import (
     describe_footnotes,
     describe_sentences,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "BuildProgress",
@@ -107,23 +112,24 @@ def build_index(
     parse_seconds = time.perf_counter() - started
     documents = [doc for _, doc in sources]
     budget = (read_options or ReadOptions()).max_passages_per_brief
-    passages = chunk_documents(documents, params, max_passages=budget)
-    if not passages:
-        raise CorpusFormatError(
-            "no passages could be cut from the given briefs (no paragraph of text found); "
-            "nothing was written"
-        )
-    bm25_params = bm25.BM25_PARAMS  # read by the builder and recorded, from this one object
     cache = EmbeddingCache.beside(out, encoder)  # what the last build embedded, reused
-    contents = _contents(
-        documents,
-        passages,
-        cache.wrap(encoder),
-        bm25_params,
-        dense,
-        batch_size,
-        progress or BuildProgress(),
-    )
+    with remembering(cache.span_memo(package_version())):  # and the sentences it split
+        passages = chunk_documents(documents, params, max_passages=budget)
+        if not passages:
+            raise CorpusFormatError(
+                "no passages could be cut from the given briefs (no paragraph of text found); "
+                "nothing was written"
+            )
+        bm25_params = bm25.BM25_PARAMS  # read by the builder and recorded, from this object
+        contents = _contents(
+            documents,
+            passages,
+            cache.wrap(encoder),
+            bm25_params,
+            dense,
+            batch_size,
+            progress or BuildProgress(),
+        )
     build = new_build_dir(out)
     try:
         checksums = save_artifacts(contents, build)
@@ -197,22 +203,30 @@ def _contents(
     notes = [footnote_text(f) for d in documents for f in d.footnotes]
 
     progress.start(len(texts) + len(owners) + len(notes))
-    vectors = encoder.encode_kind(
-        "passages", texts, batch_size=batch_size, progress=progress.advance
-    )
+
+    def pooled(kind: str, texts: list[str]) -> np.ndarray:
+        rows: np.ndarray = by_length(
+            texts,
+            lambda batch: encoder.encode_kind(
+                kind, batch, batch_size=batch_size, progress=progress.advance
+            ),
+        )
+        return rows
+
+    vectors = pooled("passages", texts)
     flat = [s for group in probes for s in group]
-    sentence_vectors = encoder.encode_kind(
-        "sentences", flat, batch_size=batch_size, progress=progress.advance
-    )
+    sentence_vectors = pooled("sentences", flat)
     dim = int(vectors.shape[1])
     # Token vectors come from the bare sentence: the section path would match every question
     # about that section equally and drown the sentence's own words.
     token_codes, token_offsets = late.encode_table(  # int8: a quarter of float32's bytes
-        lambda texts: encoder.encode_tokens(texts, batch_size=batch_size), bare, dim
+        lambda texts: by_length(
+            texts, lambda batch: encoder.encode_tokens(batch, batch_size=batch_size)
+        ),
+        bare,
+        dim,
     )
-    note_vectors = encoder.encode_kind(
-        "footnotes", notes, batch_size=batch_size, progress=progress.advance
-    )
+    note_vectors = pooled("footnotes", notes)
     if not notes:
         note_vectors = np.zeros((0, dim), dtype=np.float32)
     return IndexContents(
@@ -228,6 +242,25 @@ def _contents(
         token_vectors=token_codes,
         token_offsets=token_offsets,
     )
+
+
+def by_length(texts: Sequence[str], encode: Callable[[list[str]], Any]) -> Any:
+    """``encode(texts)`` with the texts in order of length, its rows put back in the given
+    order: a batch of similar lengths pads little (the encoder's batches are cut from the
+    sorted list). With the float32 ONNX encoder the rows do not depend on their batch (the
+    bundled brief's passage, sentence, token and footnote arrays compared equal before and
+    after: docs/performance.md, "Library costs"), so this changes the build's time only;
+    sentence-transformers (torch) sorts its batches by length itself."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    rows = encode([texts[i] for i in order])
+    out: list[Any] = [None] * len(texts)
+    for position, row in zip(order, rows, strict=True):
+        out[position] = row
+    if isinstance(rows, list):
+        return out
+    import numpy as np
+
+    return np.stack(out) if out else rows
 
 
 def _source(doc: Document, path: Path) -> SourceInfo:
