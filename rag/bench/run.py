@@ -12,12 +12,14 @@ from rag.bench import http, inprocess
 from rag.bench.stats import questions, unique
 from rag.config import Settings
 
-# (name, what it compares, the bound). Ratios are to the bare int8 encoder, as the
-# performance issue states them, measured in the same run.
+# (name, what it compares, the bound). Ratios are to the bare int8 encoder, measured in the
+# same run. The serving bounds are the ones issue #22 restated for a 2-core machine whose
+# load generator shares the cores (the first issue's 1.3×, 0.6× and 100 ms were not
+# reachable here; docs/performance.md has the arithmetic).
 TARGETS: tuple[tuple[str, str, float], ...] = (
-    ("http_c1_search_p50 / int8_single_p50", "≤", 1.3),
-    ("c32_requests_per_s / int8_batch16_qps", "≥", 0.6),
-    ("c32_p99_ms", "≤", 100.0),
+    ("http_c1_search_p50 / int8_single_p50", "≤", 2.5),
+    ("c32_requests_per_s / int8_batch16_qps", "≥", 0.55),
+    ("c32_p99_ms", "≤", 150.0),
     ("c32_errors", "≤", 0.0),
     ("ready_s", "≤", 3.0),
     ("server_peak_rss_mb", "≤", 600.0),
