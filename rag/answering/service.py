@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag import deadline
@@ -34,6 +35,7 @@ from rag.answering.intent import answer_must_say, asks_about_the_document
 from rag.answering.lexicon import lexicon, terms
 from rag.answering.records import (
     Answer,
+    Candidate,
     Citation,
     Done,
     Event,
@@ -126,20 +128,57 @@ class Answerer:
         text = searched(question, query)
         scope = [d for d in handle.documents if self.documents is None or d in self.documents]
         per_brief = 1 < len(scope) <= MAX_BRIEFS_ANSWERED and asks_about_the_document(question)
-        # Hybrid on purpose: the no-answer threshold was measured on what it returns.
-        if per_brief:
-            # "Who wrote the brief?" over a library: each brief's own best passages, so the
-            # answer gives every brief's author instead of one brief's picked at random.
-            own: list[Hit] = []
-            for doc in scope:
-                own.extend(
-                    snapshot.search(
-                        text, k=2, retriever="hybrid", qvec=qvec, qtokens=qtokens, documents=[doc]
-                    )
-                )
-            hits = tuple(h.model_copy(update={"rank": i}) for i, h in enumerate(own, start=1))
-        else:
-            hits = tuple(
+        hits = self._retrieve(snapshot, text, scope, per_brief, qvec, qtokens, k)
+        question = question.strip()
+        turn = own_words(question) if query != question else ""
+        chosen = _gather(
+            handle, question, text, scope, hits, qvec, turn, per_brief, k or self.settings.top_k
+        )
+        threshold = 0.0 if chosen.opened else self.settings.no_answer_threshold
+        kind = expected(question)
+        found = chosen.found if kind is None else stating(handle, chosen.found, text, kind)
+        lacks = (
+            kind if kind is not None and not any(c.relevance >= threshold for c in found) else None
+        )
+        absent, unmatched = _uncovered(
+            handle,
+            question,
+            text,
+            scope,
+            found,
+            threshold,
+            # A yes-or-no question is checked by its claim's words (unasserted) instead.
+            topic_check=not (chosen.intent or per_brief or lacks or asks_yes_or_no(question)),
+        )
+        return Findings(
+            question=question,
+            query=query,
+            threshold=threshold,
+            hits=chosen.hits,
+            candidates=tuple(found),
+            notes={h.passage.id: footnotes_of(handle, h.passage) for h in chosen.hits},
+            titles=tuple(handle.documents[d].title for d in scope),
+            per_brief=answer_must_say(question) if per_brief else None,
+            missing=absent,
+            unmatched=unmatched,
+            lacks=lacks,
+            summary=chosen.summary,
+        )
+
+    def _retrieve(
+        self,
+        snapshot: Retriever,
+        text: str,
+        scope: Sequence[str],
+        per_brief: bool,
+        qvec: np.ndarray,
+        qtokens: np.ndarray,
+        k: int | None,
+    ) -> tuple[Hit, ...]:
+        """The passages retrieval finds for ``text``. Hybrid on purpose: the no-answer
+        threshold was measured on what it returns."""
+        if not per_brief:
+            return tuple(
                 snapshot.search(
                     text,
                     k=k or self.settings.top_k,
@@ -149,74 +188,16 @@ class Answerer:
                     documents=self.documents,
                 )
             )
-        question = question.strip()
-        turn = own_words(question) if query != question else ""
-        threshold = self.settings.no_answer_threshold
-        gathered: tuple[Hit, ...] = ()
-        about = None if per_brief else summarised(question)
-        summary = None
-        if about is not None:
-            # "Summarise what the brief says about Afghanistan": the section about it.
-            hits, opened = summary_hits(handle, scope, about, hits)
-            summary = "topic" if topic_words(handle, about) or not opened else "whole"
-            if opened:
-                threshold = 0.0
-            found = candidates(handle, hits, about, qvec)
-        elif not per_brief and wants_prescription(question) and not topic_words(handle, text):
-            # "What are the brief's recommendations?": what the brief says should be done,
-            # from the sections where it says so; the question names nothing else to
-            # match, so they are the answer whatever their cosine to it.
-            gathered = conclusion_hits(handle, scope, k or self.settings.top_k)
-        if about is not None:
-            pass
-        elif gathered:
-            hits = gathered
-            found = [c for c in prescribed(handle, candidates(handle, hits, text, qvec)) if c.bonus]
-            threshold = 0.0
-        else:
-            found = candidates(handle, hits, text, qvec, turn)
-            if not per_brief and wants_prescription(question):
-                found = prescribed(handle, found)
-        kind = expected(question)
-        if kind is not None:
-            found = stating(handle, found, text, kind)
-        known = coverage(handle)
-        # Names first: "does not mention F-16" says it better than the claim's words.
-        absent = missing(question, known, scope) or unasserted(question, known, scope)
-        absent += tuple(w for w in counted(question) if not known.holds(w, scope))
-        topic = () if wants_prescription(question) else defined(without_document_words(question))
-        if topic and not any(known.holds(w, scope) for w in topic):
-            absent += topic
-        lacks = (
-            kind if kind is not None and not any(c.relevance >= threshold for c in found) else None
-        )
-        unmatched = False
-        # A yes-or-no question was checked by its claim's words (unasserted) instead.
-        if not (gathered or summary or per_brief or absent or lacks or asks_yes_or_no(question)):
-            unmatched = not on_topic(handle, found, text, threshold)
-            if unmatched:
-                # Name what is missing when the briefs lack it altogether.
-                words = [w.rstrip(".") for w in words_of(question)]
-                want = topic_words(handle, text) - TYPE_WORDS
-                absent = tuple(
-                    w
-                    for w, t in zip(words, terms(words), strict=True)
-                    if t & want and not known.holds(w, scope)
+        # "Who wrote the brief?" over a library: each brief's own best passages, so the
+        # answer gives every brief's author instead of one brief's picked at random.
+        own: list[Hit] = []
+        for doc in scope:
+            own.extend(
+                snapshot.search(
+                    text, k=2, retriever="hybrid", qvec=qvec, qtokens=qtokens, documents=[doc]
                 )
-        return Findings(
-            question=question,
-            query=query,
-            threshold=threshold,
-            hits=hits,
-            candidates=tuple(found),
-            notes={h.passage.id: footnotes_of(handle, h.passage) for h in hits},
-            titles=tuple(handle.documents[d].title for d in scope),
-            per_brief=answer_must_say(question) if per_brief else None,
-            missing=tuple(dict.fromkeys(absent)),
-            unmatched=unmatched,
-            lacks=lacks,
-            summary=summary,
-        )
+            )
+        return tuple(h.model_copy(update={"rank": i}) for i, h in enumerate(own, start=1))
 
     async def stream(self, findings: Findings, footer: bool = True) -> AsyncGenerator[Event, None]:
         """:class:`Sources`, then :class:`Text` pieces, then :class:`Done`.
@@ -277,6 +258,81 @@ class Answerer:
         if not (self.generative and findings.found):
             return extractive(findings)
         return asyncio.run(self.complete(findings))
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    """The passages and candidates a question's intent chose."""
+
+    hits: tuple[Hit, ...]
+    found: list[Candidate]
+    # Chosen by the brief's structure (its conclusion sections, a summary's section named
+    # by its heading): they are the answer whatever their cosine, so the gate is open.
+    opened: bool = False
+    summary: str | None = None  # Findings.summary
+    intent: bool = False  # a summary or a brief's recommendations: not checked by topic
+
+
+def _gather(
+    handle: IndexHandle,
+    question: str,
+    text: str,
+    scope: Sequence[str],
+    hits: tuple[Hit, ...],
+    qvec: np.ndarray,
+    turn: str,
+    per_brief: bool,
+    k: int,
+) -> _Gathered:
+    """The candidates for ``question`` by what it asks: a summary of a topic, a brief's
+    recommendations as a whole, what should be done about something, or anything else."""
+    about = None if per_brief else summarised(question)
+    if about is not None:
+        # "Summarise what the brief says about Afghanistan": the section about it.
+        chosen, opened = summary_hits(handle, scope, about, hits)
+        summary = "topic" if topic_words(handle, about) or not opened else "whole"
+        found = candidates(handle, chosen, about, qvec)
+        return _Gathered(chosen, found, opened, summary, intent=True)
+    recommends = not per_brief and wants_prescription(question)
+    if recommends and not topic_words(handle, text):
+        # "What are the brief's recommendations?": what the brief says should be done,
+        # from the sections where it says so; the question names nothing else to match.
+        chosen = conclusion_hits(handle, scope, k)
+        if chosen:
+            found = [
+                c for c in prescribed(handle, candidates(handle, chosen, text, qvec)) if c.bonus
+            ]
+            return _Gathered(chosen, found, opened=True, intent=True)
+    found = candidates(handle, hits, text, qvec, turn)
+    return _Gathered(hits, prescribed(handle, found) if recommends else found)
+
+
+def _uncovered(
+    handle: IndexHandle,
+    question: str,
+    text: str,
+    scope: Sequence[str],
+    found: Sequence[Candidate],
+    threshold: float,
+    topic_check: bool,
+) -> tuple[tuple[str, ...], bool]:
+    """What ``question`` turns on that no brief in ``scope`` mentions (names first, then
+    what it counts or defines), and whether, that being nothing, the candidates past the
+    gate miss its topic (:func:`rag.answering.gate.on_topic`)."""
+    known = coverage(handle)
+    # Names first: "does not mention F-16" says it better than the claim's words.
+    absent = missing(question, known, scope) or unasserted(question, known, scope)
+    absent += tuple(w for w in counted(question) if not known.holds(w, scope))
+    topic = () if wants_prescription(question) else defined(without_document_words(question))
+    if topic and not any(known.holds(w, scope) for w in topic):
+        absent += topic
+    if absent or not topic_check or on_topic(handle, found, text, threshold):
+        return tuple(dict.fromkeys(absent)), False
+    # Name what is missing when the briefs lack it altogether.
+    words = [w.rstrip(".") for w in words_of(question)]
+    want = topic_words(handle, text) - TYPE_WORDS
+    named = (w for w, t in zip(words, terms(words), strict=True) if t & want)
+    return tuple(dict.fromkeys(w for w in named if not known.holds(w, scope))), True
 
 
 def prepare(handle: IndexHandle) -> None:
