@@ -303,3 +303,29 @@ def test_markdown_as_pandoc_writes_it(tmp_path):
     note = doc.footnote(1)
     assert note.citation == '"Rivers – Facts," River Review, May 2, 2021'
     assert note.url == "https://example.org/rivers--facts"
+
+
+def test_a_yaml_author_with_a_role_is_split_as_a_byline_would_be(tmp_path):
+    one = parse(
+        tmp_path, '---\ntitle: "Dams"\nauthor: "Jane Doe, Senior Fellow"\n---\n\n# A\n\nText.\n'
+    )
+    assert (one.front_matter.author, one.front_matter.author_role) == ("Jane Doe", "Senior Fellow")
+    assert "By Jane Doe" in one.front_matter.lines and "Senior Fellow" in one.front_matter.lines
+    # A list of names, a degree, or a role given on its own is left as written.
+    many = parse(
+        tmp_path,
+        '---\ntitle: "Dams"\nauthor: "Jane Doe, John Roe and Ann Poe"\n---\n\n# A\n\nText.\n',
+    )
+    assert many.front_matter.author == "Jane Doe, John Roe and Ann Poe"
+    assert many.front_matter.author_role is None
+    phd = parse(tmp_path, '---\ntitle: "Dams"\nauthor: "Jane Doe, PhD"\n---\n\n# A\n\nText.\n')
+    assert phd.front_matter.author == "Jane Doe, PhD"
+    given = parse(
+        tmp_path,
+        '---\ntitle: "Dams"\nauthor: "Jane Doe, Fellow"\nauthor_role: Director\n---\n'
+        "\n# A\n\nText.\n",
+    )
+    assert (given.front_matter.author, given.front_matter.author_role) == (
+        "Jane Doe, Fellow",
+        "Director",
+    )

@@ -18,7 +18,7 @@ import re
 import yaml
 
 from rag.parsing.footnotes import iso_date
-from rag.parsing.plaintext import names_a_field, parse_front_matter
+from rag.parsing.plaintext import names_a_field, parse_front_matter, split_role
 from rag.parsing.structure import Draft, Heading, Para
 from rag.records import FrontMatter, SectionRef
 from rag.text import collapse_space, match_key, to_superscript, unescape_markdown
@@ -129,6 +129,11 @@ def _split_yaml(lines: list[str], draft: Draft) -> tuple[dict[str, str], list[st
         names = _names(data.get(key))
         if names:
             meta[key] = names
+    if isinstance(data.get("author"), str) and "author_role" not in meta and "author" in meta:
+        # author: "Jane Doe, Senior Fellow", as a title page's byline would print it.
+        name, role = split_role(meta["author"])
+        if role:
+            meta["author"], meta["author_role"] = name, role
     written = _date(data.get("date"))
     if written:
         meta["date_text"] = written[0]
