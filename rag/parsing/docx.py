@@ -30,8 +30,8 @@ from lxml import etree
 
 from rag.errors import CorpusFormatError
 from rag.parsing.html import front_matter
-from rag.parsing.structure import Draft, Heading, Para
-from rag.records import SectionRef
+from rag.parsing.structure import Draft
+from rag.parsing.structure import outline as add_outline
 from rag.text import collapse_space, to_superscript
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -317,14 +317,5 @@ def parse_docx(path: Path, data: bytes, budget: int) -> Draft:
         subtitle=" ".join(styled["subtitle"]) or None,
         abstract=" ".join(styled["abstract"]) or description,
     )
-    section = SectionRef(title=title or "Body", path=(title or "Body",))
-    stack: list[tuple[int, str]] = []
-    for level, line in blocks:
-        if level:
-            name = line.rstrip(":").strip()
-            stack = [(lvl, n) for lvl, n in stack if lvl < level] + [(level, name)]
-            section = SectionRef(title=name, path=tuple(n for _, n in stack))
-            draft.items.append(Heading(section))
-        else:
-            draft.items.append(Para(text=line, section=section))
+    add_outline(draft, ((lvl, t.rstrip(":").strip() if lvl else t) for lvl, t in blocks), title)
     return draft

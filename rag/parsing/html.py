@@ -22,8 +22,8 @@ from lxml import etree
 
 from rag.parsing.footnotes import iso_date
 from rag.parsing.plaintext import parse_front_matter
-from rag.parsing.structure import Draft, Heading, Para
-from rag.records import FrontMatter, SectionRef
+from rag.parsing.structure import Draft, outline
+from rag.records import FrontMatter
 from rag.text import collapse_space, to_superscript
 
 _DROP = ("script", "style", "nav", "noscript", "template", "iframe", "form", "button", "svg")
@@ -394,16 +394,7 @@ def _draft(
         subtitle=named.get("subtitle"),
         abstract=named.get("abstract") or _first(meta, _ABSTRACT_META),
     )
-    section = SectionRef(title=title or "Body", path=(title or "Body",))
-    stack: list[tuple[int, str]] = []
-    for level, text in blocks:
-        if level:
-            name = text.rstrip(":").strip()
-            stack = [(lvl, n) for lvl, n in stack if lvl < level] + [(level, name)]
-            section = SectionRef(title=name, path=tuple(n for _, n in stack))
-            draft.items.append(Heading(section))
-        else:
-            draft.items.append(Para(text=text, section=section))
+    outline(draft, ((lvl, t.rstrip(":").strip() if lvl else t) for lvl, t in blocks), title)
     return draft
 
 

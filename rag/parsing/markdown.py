@@ -19,8 +19,8 @@ import yaml
 
 from rag.parsing.footnotes import iso_date
 from rag.parsing.plaintext import names_a_field, parse_front_matter, split_role
-from rag.parsing.structure import Draft, Heading, Para
-from rag.records import FrontMatter, SectionRef
+from rag.parsing.structure import Draft, outline
+from rag.records import FrontMatter
 from rag.text import collapse_space, match_key, to_superscript, unescape_markdown
 
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -298,15 +298,9 @@ def parse_markdown(text: str) -> Draft:
         )
     draft.title = title
 
-    section = SectionRef(title=title or "Body", path=(title or "Body",))
-    stack: list[tuple[int, str]] = []
-    for block in blocks:
+    def outlined(block: str) -> tuple[int, str]:  # (depth, name) of a heading, else (0, text)
         match = _HEADING_RE.match(block)
-        if match:
-            depth, name = len(match.group(1)), clean(match.group(2)).rstrip(":")
-            stack = [(lvl, n) for lvl, n in stack if lvl < depth] + [(depth, name)]
-            section = SectionRef(title=name, path=tuple(n for _, n in stack))
-            draft.items.append(Heading(section))
-        else:
-            draft.items.append(Para(text=block, section=section))
+        return (len(match.group(1)), clean(match.group(2)).rstrip(":")) if match else (0, block)
+
+    outline(draft, map(outlined, blocks), title)
     return draft

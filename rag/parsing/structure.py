@@ -8,6 +8,7 @@ those become the document's page map (body offset where each page's text starts)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -54,6 +55,28 @@ class Draft:
     # Pages, for formats that have them (PDF).
     front_matter_page: int | None = None
     definition_pages: dict[int, int] = field(default_factory=dict)
+
+
+def nest(
+    stack: list[tuple[int, str]], level: int, name: str
+) -> tuple[list[tuple[int, str]], SectionRef]:
+    """A heading of ``level`` under the open headings ``stack`` (level, name): the new
+    stack, closing those at its level or deeper, and the section it opens."""
+    stack = [(lvl, n) for lvl, n in stack if lvl < level] + [(level, name)]
+    return stack, SectionRef(title=name, path=tuple(n for _, n in stack))
+
+
+def outline(draft: Draft, blocks: Iterable[tuple[int, str]], title: str | None) -> None:
+    """Append ``blocks`` to ``draft``: (level, heading name) for a heading, (0, text) for a
+    paragraph, which belongs to the last heading (or a section named for the title)."""
+    section = SectionRef(title=title or "Body", path=(title or "Body",))
+    stack: list[tuple[int, str]] = []
+    for level, text in blocks:
+        if level:
+            stack, section = nest(stack, level, text)
+            draft.items.append(Heading(section))
+        else:
+            draft.items.append(Para(text=text, section=section))
 
 
 def assemble(

@@ -35,7 +35,7 @@ from rag.parsing.pdf.title_page import (
     with_info_author,
 )
 from rag.parsing.readers import ReadOptions
-from rag.parsing.structure import Draft, Heading, Para
+from rag.parsing.structure import Draft, Heading, Para, nest
 from rag.records import FrontMatter, SectionRef
 from rag.text import MARKER_RE, SUPERSCRIPTS, from_superscript
 
@@ -155,8 +155,7 @@ class _Builder:
             level = self.levels[block[0].style]
         else:  # one heading style: "Title:" is a subsection of the last top-level heading
             level = 2 if text.endswith(":") and self.stack else 1
-        self.stack = [(lvl, name) for lvl, name in self.stack if lvl < level] + [(level, title)]
-        self.section = SectionRef(title=title, path=tuple(name for _, name in self.stack))
+        self.stack, self.section = nest(self.stack, level, title)
         self.draft.items.append(Heading(self.section, page=block[0].page))
         self.last = None
 
