@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.bench.stats import questions, summary, unique
+from rag.bench.stats import judged, questions, summary, unique
 from rag.config import Settings, bundled_brief
 
 if TYPE_CHECKING:
@@ -277,18 +277,7 @@ def repeat(
                 )
             )
             shutil.rmtree(work, ignore_errors=True)
-    last = results[-1]
+    last = judged(results)
     last["machine"] = _machine()
     last["asked_passages"] = passages
-    last["runs"] = [{t["target"]: t["value"] for t in r["targets"]} for r in results]
-    last["targets"] = [_median(row, last["runs"]) for row in last["targets"]]
     return last
-
-
-def _median(row: dict[str, Any], runs: list[dict[str, float]]) -> dict[str, Any]:
-    values = [r[row["target"]] for r in runs]
-    value = statistics.median(values)
-    op, bound = row["bound"].split()
-    met = value <= float(bound) if op == "≤" else value >= float(bound)
-    low, high = round(min(values), 3), round(max(values), 3)
-    return {**row, "value": round(value, 3), "met": met, "range": [low, high], "runs": len(runs)}

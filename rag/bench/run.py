@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.bench import http, inprocess
-from rag.bench.stats import questions, unique
+from rag.bench.stats import judged, questions, unique
 from rag.config import Settings
 
 # (name, what it compares, the bound). Ratios are to the bare int8 encoder, measured in the
@@ -89,23 +89,7 @@ def repeat(
     for i in range(runs):
         step = say if runs == 1 else (lambda text, i=i: say(f"run {i + 1}/{runs}: {text}"))
         results.append(run(settings, step, quick=quick, peer=peer))
-    last = results[-1]
-    if runs == 1:
-        return last
-    last["runs"] = [{t["target"]: t["value"] for t in r["targets"]} for r in results]
-    last["targets"] = [_median_target(row, last["runs"]) for row in last["targets"]]
-    return last
-
-
-def _median_target(row: dict[str, Any], runs: list[dict[str, float]]) -> dict[str, Any]:
-    import statistics
-
-    values = [r[row["target"]] for r in runs]
-    value = statistics.median(values)
-    op, bound = row["bound"].split()
-    met = value <= float(bound) if op == "≤" else value >= float(bound)
-    low, high = round(min(values), 3), round(max(values), 3)
-    return {**row, "value": round(value, 3), "met": met, "range": [low, high], "runs": len(runs)}
+    return results[-1] if runs == 1 else judged(results)
 
 
 def _best_floor(cfg: Settings, backend: str, asked: list[str]) -> dict[str, Any]:

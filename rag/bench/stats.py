@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -37,3 +38,23 @@ def questions(eval_dir: Path) -> list[str]:
 def unique(base: Sequence[str], n: int, tag: str) -> list[str]:
     """``n`` questions, each made unique with a suffix, so no cache anywhere can help."""
     return [f"{base[i % len(base)]} ({tag}{i})" for i in range(n)]
+
+
+def judged(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs' reports as one: the last run's figures, each target judged on its
+    median over the runs (with the range and the per-run values beside it)."""
+    last = results[-1]
+    last["runs"] = [{t["target"]: t["value"] for t in r["targets"]} for r in results]
+    last["targets"] = [_median_target(row, last["runs"]) for row in last["targets"]]
+    return last
+
+
+def _median_target(row: dict[str, Any], runs: list[dict[str, float]]) -> dict[str, Any]:
+    import statistics
+
+    values = [r[row["target"]] for r in runs]
+    value = statistics.median(values)
+    op, bound = row["bound"].split()
+    met = value <= float(bound) if op == "≤" else value >= float(bound)
+    low, high = round(min(values), 3), round(max(values), 3)
+    return {**row, "value": round(value, 3), "met": met, "range": [low, high], "runs": len(runs)}
