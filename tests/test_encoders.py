@@ -194,3 +194,23 @@ def test_the_default_backend_keeps_retrieval_quality(
     default, reference = scores(real_index_dir, AUTO_ORDER[0]), scores(torch_dir, "torch")
     assert {key[1] for key in default} == set(RETRIEVERS)
     assert quality_losses(default, reference) == {}
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_token_vectors_are_the_content_positions_of_each_row(backend: str) -> None:
+    """The batch-wide pick by token id equals content_positions on each row's token strings,
+    bit for bit, with its fallbacks (stopwords only, nothing but punctuation) and padding."""
+    from rag.encoding.content import content_positions
+    from rag.encoding.onnx_encoder import OnnxEncoder, _unit
+
+    encoder = load_encoder(default_model_path(), backend=backend, cache_dir=Settings().model_cache)
+    assert isinstance(encoder, OnnxEncoder)
+    texts = [*TEXTS, "?!", "", "A much longer question about [UNK] aid to Pakistan?"]
+    _, tokens = encoder.encode_with_tokens(texts, batch_size=len(texts))
+    hidden, mask, _ = encoder._forward(texts)
+    _, tokenizer = encoder._load()
+    for row, (text, got) in enumerate(zip(texts, tokens, strict=True)):
+        length = int(mask[row].sum())
+        keep = content_positions(tokenizer.encode(text).tokens[:length])
+        expected = _unit(hidden[row][keep])
+        assert got.dtype == expected.dtype and np.array_equal(got, expected), text

@@ -3,8 +3,12 @@ interaction (MaxSim) compares. Special tokens, punctuation and stopwords are lef
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @lru_cache(maxsize=1)
@@ -30,3 +34,18 @@ def content_positions(tokens: Sequence[str]) -> list[int]:
     keeps its non-special tokens (it still needs a vector to compare)."""
     keep = [j for j, token in enumerate(tokens) if keep_token(token)]
     return keep or [j for j, token in enumerate(tokens) if token not in _SPECIAL] or [0]
+
+
+def content_table(vocab: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per token id of ``vocab``: whether :func:`keep_token` keeps it, and whether it is not
+    special (:func:`content_positions`' fallback), so an encoder picks the content positions
+    of a whole batch with one lookup instead of testing every token's string."""
+    import numpy as np
+
+    size = max(vocab.values(), default=-1) + 1
+    content = np.zeros(size, dtype=bool)
+    plain = np.zeros(size, dtype=bool)
+    for token, index in vocab.items():
+        content[index] = keep_token(token)
+        plain[index] = token not in _SPECIAL
+    return content, plain

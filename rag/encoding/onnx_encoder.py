@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.encoding.content import content_positions
+from rag.encoding.content import content_table
 from rag.encoding.model_dir import check_model_dir, model_name, weights_sha256
 from rag.encoding.protocol import Progress
 from rag.errors import ModelError
@@ -46,6 +46,7 @@ class OnnxEncoder:
         self._session: Any = None
         self._tokenizer: Any = None
         self._inputs: set[str] = set()
+        self._content: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -103,10 +104,11 @@ class OnnxEncoder:
                 tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
                 tokenizer.enable_truncation(max_length=_max_length(self.path))
                 tokenizer.enable_padding()
+                self._content = content_table(tokenizer.get_vocab(with_added_tokens=True))
                 self._tokenizer = tokenizer
         return self._session, self._tokenizer
 
-    def _forward(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+    def _forward(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import numpy as np
 
         session, tokenizer = self._load()
@@ -117,7 +119,29 @@ class OnnxEncoder:
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
         (hidden,) = session.run(["last_hidden_state"], feeds)
-        return hidden, mask, [e.tokens for e in encodings]
+        return hidden, mask, ids
+
+    def _token_vectors(
+        self, hidden: np.ndarray, mask: np.ndarray, ids: np.ndarray
+    ) -> list[np.ndarray]:
+        """Each row's unit content-token vectors (:func:`rag.encoding.content.content_positions`'
+        choice), picked for the whole batch at once by token id: no Python work per token,
+        which a server's encoder thread paid for every question."""
+        import numpy as np
+
+        assert self._content is not None  # set by _load, before any forward pass
+        content, plain = self._content
+        inside = mask.astype(bool)
+        chosen = content[ids] & inside
+        # A text of stopwords only keeps its non-special tokens, and one of specials only
+        # its first (the same fallbacks as content_positions).
+        for row in np.flatnonzero(~chosen.any(axis=1)):
+            chosen[row] = plain[ids[row]] & inside[row]
+            if not chosen[row].any():
+                chosen[row, 0] = True
+        counts = chosen.sum(axis=1)
+        vectors = _unit(hidden[chosen])
+        return list(np.split(vectors, np.cumsum(counts)[:-1]))
 
     def encode_with_tokens(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
@@ -150,16 +174,13 @@ class OnnxEncoder:
         tokens_out: list[np.ndarray] = []
         for i in range(0, len(texts), batch_size):
             batch = texts[i : i + batch_size]
-            hidden, mask, pieces = self._forward(batch)
+            hidden, mask, ids = self._forward(batch)
             if pooled:
                 weights = mask[..., None].astype(np.float32)
                 mean = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
                 rows.append(_unit(mean))
             if tokens:
-                for row, row_mask, row_tokens in zip(hidden, mask, pieces, strict=True):
-                    length = int(row_mask.sum())
-                    keep = content_positions(row_tokens[:length])
-                    tokens_out.append(_unit(row[keep]))
+                tokens_out.extend(self._token_vectors(hidden, mask, ids))
             if progress:
                 progress(len(batch))
         if not rows:
