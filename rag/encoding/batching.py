@@ -24,7 +24,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -44,7 +44,9 @@ class _Request:
     done: threading.Event = field(default_factory=threading.Event)
     result: Encoded | None = None
     error: BaseException | None = None
-    wake: Callable[[], object] | None = None  # an async caller's, run by the worker when done
+    # An async caller's loop and the future it awaits, settled by the worker when done.
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[None] | None = None
 
 
 class BatchingEncoder(EncoderWrapper):
@@ -83,11 +85,12 @@ class BatchingEncoder(EncoderWrapper):
         if len(texts) > self.max_batch:
             return await asyncio.to_thread(self.inner.encode_with_tokens, texts)
         loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-        request = _Request(list(texts), wake=lambda: loop.call_soon_threadsafe(woken.set))
+        woken: asyncio.Future[None] = loop.create_future()
+        request = _Request(list(texts), loop=loop, future=woken)
         self._enqueue(request)
         try:
-            await asyncio.wait_for(woken.wait(), deadline.left())
+            # A future, not a coroutine: wait_for wraps no task around it.
+            await asyncio.wait_for(woken, deadline.left())
         except TimeoutError:
             self._abandon(request)
         except asyncio.CancelledError:
@@ -182,19 +185,31 @@ class BatchingEncoder(EncoderWrapper):
             except BaseException as exc:  # every waiting caller gets the failure
                 for request in batch:
                     request.error = exc
-                    _finish(request)
+                _finish(batch)
                 continue
             start = 0
             for request in batch:
                 end = start + len(request.texts)
                 request.result = (np.ascontiguousarray(pooled[start:end]), tokens[start:end])
-                _finish(request)
                 start = end
+            _finish(batch)
 
 
-def _finish(request: _Request) -> None:
-    request.done.set()
-    if request.wake is not None:
+def _finish(batch: list[_Request]) -> None:
+    """Wake a batch's callers: threads each through their event, coroutines through one
+    call into each loop for all of its callers (one wake-up of the loop, not one each)."""
+    waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for request in batch:
+        request.done.set()
+        if request.loop is not None and request.future is not None:
+            waiting.setdefault(request.loop, []).append(request.future)
+    for loop, futures in waiting.items():
         # RuntimeError: the caller's event loop has closed, so nobody waits any more.
         with contextlib.suppress(RuntimeError):
-            request.wake()
+            loop.call_soon_threadsafe(_settle, futures)
+
+
+def _settle(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # a caller that timed out or left has cancelled its own
+            future.set_result(None)

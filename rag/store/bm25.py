@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -64,6 +65,50 @@ def tokenize(texts: Sequence[str], params: BM25Params = BM25_PARAMS) -> list[lis
     return tokens
 
 
+# bm25s.tokenize's defaults, which tokenize() keeps: lower-cased, words of two or more word
+# characters, its English stopwords.
+_WORDS = re.compile(r"(?u)\b\w\w+\b").findall
+# Stems remembered per word for queries; past this many the memory starts again.
+STEM_CACHE_WORDS = 50_000
+
+
+@lru_cache(maxsize=2)
+def _query_stopwords(name: str) -> frozenset[str] | None:
+    """The stopwords bm25s.tokenize drops for ``name`` (None: a list this fast path does not
+    know, so queries go through bm25s itself)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) if name in ("en", "english") else None
+
+
+@lru_cache(maxsize=2)
+def _stems(language: str) -> dict[str, str]:
+    return {}
+
+
+def query_tokens(text: str, params: BM25Params = BM25_PARAMS) -> list[str]:
+    """``tokenize([text], params)[0]`` for one question, token for token, without bm25s's
+    per-call set-up (three progress bars, a vocabulary for the batch): the same split,
+    stopwords and stemmer, each word's stem remembered. A question's words cost a few
+    microseconds instead of a third of a millisecond, on the event loop of every search."""
+    stopwords = _query_stopwords(params.stopwords)
+    if stopwords is None or (params.fold is not None and params.fold != TYPOGRAPHY_FOLD):
+        return tokenize([text], params)[0]
+    folded = fold_typography(text) if params.fold else text
+    stems = _stems(params.stemmer)
+    out: list[str] = []
+    for word in _WORDS(folded.lower()):
+        if word in stopwords:
+            continue
+        stem = stems.get(word)
+        if stem is None:
+            if len(stems) >= STEM_CACHE_WORDS:
+                stems.clear()
+            stem = stems[word] = _stemmer(params.stemmer).stemWord(word)
+        out.append(stem)
+    return out
+
+
 # Stands in for a text with no indexable word (only stopwords, or no footnotes at all):
 # bm25s cannot index an empty vocabulary, and this token never occurs in a query.
 _PLACEHOLDER = "\x00empty"
@@ -94,13 +139,13 @@ def search(
 ) -> list[tuple[int, float]]:
     """(document index, score) pairs with a positive score, best first. ``params`` must be
     those the index was built with (the query is tokenized the same way)."""
-    tokens = tokenize([query], params)
+    tokens = query_tokens(query, params)
     n_docs = int(retriever.scores["num_docs"])
-    if not tokens or not tokens[0] or n_docs == 0:
+    if not tokens or n_docs == 0:
         return []
     from rag.store.ranks import top_order
 
-    scores = retriever.get_scores(tokens[0])
+    scores = retriever.get_scores(tokens)
     # Ties keep document order, so equal scores always rank the same way.
     order = top_order(scores, min(size, n_docs))
     return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
