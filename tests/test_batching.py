@@ -210,6 +210,32 @@ def test_async_callers_share_batches_and_get_their_own_rows() -> None:
     assert sum(inner.batches) == 10 and max(inner.batches) <= 4 and len(inner.batches) < 10
 
 
+def test_a_batch_wakes_its_loop_once_for_all_its_async_callers() -> None:
+    """One call into the loop per batch, not one per caller: each wake-up of a loop from
+    another thread is a write to its pipe and a turn of the loop."""
+    import asyncio
+
+    inner = Slow()
+    batching = BatchingEncoder(inner, max_batch=4, max_wait_ms=50)
+    wakes: list[int] = []
+
+    async def ask_all() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        threadsafe = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any) -> Any:
+            wakes.append(len(args[0]))
+            return threadsafe(callback, *args)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        asks = [batching.aencode_with_tokens([f"question {i}"]) for i in range(8)]
+        return await asyncio.gather(*asks)
+
+    results = asyncio.run(ask_all())
+    assert len(results) == 8 and sum(inner.batches) == 8
+    assert len(wakes) == len(inner.batches) and sum(wakes) == 8  # one wake per batch
+
+
 def test_an_async_caller_past_its_deadline_gives_up_its_place() -> None:
     import asyncio
 
