@@ -13,6 +13,7 @@ from rag.text import TYPOGRAPHY_FOLD, fold_typography
 
 if TYPE_CHECKING:
     import bm25s
+    import numpy as np
     import Stemmer
 
 
@@ -89,18 +90,29 @@ def load(folder: Path) -> bm25s.BM25:
     return retriever
 
 
+def scores(
+    retriever: bm25s.BM25, query: str, params: BM25Params = BM25_PARAMS
+) -> np.ndarray | None:
+    """The BM25 score of every document for ``query`` (None when the query has no terms
+    or the index no documents)."""
+    tokens = tokenize([query], params)
+    n_docs = int(retriever.scores["num_docs"])
+    if not tokens or not tokens[0] or n_docs == 0:
+        return None
+    found: np.ndarray = retriever.get_scores(tokens[0])
+    return found
+
+
 def search(
     retriever: bm25s.BM25, query: str, size: int, params: BM25Params = BM25_PARAMS
 ) -> list[tuple[int, float]]:
     """(document index, score) pairs with a positive score, best first. ``params`` must be
     those the index was built with (the query is tokenized the same way)."""
-    tokens = tokenize([query], params)
-    n_docs = int(retriever.scores["num_docs"])
-    if not tokens or not tokens[0] or n_docs == 0:
+    found = scores(retriever, query, params)
+    if found is None:
         return []
     from rag.store.ranks import top_order
 
-    scores = retriever.get_scores(tokens[0])
     # Ties keep document order, so equal scores always rank the same way.
-    order = top_order(scores, min(size, n_docs))
-    return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+    order = top_order(found, min(size, len(found)))
+    return [(int(i), float(found[i])) for i in order if found[i] > 0]
