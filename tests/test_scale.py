@@ -419,8 +419,9 @@ def test_row_norms_read_from_the_file_equal_the_in_memory_ones(tmp_path):
 
 def test_blocked_int8_kernel_gives_the_per_query_scores(handle, monkeypatch):
     """With precomputed norms the int8 rows are converted and multiplied a block at a time;
-    the scores equal the unblocked computation's to float rounding."""
-    monkeypatch.setattr("rag.store.late.ROWS_PER_BLOCK", 16)  # many blocks on a small table
+    the scores equal the unblocked computation's to float rounding, and a passage repeated
+    elsewhere in the table (another block, another place in its block) scores the same."""
+    monkeypatch.setattr("rag.store.late.BLOCK_CELLS", 16)  # blocks of 32 rows: many of them
     rng = np.random.default_rng(9)
     query = _unit(rng.normal(size=(5, handle.token_vectors.shape[1])))
     codes = np.asarray(handle.token_vectors)
@@ -444,3 +445,23 @@ def test_a_large_table_is_opened_with_its_norms_and_ranks_as_the_float_one(handl
     want = token_ranking(handle, qtokens, 20, pool)
     assert [i for i, _ in got] == [i for i, _ in want]
     np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
+
+
+def test_identical_passages_score_identically_wherever_their_rows_fall():
+    rng = np.random.default_rng(4)
+    sentence = rng.integers(-127, 128, size=(37, 48), dtype=np.int8)
+    filler = rng.integers(-127, 128, size=(1000, 48), dtype=np.int8)
+    # one passage of one sentence at row 0, the same passage again at row 1,037
+    codes = np.vstack([sentence, filler, sentence])
+    offsets = np.array([0, 37, 1037, 1074])
+    passage_sentences = np.array([0, 1, 2, 3])
+    norms = late.row_norms(codes)
+    for tokens in (1, 3, 7, 12, 40):
+        query = _unit(rng.normal(size=(tokens, 48)))
+        got = late.maxsim_passages(query, codes, offsets, passage_sentences, np.arange(3), norms)
+        assert got[0] == got[2]
+
+
+@pytest.mark.parametrize(("tokens", "rows"), [(1, 512), (3, 256), (7, 128), (12, 64), (40, 32)])
+def test_block_rows_keep_rows_times_tokens_small(tokens, rows):
+    assert late.block_rows(tokens) == rows

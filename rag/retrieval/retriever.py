@@ -274,8 +274,8 @@ def fused_notes(
     ranks[top_order(sims, len(sims))] = np.arange(1, len(sims) + 1)
     fused = 1.0 / (k + ranks.astype(np.float64))
     if lexical is not None:
-        order = top_order(lexical, len(lexical))
-        order = order[lexical[order] > 0]
+        held = np.flatnonzero(lexical > 0)  # as bm25.search ranks: positive scores only
+        order = held[top_order(lexical[held], len(held))]
         fused[order] += 1.0 / (k + np.arange(1, len(order) + 1, dtype=np.float64))
     best = top_order(fused, depth)
     return [(int(i), float(fused[i])) for i in best]
