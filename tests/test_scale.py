@@ -381,3 +381,87 @@ def test_footnote_hnsw_is_recorded_and_gates_as_the_scan(tmp_path, brief_path, h
     path.write_bytes(bytes(data))
     with pytest.raises(IndexCorrupt, match=r"footnotes\.faiss.*checksum.*rag index"):
         load_index(out)
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def test_fused_notes_is_rrf_of_the_full_rankings():
+    from rag.retrieval.retriever import fused_notes, rrf
+    from rag.store.ranks import top_order
+
+    rng = np.random.default_rng(11)
+    for n in (1, 7, 300):
+        # Rounded scores, so ties (broken by index) occur in both lists.
+        sims = np.round(rng.normal(size=n), 1).astype(np.float32)
+        lexical = np.maximum(np.round(rng.normal(size=n), 1), 0.0)
+        dense = [(int(i), float(sims[i])) for i in top_order(sims, n)]
+        lex = [(int(i), float(lexical[i])) for i in top_order(lexical, n) if lexical[i] > 0]
+        for depth in (1, 5, n):
+            want = rrf([(dense, 1.0), (lex, 1.0)], 60)[:depth]
+            assert fused_notes(sims, lexical, 60, depth) == want
+            assert fused_notes(sims, None, 60, depth) == rrf([(dense, 1.0)], 60)[:depth]
+
+
+def test_row_norms_read_from_the_file_equal_the_in_memory_ones(tmp_path):
+    rng = np.random.default_rng(3)
+    codes = rng.integers(-127, 128, size=(1000, 24), dtype=np.int8)
+    codes[7] = 0  # an empty row's norm is 1, as the query-time division takes it
+    np.save(tmp_path / "t.npy", codes, allow_pickle=False)
+    mapped = np.load(tmp_path / "t.npy", mmap_mode="r", allow_pickle=False)
+    floats = codes.astype(np.float32)
+    want = np.sqrt(np.einsum("ij,ij->i", floats, floats))
+    want[want == 0] = 1.0
+    for table in (codes, mapped):
+        np.testing.assert_array_equal(late.row_norms(table, chunk=64), want)
+    assert late.row_norms(floats).shape == (0,)
+
+
+def test_blocked_int8_kernel_gives_the_per_query_scores(handle, monkeypatch):
+    """With precomputed norms the int8 rows are converted and multiplied a block at a time;
+    the scores equal the unblocked computation's to float rounding, and a passage repeated
+    elsewhere in the table (another block, another place in its block) scores the same."""
+    monkeypatch.setattr("rag.store.late.BLOCK_CELLS", 16)  # blocks of 32 rows: many of them
+    rng = np.random.default_rng(9)
+    query = _unit(rng.normal(size=(5, handle.token_vectors.shape[1])))
+    codes = np.asarray(handle.token_vectors)
+    norms = late.row_norms(codes)
+    args = (handle.token_offsets, handle.passage_sentences)
+    for candidates in (np.sort(rng.choice(len(handle.passages), 9, replace=False)), np.arange(3)):
+        plain = late.maxsim_passages(query, codes, *args, candidates)
+        blocked = late.maxsim_passages(query, codes, *args, candidates, norms)
+        np.testing.assert_allclose(blocked, plain, rtol=1e-6, atol=1e-6)
+
+
+def test_a_large_table_is_opened_with_its_norms_and_ranks_as_the_float_one(handle, monkeypatch):
+    monkeypatch.setattr("rag.store.late.FLOAT_TABLE_MAX_BYTES", 0)
+    mapped = load_index(handle.path)
+    assert mapped.token_table.dtype == np.int8
+    assert mapped.token_norms.shape == (len(mapped.token_vectors),)
+    assert handle.token_norms.shape == (0,)  # the small table is unit floats: no norms
+    qtokens = FakeEncoder().encode_tokens(["CENTCOM commander visit to Pakistan"])[0]
+    pool = list(range(0, len(handle.passages), 2))
+    got = token_ranking(mapped, qtokens, 20, pool)
+    want = token_ranking(handle, qtokens, 20, pool)
+    assert [i for i, _ in got] == [i for i, _ in want]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
+
+
+def test_identical_passages_score_identically_wherever_their_rows_fall():
+    rng = np.random.default_rng(4)
+    sentence = rng.integers(-127, 128, size=(37, 48), dtype=np.int8)
+    filler = rng.integers(-127, 128, size=(1000, 48), dtype=np.int8)
+    # one passage of one sentence at row 0, the same passage again at row 1,037
+    codes = np.vstack([sentence, filler, sentence])
+    offsets = np.array([0, 37, 1037, 1074])
+    passage_sentences = np.array([0, 1, 2, 3])
+    norms = late.row_norms(codes)
+    for tokens in (1, 3, 7, 12, 40):
+        query = _unit(rng.normal(size=(tokens, 48)))
+        got = late.maxsim_passages(query, codes, offsets, passage_sentences, np.arange(3), norms)
+        assert got[0] == got[2]
+
+
+@pytest.mark.parametrize(("tokens", "rows"), [(1, 512), (3, 256), (7, 128), (12, 64), (40, 32)])
+def test_block_rows_keep_rows_times_tokens_small(tokens, rows):
+    assert late.block_rows(tokens) == rows

@@ -110,8 +110,18 @@ def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
     from rag.store.vectors import search
 
     scores, ids = search(handle.faiss_index, qvec, depth)
-    pairs = [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
-    return sorted(pairs, key=lambda item: (-item[1], item[0]))
+    found = ids >= 0
+    return best_first(ids[found], scores[found])
+
+
+def best_first(ids: np.ndarray, scores: np.ndarray, depth: int | None = None) -> Ranking:
+    """(id, score) pairs by score, ties in id order (``sorted`` by ``(-score, id)``), as
+    arrays: sorting a graph search's 800 rows as Python tuples measured 0.7 ms a question
+    on a 10k-passage library."""
+    import numpy as np
+
+    order = np.lexsort((ids, -scores))[:depth]
+    return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
 
 
 def sentence_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
@@ -165,8 +175,7 @@ def _sentence_graph_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -
         # Results come best first, so a passage's first row is its best sentence found.
         _, first = np.unique(owners, return_index=True)
         if len(first) >= depth:
-            pairs = [(int(owners[j]), float(scores[j])) for j in np.sort(first)]
-            return sorted(pairs, key=lambda item: (-item[1], item[0]))[:depth]
+            return best_first(owners[first], scores[first], depth)
         want *= 2
     return None
 
@@ -193,7 +202,12 @@ def token_ranking(
         else np.asarray(candidates, dtype=np.int64)
     )
     scores = maxsim_passages(
-        qtokens, handle.token_table, handle.token_offsets, handle.passage_sentences, pool
+        qtokens,
+        handle.token_table,
+        handle.token_offsets,
+        handle.passage_sentences,
+        pool,
+        handle.token_norms,
     )
     order = top_order(scores, depth)
     return [(int(pool[i]), float(scores[i])) for i in order if np.isfinite(scores[i])]
@@ -234,17 +248,37 @@ def footnote_ranking(
     if best_footnote(handle, qvec) < best_passage + params.footnote_margin:
         return []
     sims = handle.footnote_vectors @ qvec
-    k, depth = params.rrf_k, params.footnote_depth
-    dense = sorted(((i, float(s)) for i, s in enumerate(sims)), key=lambda x: (-x[1], x[0]))
-    lexical = bm25.search(handle.footnote_bm25, question, len(handle.footnote_keys))
+    lexical = bm25.scores(handle.footnote_bm25, question)
     ranking: Ranking = []
     seen: set[int] = set()
-    for note, score in rrf([(dense, 1.0), (lexical, 1.0)], k)[:depth]:
+    for note, score in fused_notes(sims, lexical, params.rrf_k, params.footnote_depth):
         for idx in handle.citing.get(handle.footnote_keys[note], ()):
             if idx not in seen:
                 seen.add(idx)
                 ranking.append((idx, score))
     return ranking
+
+
+def fused_notes(
+    sims: np.ndarray, lexical: np.ndarray | None, k: int, depth: int
+) -> list[tuple[int, float]]:
+    """:func:`rrf` of every footnote ranked by cosine (``sims``) and those with a positive
+    BM25 score ranked by it, cut to the best ``depth``: the same pairs in the same order,
+    from arrays. Ranking and fusing every footnote as Python tuples cost 6 ms a question on
+    a 10k-passage library (3,835 footnotes) whenever the gate opened."""
+    import numpy as np
+
+    from rag.store.ranks import top_order
+
+    ranks = np.empty(len(sims), dtype=np.int64)
+    ranks[top_order(sims, len(sims))] = np.arange(1, len(sims) + 1)
+    fused = 1.0 / (k + ranks.astype(np.float64))
+    if lexical is not None:
+        held = np.flatnonzero(lexical > 0)  # as bm25.search ranks: positive scores only
+        order = held[top_order(lexical[held], len(held))]
+        fused[order] += 1.0 / (k + np.arange(1, len(order) + 1, dtype=np.float64))
+    best = top_order(fused, depth)
+    return [(int(i), float(fused[i])) for i in best]
 
 
 class Retriever:

@@ -14,6 +14,7 @@ from rag.text import TYPOGRAPHY_FOLD, fold_typography
 
 if TYPE_CHECKING:
     import bm25s
+    import numpy as np
     import Stemmer
 
 
@@ -134,18 +135,35 @@ def load(folder: Path) -> bm25s.BM25:
     return retriever
 
 
+def scores(
+    retriever: bm25s.BM25, query: str, params: BM25Params = BM25_PARAMS
+) -> np.ndarray | None:
+    """The BM25 score of every document for ``query`` (None when the query has no terms
+    or the index no documents)."""
+    tokens = query_tokens(query, params)
+    n_docs = int(retriever.scores["num_docs"])
+    if not tokens or n_docs == 0:
+        return None
+    found: np.ndarray = retriever.get_scores(tokens)
+    return found
+
+
 def search(
     retriever: bm25s.BM25, query: str, size: int, params: BM25Params = BM25_PARAMS
 ) -> list[tuple[int, float]]:
     """(document index, score) pairs with a positive score, best first. ``params`` must be
     those the index was built with (the query is tokenized the same way)."""
-    tokens = query_tokens(query, params)
-    n_docs = int(retriever.scores["num_docs"])
-    if not tokens or n_docs == 0:
+    found = scores(retriever, query, params)
+    if found is None:
         return []
+    import numpy as np
+
     from rag.store.ranks import top_order
 
-    scores = retriever.get_scores(tokens)
-    # Ties keep document order, so equal scores always rank the same way.
-    order = top_order(scores, min(size, n_docs))
-    return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+    # Only documents holding a query term score above zero, and only they are returned:
+    # selecting among them alone is the same ranking, and on a 100k-passage library a
+    # selection over every score (mostly equal zeros, which slow numpy's partition) took
+    # 7 ms a question. Ties keep document order, so equal scores always rank the same way.
+    held = np.flatnonzero(found > 0)
+    order = held[top_order(found[held], size)]
+    return [(int(i), float(found[i])) for i in order]

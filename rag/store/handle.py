@@ -86,10 +86,13 @@ class IndexHandle(IndexContents):
     # What the token leg reads: unit float32 rows of a small table, converted once at load,
     # else `token_vectors` itself (rag.store.late.query_table).
     token_table: NDArray[Any] = field(default_factory=lambda: _no_vectors())
+    # The int8 table's row norms when `token_table` is that table (rag.store.late.row_norms),
+    # computed once here instead of per query; empty for a float table.
+    token_norms: NDArray[np.float32] = field(default_factory=lambda: _no_vectors()[0])
 
     @classmethod
     def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
-        from rag.store.late import query_table
+        from rag.store.late import query_table, row_norms
         from rag.store.vectors import stored_vectors
 
         keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
@@ -97,6 +100,7 @@ class IndexHandle(IndexContents):
         for i, p in enumerate(contents.passages):
             for ref in p.footnotes:
                 citing.setdefault((p.document.id, ref.number), []).append(i)
+        table = query_table(contents.token_vectors)
         return cls(
             path=path,
             manifest=manifest,
@@ -106,7 +110,8 @@ class IndexHandle(IndexContents):
             passage_sentences=_row_offsets(contents.sentence_owners, len(contents.passages)),
             sentence_vectors=stored_vectors(contents.sentence_index),
             footnote_vectors=stored_vectors(contents.footnote_index),
-            token_table=query_table(contents.token_vectors),
+            token_table=table,
+            token_norms=row_norms(table),
             **contents.parts(),
         )
 

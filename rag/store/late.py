@@ -15,7 +15,7 @@ every row is unit length the scale need not be stored — ``q / ‖q‖`` is the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -110,17 +110,59 @@ def query_table(codes: np.ndarray) -> np.ndarray:
     return codes
 
 
+def row_norms(codes: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Each int8 row's Euclidean norm as float32 (1 for an all-zero row), what turns a
+    code's dot product into a cosine: computed once when an index is opened, so a query
+    divides by its candidates' norms instead of recomputing them (measured on a 10k-passage
+    library as a fifth of the token leg). A memory-mapped table is read with plain file
+    reads, not through its map, so computing this leaves none of the table's pages mapped
+    into the process (they would count in its RSS). Empty for a float table."""
+    import numpy as np
+
+    if codes.dtype != np.int8 or codes.ndim != 2:
+        return np.zeros(0, dtype=np.float32)
+    norms = np.empty(len(codes), dtype=np.float32)
+    for start, rows in _row_chunks(codes, chunk):
+        floats = rows.astype(np.float32)
+        norms[start : start + len(rows)] = np.sqrt(np.einsum("ij,ij->i", floats, floats))
+    norms[norms == 0] = 1.0
+    return norms
+
+
+def _row_chunks(codes: np.ndarray, chunk: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``codes`` ``chunk`` rows at a time; a memory-mapped array's rows are read from its
+    file."""
+    import numpy as np
+
+    filename = getattr(codes, "filename", None)
+    if not (isinstance(codes, np.memmap) and filename):
+        for start in range(0, len(codes), chunk):
+            yield start, np.asarray(codes[start : start + chunk])
+        return
+    width = codes.shape[1]
+    with open(filename, "rb") as fh:
+        fh.seek(codes.offset)
+        for start in range(0, len(codes), chunk):
+            count = min(chunk, len(codes) - start)
+            rows = np.fromfile(fh, dtype=np.int8, count=count * width)
+            if len(rows) != count * width:
+                raise ValueError(f"{filename} is shorter than its header says")
+            yield start, rows.reshape(count, width)
+
+
 def maxsim_passages(
     query: np.ndarray,
     tokens: np.ndarray,
     token_offsets: np.ndarray,
     passage_sentences: np.ndarray,
     passages: np.ndarray,
+    norms: np.ndarray | None = None,
 ) -> np.ndarray:
     """MaxSim of the best sentence of each passage in ``passages`` (indices), reading only
     their token rows: ``passage_sentences[p]:passage_sentences[p+1]`` are passage p's
     sentence rows, ``token_offsets[s]:token_offsets[s+1]`` sentence s's token rows.
-    ``tokens``: int8 codes (:func:`quantize`) or unit float rows (:func:`query_table`).
+    ``tokens``: int8 codes (:func:`quantize`) or unit float rows (:func:`query_table`);
+    ``norms``: the int8 codes' :func:`row_norms`, computed here per row when not given.
 
     Equals the per-passage maximum of :func:`maxsim` over the whole table, restricted to
     ``passages`` (``-inf`` for a passage without sentences)."""
@@ -135,8 +177,12 @@ def maxsim_passages(
     sentences = spans(s_lo, s_hi)
     # Sentences are in passage order and tokens in sentence order, so a passage's token rows
     # are one slice too: the candidates' rows are the concatenation of one range each.
-    rows = _candidate_rows(tokens, token_offsets[s_lo], token_offsets[s_hi])
-    sims = _similarities(rows, query)  # (candidates' tokens, query tokens)
+    starts, stops = token_offsets[s_lo], token_offsets[s_hi]
+    if tokens.dtype == np.int8 and norms is not None and len(norms) == len(tokens):
+        sims = _code_similarities(tokens, norms, spans(starts, stops), query)
+    else:
+        sims = _similarities(_candidate_rows(tokens, starts, stops), query)
+    # sims: (candidates' tokens, query tokens)
     sentence_tokens = token_offsets[sentences + 1] - token_offsets[sentences]
     best = segment_max(sims, sentence_tokens, axis=0)  # (candidate sentences, query tokens)
     per_sentence = best.mean(axis=1)
@@ -165,6 +211,51 @@ def _similarities(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     norms = np.sqrt(np.einsum("ij,ij->i", floats, floats))
     sims = floats @ query.T
     sims /= np.where(norms > 0, norms, 1.0)[:, None]
+    return sims
+
+
+# Candidate rows are converted from int8 and multiplied a block at a time: a block's float
+# rows stay in the CPU's cache between the conversion and the product, where converting every
+# candidate row first wrote and re-read tens of megabytes. The block is sized so that its
+# rows times the question's tokens stay under this many cells: OpenBLAS then multiplies with
+# its small-matrix kernel, which for these skinny products (384 columns, a handful of query
+# tokens) measured about three times the speed of its general one (20,866 rows, 7 query
+# tokens: 2.9 ms in blocks of 128 rows against 8.7 ms in blocks of 256 or one product).
+# Every block has the same shape (the last is padded with zero rows), so every row goes
+# through the same kernel: identical rows get identical scores, and ties keep index order.
+BLOCK_CELLS = 1024
+
+
+def block_rows(query_tokens: int) -> int:
+    """Rows per block for a question of ``query_tokens`` token vectors: a power of two
+    between 32 and 512 with ``rows × query_tokens`` at most :data:`BLOCK_CELLS`."""
+    fit = max(1, BLOCK_CELLS // max(1, query_tokens))
+    return int(min(512, max(32, 1 << (fit.bit_length() - 1))))
+
+
+def _code_similarities(
+    codes: np.ndarray, norms: np.ndarray, rows: np.ndarray, query: np.ndarray
+) -> np.ndarray:
+    """:func:`_similarities` of int8 ``codes[rows]`` with their precomputed norms, a block
+    of rows at a time (:func:`block_rows`)."""
+    import numpy as np
+
+    size = block_rows(len(query))
+    gathered = codes[rows]  # int8: a quarter of the bytes a float gather moves
+    sims = np.empty((len(rows), len(query)), dtype=np.float32)
+    block = np.zeros((size, codes.shape[1]), dtype=np.float32)
+    tail = np.empty((size, len(query)), dtype=np.float32)
+    for start in range(0, len(rows), size):
+        part = gathered[start : start + size]
+        if len(part) == size:
+            np.copyto(block, part, casting="unsafe")
+            np.matmul(block, query.T, out=sims[start : start + size])
+        else:  # the last, short block: zero rows below it keep the block's shape
+            block[len(part) :] = 0.0
+            np.copyto(block[: len(part)], part, casting="unsafe")
+            np.matmul(block, query.T, out=tail)
+            sims[start:] = tail[: len(part)]
+    sims /= norms[rows][:, None]
     return sims
 
 
