@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from rag.chunking.represent import passage_text, sentence_rows
 from rag.cli import app
 from rag.config import Settings
 from rag.engine import build
@@ -172,3 +173,53 @@ def test_the_mapped_artifacts_are_read_at_random(shelf: Path, tmp_path: Path) ->
     assert handle.token_vectors is not None
     assert {"token_vectors.npy", "dense.faiss", "sentences.faiss"} <= set(flags)
     assert all(flags.values()), flags
+
+
+class RecordingEncoder(FakeEncoder):
+    """The fake encoder, keeping every text it was asked to encode (pooled or tokens)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pooled: list[str] = []
+        self.tokens: list[str] = []
+
+    def encode(self, texts, *, batch_size=32, progress=None):  # type: ignore[no-untyped-def]
+        self.pooled.extend(texts)
+        return super().encode(texts, batch_size=batch_size, progress=progress)
+
+    def encode_tokens(self, texts, *, batch_size=32):  # type: ignore[no-untyped-def]
+        self.tokens.extend(texts)
+        return [FakeEncoder.encode(self, t.split() or [t]) for t in texts]
+
+
+# One sentence said twice (two sentence rows, two token rows of the same text), a footnote
+# said twice, and a one-sentence passage (its sentence probe is its passage's text).
+REPEATS = (
+    "# Repeat Brief\n\n## Ports\n\nGwadar handles cargo. The port grew. Gwadar handles cargo.[^1]"
+    "[^2]\n\n## Roads\n\nThe motorway opened in 2023.\n\n"
+    "[^1]: Port authority, 2023.\n\n[^2]: Port authority, 2023.\n"
+)
+
+
+def test_a_build_encodes_each_distinct_text_once(tmp_path: Path) -> None:
+    folder = tmp_path / "briefs"
+    folder.mkdir()
+    (folder / "repeats.md").write_text(REPEATS)
+    encoder = RecordingEncoder()
+    manifest = build(_settings(tmp_path), [folder], encoder=encoder)
+    assert manifest is not None
+    assert len(encoder.pooled) == len(set(encoder.pooled))  # across passages, probes, notes
+    assert len(encoder.tokens) == len(set(encoder.tokens))
+    handle = load_index(tmp_path / "index")
+    fronts = {d.id: d.front_matter for d in handle.documents.values()}
+    rows = [sentence_rows(p, fronts[p.document.id]) for p in handle.passages]
+    probes = [text for r in rows for text in r.probes]
+    bare = [text for r in rows for text in r.bare]
+    assert len(probes) > len(set(probes)) and len(bare) > len(set(bare))  # repeats indexed
+    assert set(probes) & {passage_text(p, fronts[p.document.id]) for p in handle.passages}
+    counted = manifest.embedding  # a repeat counts as embedded: this build computed it
+    assert counted["sentences"].embedded == len(probes) and counted["tokens"].embedded == len(bare)
+    assert counted["footnotes"].embedded == 2
+    # The index holds what encoding every text on its own gives, repeats included.
+    sentence_vectors = handle.sentence_index.reconstruct_n(0, handle.sentence_index.ntotal)
+    assert np.array_equal(sentence_vectors, FakeEncoder().encode(probes))

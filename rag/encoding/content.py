@@ -18,6 +18,7 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN_PLUS)
 
 
+@lru_cache(maxsize=1 << 16)  # a vocabulary's pieces: a build asks the same ones again and again
 def keep_token(token: str) -> bool:
     """Content word pieces only: no [CLS]/[SEP], punctuation or stopwords."""
     if token.startswith("[") and token.endswith("]"):

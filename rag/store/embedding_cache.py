@@ -55,6 +55,9 @@ class EmbeddingCache:
         self._tokens: dict[str, np.ndarray] = {}
         self._used_pooled: dict[str, np.ndarray] = {}
         self._used_tokens: dict[str, np.ndarray] = {}
+        # What this build encoded, by text (pooled rows of every kind, token rows apart).
+        self._fresh_pooled: dict[str, np.ndarray] = {}
+        self._fresh_tokens: dict[str, np.ndarray] = {}
         self.reuse: dict[str, Reuse] = {}
         self._spans: dict[str, list[tuple[int, int]]] = {}
         self.memo: SpanMemo | None = None
@@ -103,23 +106,30 @@ class EmbeddingCache:
         store: dict[str, Any],
         used: dict[str, Any],
         encode: Callable[[list[str]], Any],
+        fresh: dict[str, Any],
     ) -> tuple[list[Any], int]:
         """Each text's vectors from ``store``, encoding (with ``encode``) only those not in
-        it, in their order: a build with nothing cached encodes exactly the batches it did
-        before. What was used is kept for :meth:`save`; counted in :attr:`reuse`. Returns
-        the rows and how many came from the cache."""
+        it, in their order, and each distinct text once: ``fresh`` holds what this build
+        has encoded so far by text, so a text repeated in ``texts``, or met before in
+        another kind the same encoder computes (a one-sentence passage's sentence probe is
+        its passage's text), takes the row already computed (the float32 rows do not depend
+        on their batch, so this is the row it would have had). What was used is kept for
+        :meth:`save`; counted in :attr:`reuse` (a text found in ``fresh`` counts as
+        embedded: this build computed it). Returns the rows and how many texts were not
+        encoded now."""
         keys = [_key(kind, t) for t in texts]
-        missing = [i for i, k in enumerate(keys) if k not in store]
+        rows = [store.get(k) for k in keys]
+        missing = [i for i, row in enumerate(rows) if row is None]
         reuse = self.reuse.setdefault(kind, Reuse())
         reuse.embedded += len(missing)
         reuse.reused += len(keys) - len(missing)
-        rows = [store.get(k) for k in keys]
-        if missing:
-            fresh = encode([texts[i] for i in missing])
-            for j, i in enumerate(missing):
-                rows[i] = store[keys[i]] = fresh[j]
+        todo = list(dict.fromkeys(texts[i] for i in missing if texts[i] not in fresh))
+        if todo:
+            fresh.update(zip(todo, encode(todo), strict=True))
+        for i in missing:
+            rows[i] = store[keys[i]] = fresh[texts[i]]
         used.update(zip(keys, rows, strict=True))
-        return rows, len(keys) - len(missing)
+        return rows, len(keys) - len(todo)
 
     def pooled(
         self,
@@ -131,11 +141,16 @@ class EmbeddingCache:
         """Pooled vectors of ``texts``, one row each."""
         import numpy as np
 
-        rows, reused = self._lookup(
-            kind, texts, self._pooled, self._used_pooled, lambda fresh: encode(fresh, progress)
+        rows, skipped = self._lookup(
+            kind,
+            texts,
+            self._pooled,
+            self._used_pooled,
+            lambda todo: encode(todo, progress),
+            self._fresh_pooled,
         )
-        if progress is not None and reused:
-            progress(reused)  # the encoder reported the rest as it went
+        if progress is not None and skipped:
+            progress(skipped)  # the encoder reported the rest as it went
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
         return np.ascontiguousarray(np.stack(rows), dtype=np.float32)
@@ -146,7 +161,9 @@ class EmbeddingCache:
         """Per text, its content tokens' vectors."""
         from rag.store.late import dequantize
 
-        rows, _ = self._lookup("tokens", texts, self._tokens, self._used_tokens, encode)
+        rows, _ = self._lookup(
+            "tokens", texts, self._tokens, self._used_tokens, encode, self._fresh_tokens
+        )
         return [dequantize(r) for r in rows]  # int8 rows read from the file: unit floats
 
     def save(self) -> None:
