@@ -465,3 +465,17 @@ def test_identical_passages_score_identically_wherever_their_rows_fall():
 @pytest.mark.parametrize(("tokens", "rows"), [(1, 512), (3, 256), (7, 128), (12, 64), (40, 32)])
 def test_block_rows_keep_rows_times_tokens_small(tokens, rows):
     assert late.block_rows(tokens) == rows
+
+
+def test_a_float_table_is_multiplied_in_blocks_with_the_same_scores(handle, monkeypatch):
+    """The bundled brief's table is unit floats; its product runs in blocks too (the last
+    padded), and identical rows score identically wherever they fall."""
+    rng = np.random.default_rng(12)
+    query = _unit(rng.normal(size=(6, handle.token_table.shape[1])))
+    whole = handle.token_table @ query.T
+    monkeypatch.setattr("rag.store.late.BLOCK_CELLS", 16)
+    blocked = late._products(handle.token_table, query)
+    np.testing.assert_allclose(blocked, whole, rtol=1e-5, atol=1e-6)
+    twice = np.vstack([handle.token_table[:5], handle.token_table[:40], handle.token_table[:5]])
+    sims = late._products(twice, query)
+    np.testing.assert_array_equal(sims[:5], sims[45:])

@@ -204,12 +204,11 @@ def _similarities(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     import numpy as np
 
     if rows.dtype != np.int8:
-        sims: np.ndarray = np.asarray(rows, dtype=np.float32) @ query.T
-        return sims
+        return _products(np.asarray(rows, dtype=np.float32), query)
     # int8 codes: the scale is implied by unit length, so divide by each code's norm.
     floats = rows.astype(np.float32)
     norms = np.sqrt(np.einsum("ij,ij->i", floats, floats))
-    sims = floats @ query.T
+    sims: np.ndarray = floats @ query.T
     sims /= np.where(norms > 0, norms, 1.0)[:, None]
     return sims
 
@@ -236,26 +235,33 @@ def block_rows(query_tokens: int) -> int:
 def _code_similarities(
     codes: np.ndarray, norms: np.ndarray, rows: np.ndarray, query: np.ndarray
 ) -> np.ndarray:
-    """:func:`_similarities` of int8 ``codes[rows]`` with their precomputed norms, a block
-    of rows at a time (:func:`block_rows`)."""
+    """:func:`_similarities` of int8 ``codes[rows]`` with their precomputed norms."""
+    sims = _products(codes[rows], query)  # int8 gathered: a quarter of a float gather's bytes
+    sims /= norms[rows][:, None]
+    return sims
+
+
+def _products(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``rows @ query.T`` a block of :func:`block_rows` rows at a time, int8 rows converted
+    per block (a small float table, read as unit floats, is multiplied in place: on the
+    bundled brief's 1,412 rows the token leg measured 0.52 → 0.35 ms p50 in blocks)."""
     import numpy as np
 
     size = block_rows(len(query))
-    gathered = codes[rows]  # int8: a quarter of the bytes a float gather moves
     sims = np.empty((len(rows), len(query)), dtype=np.float32)
-    block = np.zeros((size, codes.shape[1]), dtype=np.float32)
-    tail = np.empty((size, len(query)), dtype=np.float32)
+    block = np.zeros((size, rows.shape[1]), dtype=np.float32)
+    convert = rows.dtype != np.float32
     for start in range(0, len(rows), size):
-        part = gathered[start : start + size]
-        if len(part) == size:
+        part = rows[start : start + size]
+        if len(part) == size and not convert:
+            np.matmul(part, query.T, out=sims[start : start + size])
+        elif len(part) == size:
             np.copyto(block, part, casting="unsafe")
             np.matmul(block, query.T, out=sims[start : start + size])
         else:  # the last, short block: zero rows below it keep the block's shape
             block[len(part) :] = 0.0
             np.copyto(block[: len(part)], part, casting="unsafe")
-            np.matmul(block, query.T, out=tail)
-            sims[start:] = tail[: len(part)]
-    sims /= norms[rows][:, None]
+            sims[start:] = (block @ query.T)[: len(part)]
     return sims
 
 
