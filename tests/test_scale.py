@@ -414,6 +414,8 @@ def test_row_norms_read_from_the_file_equal_the_in_memory_ones(tmp_path):
     want[want == 0] = 1.0
     for table in (codes, mapped):
         np.testing.assert_array_equal(late.row_norms(table, chunk=64), want)
+    # a slice of the map keeps the file's name and offset but not its rows
+    np.testing.assert_array_equal(late.row_norms(mapped[100:300], chunk=64), want[100:300])
     assert late.row_norms(floats).shape == (0,)
 
 

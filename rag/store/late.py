@@ -15,6 +15,7 @@ every row is unit length the scale need not be stored — ``q / ‖q‖`` is the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -134,14 +135,19 @@ def _row_chunks(codes: np.ndarray, chunk: int) -> Iterator[tuple[int, np.ndarray
     file."""
     import numpy as np
 
-    filename = getattr(codes, "filename", None)
-    if not (isinstance(codes, np.memmap) and filename):
+    # A slice of a memory map keeps its parent's file name and offset: read the file only
+    # for a map of the whole array it holds.
+    filename = getattr(codes, "filename", None) if isinstance(codes, np.memmap) else None
+    offset = int(getattr(codes, "offset", 0))
+    if not (
+        filename and codes.flags.c_contiguous and os.path.getsize(filename) == offset + codes.nbytes
+    ):
         for start in range(0, len(codes), chunk):
             yield start, np.asarray(codes[start : start + chunk])
         return
     width = codes.shape[1]
     with open(filename, "rb") as fh:
-        fh.seek(codes.offset)
+        fh.seek(offset)
         for start in range(0, len(codes), chunk):
             count = min(chunk, len(codes) - start)
             rows = np.fromfile(fh, dtype=np.int8, count=count * width)
