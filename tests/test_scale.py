@@ -481,3 +481,14 @@ def test_a_float_table_is_multiplied_in_blocks_with_the_same_scores(handle, monk
     twice = np.vstack([handle.token_table[:5], handle.token_table[:40], handle.token_table[:5]])
     sims = late._products(twice, query)
     np.testing.assert_array_equal(sims[:5], sims[45:])
+
+
+def test_a_handle_made_without_norms_has_none(handle):
+    from dataclasses import fields
+
+    from rag.store.handle import IndexHandle
+
+    given = {
+        f.name: getattr(handle, f.name) for f in fields(IndexHandle) if f.name != "token_norms"
+    }
+    assert IndexHandle(**given).token_norms.shape == (0,)

@@ -30,6 +30,12 @@ def _no_vectors() -> NDArray[np.float32]:
     return np.zeros((0, 0), dtype=np.float32)
 
 
+def _no_norms() -> NDArray[np.float32]:
+    import numpy as np
+
+    return np.zeros(0, dtype=np.float32)
+
+
 def _row_offsets(owners: NDArray[np.int32], count: int) -> NDArray[np.int64]:
     import numpy as np
 
@@ -88,7 +94,7 @@ class IndexHandle(IndexContents):
     token_table: NDArray[Any] = field(default_factory=lambda: _no_vectors())
     # The int8 table's row norms when `token_table` is that table (rag.store.late.row_norms),
     # computed once here instead of per query; empty for a float table.
-    token_norms: NDArray[np.float32] = field(default_factory=lambda: _no_vectors()[0])
+    token_norms: NDArray[np.float32] = field(default_factory=_no_norms)
 
     @classmethod
     def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
