@@ -274,8 +274,7 @@ def fused_notes(
     ranks[top_order(sims, len(sims))] = np.arange(1, len(sims) + 1)
     fused = 1.0 / (k + ranks.astype(np.float64))
     if lexical is not None:
-        held = np.flatnonzero(lexical > 0)  # as bm25.search ranks: positive scores only
-        order = held[top_order(lexical[held], len(held))]
+        order = bm25.ranked(lexical, len(lexical))  # as bm25.search ranks them
         fused[order] += 1.0 / (k + np.arange(1, len(order) + 1, dtype=np.float64))
     best = top_order(fused, depth)
     return [(int(i), float(fused[i])) for i in best]
