@@ -208,6 +208,7 @@ def token_ranking(
         handle.passage_sentences,
         pool,
         handle.token_norms,
+        handle.token_file,
     )
     order = top_order(scores, depth)
     return [(int(pool[i]), float(scores[i])) for i in order if np.isfinite(scores[i])]

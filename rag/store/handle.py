@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from rag.store.manifest import Manifest
+    from rag.store.rowfile import RowFile
 
 FootnoteKey = tuple[str, int]
 
@@ -95,10 +96,14 @@ class IndexHandle(IndexContents):
     # The int8 table's row norms when `token_table` is that table (rag.store.late.row_norms),
     # computed once here instead of per query; empty for a float table.
     token_norms: NDArray[np.float32] = field(default_factory=_no_norms)
+    # The int8 table's file when `token_table` maps it: the token leg reads its candidates'
+    # rows from here, so the map's pages never enter the process (rag.store.rowfile).
+    token_file: RowFile | None = None
 
     @classmethod
     def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
         from rag.store.late import query_table, row_norms
+        from rag.store.rowfile import RowFile
         from rag.store.vectors import stored_vectors
 
         keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
@@ -118,6 +123,7 @@ class IndexHandle(IndexContents):
             footnote_vectors=stored_vectors(contents.footnote_index),
             token_table=table,
             token_norms=row_norms(table),
+            token_file=RowFile.of(table),
             **contents.parts(),
         )
 
