@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +13,9 @@ from rag.chunking.sentences import sentence_spans
 from rag.config import Settings
 from rag.errors import CorpusFormatError, IndexCorrupt, IndexMissing, IndexStale
 from rag.fileio import file_sha256
+from rag.records import DocumentOutline
 from rag.store import bm25
-from rag.store.artifacts import ARTIFACTS, read_artifacts, save_artifacts
+from rag.store.artifacts import ARTIFACTS, read_artifacts, read_documents, save_artifacts
 from rag.store.handle import IndexContents
 from rag.store.index import build_index, check_fresh, load_index
 from rag.text import MARKER_RE, collapse_space
@@ -249,7 +250,10 @@ def test_artifact_table_round_trips(tmp_path, corpus):
     handle = load_index(tmp_path / "idx")
     copy = tmp_path / "copy"
     copy.mkdir()
-    checksums = save_artifacts(handle, copy)
+    with pytest.raises(TypeError, match="whole documents"):  # outlines would lose the text
+        save_artifacts(handle, copy)
+    whole = replace(handle, documents=read_documents(handle.path))
+    checksums = save_artifacts(whole, copy)
     assert checksums == handle.manifest.artifacts  # byte for byte what the build wrote
     again = read_artifacts(copy)
     for f in fields(IndexContents):
@@ -264,6 +268,19 @@ def test_artifact_table_round_trips(tmp_path, corpus):
             assert bm25.search(after, query, 10) == bm25.search(before, query, 10)
         else:
             assert after == before, f.name
+
+
+def test_a_loaded_index_holds_outlines_and_the_build_the_whole_documents(tmp_path, corpus):
+    build([corpus], tmp_path / "idx")
+    handle = load_index(tmp_path / "idx")
+    whole = read_documents(handle.path)
+    assert list(whole) == list(handle.documents)
+    for doc_id, outline in handle.documents.items():
+        assert not hasattr(outline, "body") and not hasattr(outline, "paragraphs")
+        doc = whole[doc_id]
+        assert doc.body and doc.paragraphs
+        for name in DocumentOutline.model_fields:
+            assert getattr(outline, name) == getattr(doc, name), name
 
 
 def test_sentences_align_with_sentence_rows(tmp_path, corpus):

@@ -10,16 +10,16 @@ JSON + ``.npy``: nothing that runs code when read.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from rag.errors import IndexCorrupt
 from rag.fileio import file_sha256
-from rag.records import Document, Passage
+from rag.records import Document, DocumentOutline, Passage
 from rag.store import bm25
 from rag.store.handle import IndexContents
 from rag.store.manifest import REBUILD, Manifest
@@ -50,17 +50,41 @@ class Artifact:
         return [path]
 
 
+class _StoredOutline(DocumentOutline):
+    """A document as ``documents.json`` stores it, read without its text (body and
+    paragraphs are skipped, not kept): a served index needs only the outline."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
 _DOCUMENTS = TypeAdapter(list[Document])
+_OUTLINES = TypeAdapter(list[_StoredOutline])
 _STRINGS = TypeAdapter(tuple[str, ...])
 
 
-def _save_documents(path: Path, documents: dict[str, Document]) -> None:
-    payload = [d.model_dump(mode="json") for d in documents.values()]
+def _save_documents(path: Path, documents: Mapping[str, DocumentOutline]) -> None:
+    texts = [d for d in documents.values() if isinstance(d, Document)]
+    if len(texts) != len(documents):  # a loaded index's outlines: the file would lose the text
+        raise TypeError("an index is written from whole documents, not from their outlines")
+    payload = [d.model_dump(mode="json") for d in texts]
     path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
 
-def _load_documents(path: Path) -> dict[str, Document]:
-    return {d.id: d for d in _DOCUMENTS.validate_json(path.read_bytes())}
+def _load_documents(path: Path) -> dict[str, DocumentOutline]:
+    return {d.id: d for d in _OUTLINES.validate_json(path.read_bytes())}
+
+
+def read_documents(build: Path) -> dict[str, Document]:
+    """The whole documents of a build, text included (what evaluation locates evidence
+    in); a served index holds only their outlines (:class:`DocumentOutline`)."""
+    path = build / "documents.json"
+    try:
+        return {d.id: d for d in _DOCUMENTS.validate_json(path.read_bytes())}
+    except (OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise IndexCorrupt(
+            f"index file documents.json in {build} cannot be read ({reason}); {REBUILD}"
+        ) from None
 
 
 def _save_passages(path: Path, passages: tuple[Passage, ...]) -> None:

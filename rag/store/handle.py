@@ -3,11 +3,12 @@ one reference and a request that took a handle never sees two builds."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.records import Document, Footnote, Passage
+from rag.records import DocumentOutline, Footnote, Passage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,7 +49,8 @@ def _row_offsets(owners: NDArray[np.int32], count: int) -> NDArray[np.int64]:
 class IndexContents:
     """What a build stores: one attribute per entry of :data:`rag.store.artifacts.ARTIFACTS`."""
 
-    documents: dict[str, Document]
+    # Whole documents when built, their outlines when loaded (the text is the passages').
+    documents: Mapping[str, DocumentOutline]
     passages: tuple[Passage, ...]
     # faiss.IndexFlatIP, or IndexHNSWFlat above a size (rag.store.vectors), over the passage
     # vectors (faiss ships no types)

@@ -21,6 +21,7 @@ from rag.chunking.represent import footnote_text, passage_text, sentence_rows
 from rag.chunking.sentences import remembering
 from rag.encoding.protocol import Encoder
 from rag.errors import CorpusFormatError, IndexMissing
+from rag.memory import release_freed
 from rag.parsing import ReadOptions, load_sources
 from rag.records import Document, Passage
 from rag.store import bm25, late
@@ -300,4 +301,6 @@ def load_index(folder: Path, *, verify: bool = True) -> IndexHandle:
         verify_artifacts(build, manifest, shown=folder)
     contents = read_artifacts(build, shown=folder)
     check_sizes(contents, manifest, shown=folder)
-    return IndexHandle.open(build, manifest, contents)
+    handle = IndexHandle.open(build, manifest, contents)
+    release_freed()  # what parsing the JSON artifacts allocated and freed
+    return handle
