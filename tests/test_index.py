@@ -45,7 +45,7 @@ def test_manifest_describes_the_build(tmp_path, corpus):
     out = tmp_path / "idx"
     manifest = build([corpus], out)
     on_disk = json.loads((out / "manifest.json").read_text())
-    assert on_disk["schema_version"] == 5
+    assert on_disk["schema_version"] == 6
     assert on_disk["documents"][0]["sha256"] == manifest.documents[0].sha256
     assert on_disk["model"]["dimension"] == 64 and on_disk["model"]["normalized"] is True
     assert on_disk["chunking"] == {
@@ -362,11 +362,20 @@ def test_sentences_that_are_not_strings_are_refused(tmp_path, corpus):
     assert "\n" not in str(caught.value) and "rag index" in str(caught.value)
 
 
-@pytest.mark.parametrize("old", [3, 4])
+@pytest.mark.parametrize("old", [3, 4, 5])
 def test_index_of_a_previous_schema_asks_for_a_rebuild(tmp_path, corpus, old):
     out = tmp_path / "idx"
     build([corpus], out)
-    if old == 4:  # as schema 4 wrote it: sentence vectors in .npy, no sentence index
+    if old == 5:  # as schema 5 wrote it: no float vectors beside the FAISS files
+
+        def to_v5(data: dict) -> None:
+            for kind in ("passage", "sentence", "footnote"):
+                (out / f"{kind}_vectors.npy").unlink()
+                data["artifacts"].pop(f"{kind}_vectors.npy")
+            data["schema_version"] = 5
+
+        _edit_manifest(out, to_v5)
+    elif old == 4:  # as schema 4 wrote it: sentence vectors in .npy, no sentence index
         import numpy as np
 
         vectors = load_index(out).sentence_vectors
@@ -384,7 +393,7 @@ def test_index_of_a_previous_schema_asks_for_a_rebuild(tmp_path, corpus, old):
     else:
         _edit_manifest(out, lambda data: data.update({"schema_version": old}))
     with pytest.raises(
-        IndexStale, match=rf"schema version {old}, this version reads 5; run `rag index`"
+        IndexStale, match=rf"schema version {old}, this version reads 6; run `rag index`"
     ):
         load_index(out)
 

@@ -107,9 +107,11 @@ def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
     depth = min(depth, handle.faiss_index.ntotal)
     if depth == 0:
         return []
-    from rag.store.vectors import search
+    from rag.store.vectors import is_graph, rescored, search
 
     scores, ids = search(handle.faiss_index, qvec, depth)
+    if is_graph(handle.faiss_index):  # its codes' cosines are approximate
+        scores, ids = rescored(handle.exact_passages, qvec, ids)
     found = ids >= 0
     return best_first(ids[found], scores[found])
 
@@ -154,7 +156,8 @@ def _sentence_scan_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) ->
     from rag.store.ranks import segment_max, top_order
 
     # Sentence rows are in passage order: each passage's best is one segmented maximum.
-    best = segment_max(handle.sentence_vectors @ qvec, np.diff(handle.passage_sentences))
+    cosines = handle.exact_sentences.cosines(qvec)
+    best = segment_max(cosines, np.diff(handle.passage_sentences))
     return [(int(i), float(best[i])) for i in top_order(best, depth) if np.isfinite(best[i])]
 
 
@@ -164,15 +167,16 @@ def _sentence_graph_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -
     would take more than ``GRAPH_MAX_SHARE`` of the rows (the scan is then cheaper)."""
     import numpy as np
 
-    from rag.store.vectors import search
+    from rag.store.vectors import rescored, search
 
     limit = GRAPH_MAX_SHARE * int(handle.sentence_index.ntotal)
     want = depth * SENTENCES_PER_PASSAGE
     while want <= limit:
-        scores, ids = search(handle.sentence_index, qvec, want)
-        found = ids >= 0
-        scores, owners = scores[found], handle.sentence_owners[ids[found]]
-        # Results come best first, so a passage's first row is its best sentence found.
+        scores, ids = rescored(
+            handle.exact_sentences, qvec, search(handle.sentence_index, qvec, want)[1]
+        )
+        owners = handle.sentence_owners[ids]
+        # Rows come best first, so a passage's first row is its best sentence found.
         _, first = np.unique(owners, return_index=True)
         if len(first) >= depth:
             return best_first(owners[first], scores[first], depth)
@@ -218,14 +222,20 @@ def bm25_ranking(handle: IndexHandle, question: str, depth: int) -> Ranking:
     return bm25.search(handle.bm25, question, depth)
 
 
+# The rows of the footnote graph scored exactly for its best cosine: its codes' cosines are
+# approximate, so its top row need not be the best one.
+BEST_FOOTNOTE_ROWS = 8
+
+
 def best_footnote(handle: IndexHandle, qvec: np.ndarray) -> float:
-    """The highest cosine of any footnote: the scan's maximum, or the graph's top hit."""
-    from rag.store.vectors import is_graph, search
+    """The highest cosine of any footnote: the scan's maximum, or the graph's top hits'."""
+    from rag.store.vectors import is_graph, rescored, search
 
     if is_graph(handle.footnote_index):
-        scores, ids = search(handle.footnote_index, qvec, 1)
-        return float(scores[0]) if ids[0] >= 0 else -1.0
-    return float((handle.footnote_vectors @ qvec).max())
+        _, ids = search(handle.footnote_index, qvec, BEST_FOOTNOTE_ROWS)
+        scores, _ = rescored(handle.exact_footnotes, qvec, ids)
+        return float(scores[0]) if len(scores) else -1.0
+    return float(handle.exact_footnotes.cosines(qvec).max())
 
 
 def footnote_ranking(
@@ -248,7 +258,7 @@ def footnote_ranking(
         return []
     if best_footnote(handle, qvec) < best_passage + params.footnote_margin:
         return []
-    sims = handle.footnote_vectors @ qvec
+    sims = handle.exact_footnotes.cosines(qvec)
     lexical = bm25.scores(handle.footnote_bm25, question)
     ranking: Ranking = []
     seen: set[int] = set()

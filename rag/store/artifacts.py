@@ -120,9 +120,10 @@ def _load_array(path: Path) -> NDArray[Any]:
 
 
 def _map_array(path: Path) -> NDArray[Any]:
-    """Memory-mapped, read-only: the token table is the largest artifact and a query reads
-    only its candidates' rows, so only those pages need to be in memory (read at random:
-    :func:`advise_random`)."""
+    """Memory-mapped, read-only, for the large tables a query reads a few rows of (the
+    token table; the float vectors behind a graph): nothing is read until asked for, and
+    then with ``pread`` (:class:`rag.store.rowfile.RowFile`) rather than through the map
+    (read at random: :func:`advise_random`)."""
     import numpy as np
 
     array: NDArray[Any] = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -195,6 +196,9 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("sentences.json", "sentences", STRINGS),
     Artifact("token_vectors.npy", "token_vectors", MAPPED),
     Artifact("token_offsets.npy", "token_offsets", ARRAY),
+    Artifact("passage_vectors.npy", "passage_vectors", MAPPED),
+    Artifact("sentence_vectors.npy", "sentence_vectors", MAPPED),
+    Artifact("footnote_vectors.npy", "footnote_vectors", MAPPED),
 )
 
 
@@ -266,6 +270,15 @@ def check_sizes(contents: IndexContents, manifest: Manifest, shown: Path) -> Non
         or int(c.token_offsets[-1]) != len(c.token_vectors),
         "token vectors of int8 and the model's dimension": c.token_vectors.dtype.str != "|i1"
         or c.token_vectors.shape[1:] != (manifest.model.dimension,),
+        **{
+            f"{name} vectors and their index": vectors.dtype.str != "<f4"
+            or vectors.shape != (index.ntotal, manifest.model.dimension)
+            for name, vectors, index in (
+                ("passage", c.passage_vectors, c.faiss_index),
+                ("sentence", c.sentence_vectors, c.sentence_index),
+                ("footnote", c.footnote_vectors, c.footnote_index),
+            )
+        },
     }
     wrong = [what for what, bad in mismatches.items() if bad]
     if wrong:

@@ -242,7 +242,18 @@ def _contents(
         sentences=quotes,
         token_vectors=token_codes,
         token_offsets=token_offsets,
+        passage_vectors=_rows(vectors, dim),
+        sentence_vectors=_rows(sentence_vectors, dim),
+        footnote_vectors=_rows(note_vectors, dim),
     )
+
+
+def _rows(vectors: np.ndarray, dim: int) -> np.ndarray:
+    """Float32 rows of ``dim`` columns, C-ordered, as stored (no rows: shape (0, dim))."""
+    import numpy as np
+
+    rows: np.ndarray = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
+    return rows
 
 
 def by_length(texts: Sequence[str], encode: Callable[[list[str]], Any]) -> Any:

@@ -81,3 +81,28 @@ class RowFile:
                 raise IndexCorrupt(f"index file {self.path.name} is shorter than it was; {REBUILD}")
             at += size
         return out
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """Rows ``ids`` in that order (repeats allowed); each run of consecutive rows is
+        one read (a passage's sentences sit side by side)."""
+        import numpy as np
+
+        wanted, back = np.unique(np.asarray(ids, dtype=np.int64), return_inverse=True)
+        if len(wanted) == 0:
+            return np.empty((0, self.shape[1]), dtype=self.dtype)
+        breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
+        starts = wanted[np.r_[0, breaks]]
+        stops = wanted[np.r_[breaks - 1, len(wanted) - 1]] + 1
+        # The runs hold exactly the wanted rows, in order: row j of what is read is wanted[j].
+        return self.ranges(starts, stops)[back.reshape(-1)]
+
+    def products(self, vector: np.ndarray, chunk: int = 8192) -> np.ndarray:
+        """Every row's dot product with ``vector``, reading ``chunk`` rows at a time (an
+        exact scan that maps none of the file)."""
+        import numpy as np
+
+        out = np.empty(self.shape[0], dtype=np.float32)
+        for start in range(0, self.shape[0], chunk):
+            stop = min(start + chunk, self.shape[0])
+            out[start:stop] = self.ranges(np.array([start]), np.array([stop])) @ vector
+        return out
