@@ -106,3 +106,35 @@ def test_a_large_table_is_searched_without_mapping_its_pages(tmp_path, brief_pat
     order = sorted(range(len(pool)), key=lambda i: (-want[i], i))[:20]
     assert [i for i, _ in got] == [pool[i] for i in order]
     np.testing.assert_allclose([s for _, s in got], want[order], rtol=1e-6)
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="Linux /proc only")
+def test_graph_hits_are_scored_from_the_float_rows_without_mapping_them(tmp_path, brief_path):
+    from rag.config import Settings
+    from rag.retrieval.retriever import RetrievalParams, Retriever
+
+    out = tmp_path / "index"
+    build_index(
+        [brief_path],
+        out,
+        FakeEncoder(),
+        chunk_params(),
+        model_path="/nonexistent",
+        dense=dense_params(hnsw_min_passages=10, hnsw_min_sentences=10, hnsw_min_footnotes=5),
+    )
+    handle = load_index(out)
+    exact = (handle.exact_passages, handle.exact_sentences, handle.exact_footnotes)
+    assert all(e.file is not None for e in exact)
+    retriever = Retriever(handle, FakeEncoder(), RetrievalParams.from_settings(Settings()))
+    stored = [handle.path / f"{kind}_vectors.npy" for kind in ("passage", "sentence", "footnote")]
+    floats = np.load(stored[0], allow_pickle=False)  # read, not mapped
+    for question in ("CENTCOM commander visit", "Which source reports the visit?"):
+        hits = retriever.search(question, k=5)
+        # The cosine shown is the float vectors' exact one, not the 8-bit codes'.
+        qvec = FakeEncoder().encode([question])[0]
+        for hit in hits:
+            if hit.dense_score is not None:
+                row = handle.by_id[hit.passage.id]
+                want = float(floats[row] @ qvec)
+                assert hit.dense_score == pytest.approx(want, abs=2e-6)
+    assert [_mapped_kb(path) for path in stored] == [0, 0, 0]
