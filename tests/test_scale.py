@@ -500,3 +500,23 @@ def test_a_handle_made_without_norms_has_none(handle):
         f.name: getattr(handle, f.name) for f in fields(IndexHandle) if f.name != "token_norms"
     }
     assert IndexHandle(**given).token_norms.shape == (0,)
+
+
+def test_a_scope_is_scored_exactly_not_walked(tmp_path, brief_path, handle):
+    """A scoped search (a brief, a section) asks for every passage it allows; behind a
+    graph those passages and their sentences are scored from the float rows, and rank as
+    the flat index's exact scan does."""
+    out = tmp_path / "idx"
+    _build(brief_path, out, hnsw_min_passages=10, hnsw_min_sentences=10)
+    graph = load_index(out)
+    everyone = len(handle.passages)
+    rng = np.random.default_rng(8)
+    for size in (1, 7, everyone // 2):
+        allowed = {int(i) for i in rng.choice(everyone, size=size, replace=False)}
+        for question in ("security cooperation", "higher education funding"):
+            qvec = FakeEncoder().encode([question])[0]
+            for rank in (dense_ranking, sentence_ranking):
+                want = [(i, s) for i, s in rank(handle, qvec, everyone) if i in allowed]
+                got = rank(graph, qvec, everyone, allowed)
+                assert [i for i, _ in got] == [i for i, _ in want], rank.__name__
+                np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-6)

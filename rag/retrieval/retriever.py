@@ -103,17 +103,32 @@ def _keep(ranking: Ranking, allowed: set[int] | None) -> Ranking:
     return ranking if allowed is None else [(i, s) for i, s in ranking if i in allowed]
 
 
-def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
+def dense_ranking(
+    handle: IndexHandle, qvec: np.ndarray, depth: int, allowed: set[int] | None = None
+) -> Ranking:
+    """Passages by cosine to the question; ``allowed``: only those passages."""
     depth = min(depth, handle.faiss_index.ntotal)
     if depth == 0:
         return []
     from rag.store.vectors import is_graph, rescored, search
 
+    if allowed is not None and is_graph(handle.faiss_index):
+        return _scoped_dense(handle, qvec, depth, allowed)
     scores, ids = search(handle.faiss_index, qvec, depth)
     if is_graph(handle.faiss_index):  # its codes' cosines are approximate
         scores, ids = rescored(handle.exact_passages, qvec, ids)
     found = ids >= 0
     return best_first(ids[found], scores[found])
+
+
+def _scoped_dense(handle: IndexHandle, qvec: np.ndarray, depth: int, allowed: set[int]) -> Ranking:
+    """The ``allowed`` passages scored exactly, not found by a graph walk: a scope (a brief,
+    a section) is a few rows of a large library, and asking the graph for every passage,
+    as a scope asks, would walk all of it."""
+    import numpy as np
+
+    rows = np.fromiter(sorted(allowed), dtype=np.int64, count=len(allowed))
+    return best_first(rows, handle.exact_passages.take(rows) @ qvec, depth)
 
 
 def best_first(ids: np.ndarray, scores: np.ndarray, depth: int | None = None) -> Ranking:
@@ -126,12 +141,17 @@ def best_first(ids: np.ndarray, scores: np.ndarray, depth: int | None = None) ->
     return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
 
 
-def sentence_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
+def sentence_ranking(
+    handle: IndexHandle, qvec: np.ndarray, depth: int, allowed: set[int] | None = None
+) -> Ranking:
     """Passages ranked by their best sentence's cosine similarity to the question: a scan
     of every sentence vector (exact), or a walk of the sentence HNSW graph when the index is
-    one and the depth asked for is a small share of the sentences."""
+    one and the depth asked for is a small share of the sentences. ``allowed``: only those
+    passages (behind a graph, only their sentences are read and scored)."""
     from rag.store.vectors import is_graph
 
+    if allowed is not None and is_graph(handle.sentence_index):
+        return _scoped_sentences(handle, qvec, depth, allowed)
     if is_graph(handle.sentence_index):
         ranking = _sentence_graph_ranking(handle, qvec, depth)
         if ranking is not None:
@@ -159,6 +179,22 @@ def _sentence_scan_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) ->
     cosines = handle.exact_sentences.cosines(qvec)
     best = segment_max(cosines, np.diff(handle.passage_sentences))
     return [(int(i), float(best[i])) for i in top_order(best, depth) if np.isfinite(best[i])]
+
+
+def _scoped_sentences(
+    handle: IndexHandle, qvec: np.ndarray, depth: int, allowed: set[int]
+) -> Ranking:
+    """The sentences of the ``allowed`` passages scored exactly (a passage's rows are one
+    run), each passage by its best."""
+    import numpy as np
+
+    from rag.store.ranks import segment_max
+
+    passages = np.fromiter(sorted(allowed), dtype=np.int64, count=len(allowed))
+    lo, hi = handle.passage_sentences[passages], handle.passage_sentences[passages + 1]
+    best = segment_max(handle.exact_sentences.ranges(lo, hi) @ qvec, hi - lo)
+    found = np.isfinite(best)
+    return best_first(passages[found], best[found], depth)
 
 
 def _sentence_graph_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking | None:
@@ -351,10 +387,11 @@ class Retriever:
         deep: dict[LegName, Ranking] = {}
         if qvec is not None:
             with clock("dense"):
-                deep["dense"] = _keep(dense_ranking(handle, qvec, first), allowed)
+                deep["dense"] = _keep(dense_ranking(handle, qvec, first, allowed), allowed)
             if any(n in names for n in ("sentences", "tokens", "footnotes")):
                 with clock("sentences"):
-                    deep["sentences"] = _keep(sentence_ranking(handle, qvec, first), allowed)
+                    ranking = sentence_ranking(handle, qvec, first, allowed)
+                    deep["sentences"] = _keep(ranking, allowed)
         if "bm25" in names:
             with clock("bm25"):
                 if scope is not None and len(set(scope)) < len(handle.documents):

@@ -210,6 +210,14 @@ class ExactVectors:
             return self.file.ranges(np.array([start]), np.array([stop]))
         return np.asarray(self.array[start:stop])
 
+    def ranges(self, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+        """Rows ``starts[i]:stops[i]`` for every i, concatenated in that order."""
+        from rag.store.late import spans
+
+        if self.file is not None:
+            return self.file.ranges(starts, stops)
+        return self.take(spans(starts, stops))
+
     def cosines(self, vector: np.ndarray) -> np.ndarray:
         """Every row's cosine with the unit ``vector`` (an exact scan)."""
         if self.file is not None:
