@@ -79,18 +79,20 @@ class Section(Record):
     span: Span
 
 
-class Document(Record):
-    """A parsed brief: clean body text plus the structure found in it."""
+class DocumentOutline(Record):
+    """A parsed brief without its text: what a served index holds of each brief (title,
+    front matter, sections, footnotes, page map). The text is what the passages hold;
+    the full :class:`Document` is read from the build when evaluation locates evidence in
+    it (on a 100,000-passage library the bodies and paragraph records were 400 MB of a
+    server's memory)."""
 
     id: str
     title: str
     source: str = Field(description="File name the document was read from.")
     sha256: str
     format: Literal["text", "markdown", "pdf", "docx", "html"]
-    body: str = Field(description="Clean text: escapes removed, footnote blocks lifted out.")
     front_matter: FrontMatter | None = None
     sections: tuple[Section, ...] = ()
-    paragraphs: tuple[Paragraph, ...] = ()
     footnotes: tuple[Footnote, ...] = ()
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = Field(
@@ -112,6 +114,13 @@ class Document(Record):
         before = [p.page for p in self.pages if p.offset <= start]
         pages = before[-1:] + found
         return tuple(dict.fromkeys(pages))
+
+
+class Document(DocumentOutline):
+    """A parsed brief: clean body text plus the structure found in it."""
+
+    body: str = Field(description="Clean text: escapes removed, footnote blocks lifted out.")
+    paragraphs: tuple[Paragraph, ...] = ()
 
 
 class DocumentRef(Record):

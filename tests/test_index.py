@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +13,9 @@ from rag.chunking.sentences import sentence_spans
 from rag.config import Settings
 from rag.errors import CorpusFormatError, IndexCorrupt, IndexMissing, IndexStale
 from rag.fileio import file_sha256
+from rag.records import DocumentOutline
 from rag.store import bm25
-from rag.store.artifacts import ARTIFACTS, read_artifacts, save_artifacts
+from rag.store.artifacts import ARTIFACTS, read_artifacts, read_documents, save_artifacts
 from rag.store.handle import IndexContents
 from rag.store.index import build_index, check_fresh, load_index
 from rag.text import MARKER_RE, collapse_space
@@ -44,7 +45,7 @@ def test_manifest_describes_the_build(tmp_path, corpus):
     out = tmp_path / "idx"
     manifest = build([corpus], out)
     on_disk = json.loads((out / "manifest.json").read_text())
-    assert on_disk["schema_version"] == 5
+    assert on_disk["schema_version"] == 6
     assert on_disk["documents"][0]["sha256"] == manifest.documents[0].sha256
     assert on_disk["model"]["dimension"] == 64 and on_disk["model"]["normalized"] is True
     assert on_disk["chunking"] == {
@@ -249,7 +250,10 @@ def test_artifact_table_round_trips(tmp_path, corpus):
     handle = load_index(tmp_path / "idx")
     copy = tmp_path / "copy"
     copy.mkdir()
-    checksums = save_artifacts(handle, copy)
+    with pytest.raises(TypeError, match="whole documents"):  # outlines would lose the text
+        save_artifacts(handle, copy)
+    whole = replace(handle, documents=read_documents(handle.path))
+    checksums = save_artifacts(whole, copy)
     assert checksums == handle.manifest.artifacts  # byte for byte what the build wrote
     again = read_artifacts(copy)
     for f in fields(IndexContents):
@@ -264,6 +268,19 @@ def test_artifact_table_round_trips(tmp_path, corpus):
             assert bm25.search(after, query, 10) == bm25.search(before, query, 10)
         else:
             assert after == before, f.name
+
+
+def test_a_loaded_index_holds_outlines_and_the_build_the_whole_documents(tmp_path, corpus):
+    build([corpus], tmp_path / "idx")
+    handle = load_index(tmp_path / "idx")
+    whole = read_documents(handle.path)
+    assert list(whole) == list(handle.documents)
+    for doc_id, outline in handle.documents.items():
+        assert not hasattr(outline, "body") and not hasattr(outline, "paragraphs")
+        doc = whole[doc_id]
+        assert doc.body and doc.paragraphs
+        for name in DocumentOutline.model_fields:
+            assert getattr(outline, name) == getattr(doc, name), name
 
 
 def test_sentences_align_with_sentence_rows(tmp_path, corpus):
@@ -345,11 +362,20 @@ def test_sentences_that_are_not_strings_are_refused(tmp_path, corpus):
     assert "\n" not in str(caught.value) and "rag index" in str(caught.value)
 
 
-@pytest.mark.parametrize("old", [3, 4])
+@pytest.mark.parametrize("old", [3, 4, 5])
 def test_index_of_a_previous_schema_asks_for_a_rebuild(tmp_path, corpus, old):
     out = tmp_path / "idx"
     build([corpus], out)
-    if old == 4:  # as schema 4 wrote it: sentence vectors in .npy, no sentence index
+    if old == 5:  # as schema 5 wrote it: no float vectors beside the FAISS files
+
+        def to_v5(data: dict) -> None:
+            for kind in ("passage", "sentence", "footnote"):
+                (out / f"{kind}_vectors.npy").unlink()
+                data["artifacts"].pop(f"{kind}_vectors.npy")
+            data["schema_version"] = 5
+
+        _edit_manifest(out, to_v5)
+    elif old == 4:  # as schema 4 wrote it: sentence vectors in .npy, no sentence index
         import numpy as np
 
         vectors = load_index(out).sentence_vectors
@@ -367,7 +393,7 @@ def test_index_of_a_previous_schema_asks_for_a_rebuild(tmp_path, corpus, old):
     else:
         _edit_manifest(out, lambda data: data.update({"schema_version": old}))
     with pytest.raises(
-        IndexStale, match=rf"schema version {old}, this version reads 5; run `rag index`"
+        IndexStale, match=rf"schema version {old}, this version reads 6; run `rag index`"
     ):
         load_index(out)
 

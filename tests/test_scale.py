@@ -160,7 +160,7 @@ def test_hnsw_index_round_trips_and_the_manifest_says_so(tmp_path, brief_path):
     on_disk = json.loads((out / "manifest.json").read_text())["dense_index"]
     passages = manifest.counts.passages
     assert on_disk == {
-        "type": "IndexHNSWFlat",
+        "type": "IndexHNSWSQ",
         "metric": "inner_product",
         "vectors": passages,
         "hnsw_min_passages": 10,
@@ -170,12 +170,14 @@ def test_hnsw_index_round_trips_and_the_manifest_says_so(tmp_path, brief_path):
     }
     handle = load_index(out)
     index = handle.faiss_index
-    assert (
-        isinstance(index, faiss.IndexHNSWFlat) and index.metric_type == faiss.METRIC_INNER_PRODUCT
-    )
+    assert isinstance(index, faiss.IndexHNSWSQ) and index.metric_type == faiss.METRIC_INNER_PRODUCT
     assert index.hnsw.efSearch == 40
-    # Each passage's own vector finds itself first; scores are inner products.
-    vectors = index.reconstruct_n(0, index.ntotal)
+    # The graph's codes are approximate; its hits are scored again from the float rows,
+    # read from their file.
+    assert handle.exact_passages.file is not None
+    vectors = np.asarray(handle.passage_vectors)
+    assert np.abs(index.reconstruct_n(0, index.ntotal) - vectors).max() > 1e-5  # 8-bit codes
+    # Each passage's own vector finds itself first; scores are exact inner products.
     for i in range(0, passages, 7):
         ranking = dense_ranking(handle, vectors[i], 60)  # deeper than efSearch
         assert ranking[0][0] == i and abs(ranking[0][1] - 1.0) < 1e-4
@@ -211,6 +213,7 @@ def test_export_writes_every_passage_with_its_vector_and_footnotes(handle, fmt):
         assert [point["id"] for point in lines] == list(range(len(handle.passages)))
     assert len(docs) == len(handle.passages)
     vectors = handle.faiss_index.reconstruct_n(0, handle.faiss_index.ntotal)
+    np.testing.assert_array_equal(vectors, handle.passage_vectors)
     for row, doc in enumerate(docs):
         passage = handle.passages[row]
         assert doc["passage_id"] == passage.id and doc["section_path"] == list(passage.section.path)
@@ -234,7 +237,7 @@ def test_sentence_hnsw_round_trips_and_the_manifest_says_so(tmp_path, brief_path
     manifest = _sentence_graph(brief_path, out)
     on_disk = json.loads((out / "manifest.json").read_text())["sentence_index"]
     assert on_disk == {
-        "type": "IndexHNSWFlat",
+        "type": "IndexHNSWSQ",
         "metric": "inner_product",
         "vectors": len(handle.sentences),
         "hnsw_min_sentences": 10,
@@ -244,12 +247,16 @@ def test_sentence_hnsw_round_trips_and_the_manifest_says_so(tmp_path, brief_path
     }
     assert manifest.dense_index.type == "IndexFlatIP"  # each index has its own threshold
     graph = load_index(out)
-    assert isinstance(graph.sentence_index, faiss.IndexHNSWFlat)
+    assert isinstance(graph.sentence_index, faiss.IndexHNSWSQ)
     assert graph.sentence_index.metric_type == faiss.METRIC_INNER_PRODUCT
-    # The vectors are stored once, in the FAISS file, and read through a view of it.
-    assert not (out / "sentence_vectors.npy").exists()
+    # The float rows are stored beside the graph, memory-mapped but read with pread; a flat
+    # index's exact rows are its own.
     np.testing.assert_array_equal(graph.sentence_vectors, handle.sentence_vectors)
     assert not graph.sentence_vectors.flags.writeable
+    assert graph.exact_sentences.file is not None and handle.exact_sentences.file is None
+    rows = np.array([7, 3, 3, 0])
+    np.testing.assert_array_equal(graph.exact_sentences.take(rows), handle.sentence_vectors[rows])
+    np.testing.assert_array_equal(handle.exact_sentences.take(rows), handle.sentence_vectors[rows])
 
 
 def test_small_corpus_keeps_the_exact_sentence_scan(handle):
@@ -263,7 +270,7 @@ def test_small_corpus_keeps_the_exact_sentence_scan(handle):
 def test_sentence_graph_ranking_finds_the_exact_top(tmp_path, brief_path, handle, monkeypatch):
     import dataclasses
 
-    from rag.store.vectors import build_sentences, stored_vectors
+    from rag.store.vectors import ExactVectors, build_sentences
 
     monkeypatch.setattr("rag.retrieval.retriever.GRAPH_MAX_SHARE", 1.0)
     out = tmp_path / "idx"
@@ -282,8 +289,8 @@ def test_sentence_graph_ranking_finds_the_exact_top(tmp_path, brief_path, handle
     rng = np.random.default_rng(3)
     vectors = _unit(rng.normal(size=handle.sentence_vectors.shape))
     index = build_sentences(vectors, dense_params(hnsw_min_sentences=10, hnsw_ef_search=40))
-    walk = dataclasses.replace(graph, sentence_index=index, sentence_vectors=vectors)
-    scan = dataclasses.replace(handle, sentence_vectors=stored_vectors(index))
+    walk = dataclasses.replace(graph, sentence_index=index, exact_sentences=ExactVectors(vectors))
+    scan = dataclasses.replace(handle, exact_sentences=ExactVectors(vectors))
     for qvec in _unit(rng.normal(size=(10, vectors.shape[1]))):
         exact, walked = sentence_ranking(scan, qvec, 5), sentence_ranking(walk, qvec, 5)
         assert [i for i, _ in walked] == [i for i, _ in exact]
@@ -358,11 +365,12 @@ def test_footnote_hnsw_is_recorded_and_gates_as_the_scan(tmp_path, brief_path, h
     out = tmp_path / "idx"
     _build(brief_path, out, hnsw_min_footnotes=5, hnsw_m=16, hnsw_ef_search=40)
     on_disk = json.loads((out / "manifest.json").read_text())["footnote_index"]
-    assert on_disk["type"] == "IndexHNSWFlat" and on_disk["hnsw_min_footnotes"] == 5
+    assert on_disk["type"] == "IndexHNSWSQ" and on_disk["hnsw_min_footnotes"] == 5
     assert on_disk["vectors"] == len(handle.footnote_keys)
     assert handle.manifest.footnote_index.type == "IndexFlatIP"
     graph = load_index(out)
-    assert isinstance(graph.footnote_index, faiss.IndexHNSWFlat)
+    assert isinstance(graph.footnote_index, faiss.IndexHNSWSQ)
+    assert graph.exact_footnotes.file is not None
     np.testing.assert_array_equal(graph.footnote_vectors, handle.footnote_vectors)
     params = RetrievalParams.from_settings(Settings())
     encoder = FakeEncoder()
@@ -492,3 +500,23 @@ def test_a_handle_made_without_norms_has_none(handle):
         f.name: getattr(handle, f.name) for f in fields(IndexHandle) if f.name != "token_norms"
     }
     assert IndexHandle(**given).token_norms.shape == (0,)
+
+
+def test_a_scope_is_scored_exactly_not_walked(tmp_path, brief_path, handle):
+    """A scoped search (a brief, a section) asks for every passage it allows; behind a
+    graph those passages and their sentences are scored from the float rows, and rank as
+    the flat index's exact scan does."""
+    out = tmp_path / "idx"
+    _build(brief_path, out, hnsw_min_passages=10, hnsw_min_sentences=10)
+    graph = load_index(out)
+    everyone = len(handle.passages)
+    rng = np.random.default_rng(8)
+    for size in (1, 7, everyone // 2):
+        allowed = {int(i) for i in rng.choice(everyone, size=size, replace=False)}
+        for question in ("security cooperation", "higher education funding"):
+            qvec = FakeEncoder().encode([question])[0]
+            for rank in (dense_ranking, sentence_ranking):
+                want = [(i, s) for i, s in rank(handle, qvec, everyone) if i in allowed]
+                got = rank(graph, qvec, everyone, allowed)
+                assert [i for i, _ in got] == [i for i, _ in want], rank.__name__
+                np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-6)

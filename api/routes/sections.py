@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import AuthDep, EngineDep
 from api.models import AUTH_ERRORS, DocumentSections, SectionNode, SectionsResponse
-from rag.records import Document
+from rag.records import DocumentOutline
 
 router = APIRouter(tags=["sections"], dependencies=[AuthDep], responses=AUTH_ERRORS)
 
@@ -18,7 +18,7 @@ def _total(node: SectionNode) -> int:
     return node.passages_with_subsections
 
 
-def section_tree(document: Document, counts: Counter[tuple[str, ...]]) -> list[SectionNode]:
+def section_tree(document: DocumentOutline, counts: Counter[tuple[str, ...]]) -> list[SectionNode]:
     """Nest sections by path; a section whose parent is missing hangs from the root."""
     roots: list[SectionNode] = []
     by_path: dict[tuple[str, ...], SectionNode] = {}

@@ -47,7 +47,7 @@ def candidates(
     out: list[Candidate] = []
     for hit in hits:
         sentences, notes = _rows(handle, hit, words)
-        cosines = handle.sentence_vectors[sentences.start : sentences.stop] @ qvec
+        cosines = handle.exact_sentences.span(sentences.start, sentences.stop) @ qvec
         # (text, footnote number, cosine, terms): the sentences as written, then the notes.
         pool: list[tuple[str, int | None, float, frozenset[str]]] = [
             (handle.sentences[row], None, cosine, words.sentences[row])
@@ -57,7 +57,7 @@ def candidates(
             key = handle.footnote_keys[row]
             note = handle.footnote(key)
             text = f"Footnote {key[1]}: {note.citation if note else ''}"
-            cosine = float(handle.footnote_vectors[row] @ qvec)
+            cosine = float(handle.exact_footnotes.span(row, row + 1)[0] @ qvec)
             pool.append((text, key[1], cosine, words.footnotes[row]))
         for order, (text, number, cosine, have) in enumerate(pool):
             folded = match_key(text)

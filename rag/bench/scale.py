@@ -222,9 +222,7 @@ def measure_queries(
     questions = sample_questions(handle, count)
     qvecs, qtokens = encoder.encode_with_tokens(questions)
     legs = leg_latency(handle, questions, qvecs, qtokens, params, encoder)
-    dense = compare_dense(
-        handle.faiss_index.reconstruct_n(0, handle.faiss_index.ntotal), qvecs, params.candidates
-    )
+    dense = compare_dense(np.asarray(handle.passage_vectors), qvecs, params.candidates)
     sentences = compare_sentences(handle, qvecs, params.token_candidates)
     return {
         "passages": len(handle.passages),

@@ -13,6 +13,7 @@ from rag.evaluation.dataset import FootnoteItem, QAItem
 from rag.evaluation.evidence import EvidenceLocator, EvidenceSpan, covers
 from rag.evaluation.metrics import mean, ndcg_at, recall_at, reciprocal_rank
 from rag.retrieval.retriever import Retriever
+from rag.store.artifacts import read_documents
 from rag.store.index import IndexHandle
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def resolve_evidence(
     items: Sequence[QAItem], handle: IndexHandle, source: Path | str
 ) -> dict[str, list[EvidenceSpan]]:
     """Spans of every evidence quote; a quote absent from the corpus is a dataset error."""
-    locator = EvidenceLocator(handle.documents.values())
+    locator = EvidenceLocator(read_documents(handle.path).values())
     resolved: dict[str, list[EvidenceSpan]] = {}
     for item in items:
         spans: list[EvidenceSpan] = []

@@ -103,15 +103,32 @@ def _keep(ranking: Ranking, allowed: set[int] | None) -> Ranking:
     return ranking if allowed is None else [(i, s) for i, s in ranking if i in allowed]
 
 
-def dense_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
+def dense_ranking(
+    handle: IndexHandle, qvec: np.ndarray, depth: int, allowed: set[int] | None = None
+) -> Ranking:
+    """Passages by cosine to the question; ``allowed``: only those passages."""
     depth = min(depth, handle.faiss_index.ntotal)
     if depth == 0:
         return []
-    from rag.store.vectors import search
+    from rag.store.vectors import is_graph, rescored, search
 
+    if allowed is not None and is_graph(handle.faiss_index):
+        return _scoped_dense(handle, qvec, depth, allowed)
     scores, ids = search(handle.faiss_index, qvec, depth)
+    if is_graph(handle.faiss_index):  # its codes' cosines are approximate
+        scores, ids = rescored(handle.exact_passages, qvec, ids)
     found = ids >= 0
     return best_first(ids[found], scores[found])
+
+
+def _scoped_dense(handle: IndexHandle, qvec: np.ndarray, depth: int, allowed: set[int]) -> Ranking:
+    """The ``allowed`` passages scored exactly, not found by a graph walk: a scope (a brief,
+    a section) is a few rows of a large library, and asking the graph for every passage,
+    as a scope asks, would walk all of it."""
+    import numpy as np
+
+    rows = np.fromiter(sorted(allowed), dtype=np.int64, count=len(allowed))
+    return best_first(rows, handle.exact_passages.take(rows) @ qvec, depth)
 
 
 def best_first(ids: np.ndarray, scores: np.ndarray, depth: int | None = None) -> Ranking:
@@ -124,12 +141,17 @@ def best_first(ids: np.ndarray, scores: np.ndarray, depth: int | None = None) ->
     return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
 
 
-def sentence_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking:
+def sentence_ranking(
+    handle: IndexHandle, qvec: np.ndarray, depth: int, allowed: set[int] | None = None
+) -> Ranking:
     """Passages ranked by their best sentence's cosine similarity to the question: a scan
     of every sentence vector (exact), or a walk of the sentence HNSW graph when the index is
-    one and the depth asked for is a small share of the sentences."""
+    one and the depth asked for is a small share of the sentences. ``allowed``: only those
+    passages (behind a graph, only their sentences are read and scored)."""
     from rag.store.vectors import is_graph
 
+    if allowed is not None and is_graph(handle.sentence_index):
+        return _scoped_sentences(handle, qvec, depth, allowed)
     if is_graph(handle.sentence_index):
         ranking = _sentence_graph_ranking(handle, qvec, depth)
         if ranking is not None:
@@ -154,14 +176,37 @@ def _sentence_scan_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) ->
     from rag.store.ranks import segment_max, top_order
 
     # Sentence rows are in passage order: each passage's best is one segmented maximum.
-    best = segment_max(handle.sentence_vectors @ qvec, np.diff(handle.passage_sentences))
+    cosines = handle.exact_sentences.cosines(qvec)
+    best = segment_max(cosines, np.diff(handle.passage_sentences))
     return [(int(i), float(best[i])) for i in top_order(best, depth) if np.isfinite(best[i])]
+
+
+def _scoped_sentences(
+    handle: IndexHandle, qvec: np.ndarray, depth: int, allowed: set[int]
+) -> Ranking:
+    """The sentences of the ``allowed`` passages scored exactly (a passage's rows are one
+    run), each passage by its best."""
+    import numpy as np
+
+    from rag.store.ranks import segment_max
+
+    passages = np.fromiter(sorted(allowed), dtype=np.int64, count=len(allowed))
+    lo, hi = handle.passage_sentences[passages], handle.passage_sentences[passages + 1]
+    best = segment_max(handle.exact_sentences.ranges(lo, hi) @ qvec, hi - lo)
+    found = np.isfinite(best)
+    return best_first(passages[found], best[found], depth)
 
 
 def _sentence_graph_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -> Ranking | None:
     """The HNSW's best sentence rows, reduced to their passages (a passage scores its best
     sentence found). Asks for more rows until ``depth`` passages are found; None when that
-    would take more than ``GRAPH_MAX_SHARE`` of the rows (the scan is then cheaper)."""
+    would take more than ``GRAPH_MAX_SHARE`` of the rows (the scan is then cheaper).
+
+    The graph's cosines are its 8-bit codes': each passage's best row by them is scored
+    again exactly. Only that row, not every row found: the reads are most of the leg's cost
+    (800 rows read one by one measured about 1.2 ms on the 10k library, a passage's best
+    row alone about half), and a passage's other sentences found are rarely within the
+    codes' error (about 0.002) of its best."""
     import numpy as np
 
     from rag.store.vectors import search
@@ -169,13 +214,14 @@ def _sentence_graph_ranking(handle: IndexHandle, qvec: np.ndarray, depth: int) -
     limit = GRAPH_MAX_SHARE * int(handle.sentence_index.ntotal)
     want = depth * SENTENCES_PER_PASSAGE
     while want <= limit:
-        scores, ids = search(handle.sentence_index, qvec, want)
-        found = ids >= 0
-        scores, owners = scores[found], handle.sentence_owners[ids[found]]
-        # Results come best first, so a passage's first row is its best sentence found.
+        _, ids = search(handle.sentence_index, qvec, want)
+        ids = ids[ids >= 0]
+        owners = handle.sentence_owners[ids]
+        # Rows come best first, so a passage's first row is its best sentence found.
         _, first = np.unique(owners, return_index=True)
         if len(first) >= depth:
-            return best_first(owners[first], scores[first], depth)
+            best = ids[first]
+            return best_first(owners[first], handle.exact_sentences.take(best) @ qvec, depth)
         want *= 2
     return None
 
@@ -208,6 +254,7 @@ def token_ranking(
         handle.passage_sentences,
         pool,
         handle.token_norms,
+        handle.token_file,
     )
     order = top_order(scores, depth)
     return [(int(pool[i]), float(scores[i])) for i in order if np.isfinite(scores[i])]
@@ -217,14 +264,20 @@ def bm25_ranking(handle: IndexHandle, question: str, depth: int) -> Ranking:
     return bm25.search(handle.bm25, question, depth)
 
 
+# The rows of the footnote graph scored exactly for its best cosine: its codes' cosines are
+# approximate, so its top row need not be the best one.
+BEST_FOOTNOTE_ROWS = 8
+
+
 def best_footnote(handle: IndexHandle, qvec: np.ndarray) -> float:
-    """The highest cosine of any footnote: the scan's maximum, or the graph's top hit."""
-    from rag.store.vectors import is_graph, search
+    """The highest cosine of any footnote: the scan's maximum, or the graph's top hits'."""
+    from rag.store.vectors import is_graph, rescored, search
 
     if is_graph(handle.footnote_index):
-        scores, ids = search(handle.footnote_index, qvec, 1)
-        return float(scores[0]) if ids[0] >= 0 else -1.0
-    return float((handle.footnote_vectors @ qvec).max())
+        _, ids = search(handle.footnote_index, qvec, BEST_FOOTNOTE_ROWS)
+        scores, _ = rescored(handle.exact_footnotes, qvec, ids)
+        return float(scores[0]) if len(scores) else -1.0
+    return float(handle.exact_footnotes.cosines(qvec).max())
 
 
 def footnote_ranking(
@@ -247,7 +300,7 @@ def footnote_ranking(
         return []
     if best_footnote(handle, qvec) < best_passage + params.footnote_margin:
         return []
-    sims = handle.footnote_vectors @ qvec
+    sims = handle.exact_footnotes.cosines(qvec)
     lexical = bm25.scores(handle.footnote_bm25, question)
     ranking: Ranking = []
     seen: set[int] = set()
@@ -340,10 +393,11 @@ class Retriever:
         deep: dict[LegName, Ranking] = {}
         if qvec is not None:
             with clock("dense"):
-                deep["dense"] = _keep(dense_ranking(handle, qvec, first), allowed)
+                deep["dense"] = _keep(dense_ranking(handle, qvec, first, allowed), allowed)
             if any(n in names for n in ("sentences", "tokens", "footnotes")):
                 with clock("sentences"):
-                    deep["sentences"] = _keep(sentence_ranking(handle, qvec, first), allowed)
+                    ranking = sentence_ranking(handle, qvec, first, allowed)
+                    deep["sentences"] = _keep(ranking, allowed)
         if "bm25" in names:
             with clock("bm25"):
                 if scope is not None and len(set(scope)) < len(handle.documents):

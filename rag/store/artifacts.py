@@ -10,16 +10,16 @@ JSON + ``.npy``: nothing that runs code when read.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from rag.errors import IndexCorrupt
 from rag.fileio import file_sha256
-from rag.records import Document, Passage
+from rag.records import Document, DocumentOutline, Passage
 from rag.store import bm25
 from rag.store.handle import IndexContents
 from rag.store.manifest import REBUILD, Manifest
@@ -50,17 +50,41 @@ class Artifact:
         return [path]
 
 
+class _StoredOutline(DocumentOutline):
+    """A document as ``documents.json`` stores it, read without its text (body and
+    paragraphs are skipped, not kept): a served index needs only the outline."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
 _DOCUMENTS = TypeAdapter(list[Document])
+_OUTLINES = TypeAdapter(list[_StoredOutline])
 _STRINGS = TypeAdapter(tuple[str, ...])
 
 
-def _save_documents(path: Path, documents: dict[str, Document]) -> None:
-    payload = [d.model_dump(mode="json") for d in documents.values()]
+def _save_documents(path: Path, documents: Mapping[str, DocumentOutline]) -> None:
+    texts = [d for d in documents.values() if isinstance(d, Document)]
+    if len(texts) != len(documents):  # a loaded index's outlines: the file would lose the text
+        raise TypeError("an index is written from whole documents, not from their outlines")
+    payload = [d.model_dump(mode="json") for d in texts]
     path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
 
-def _load_documents(path: Path) -> dict[str, Document]:
-    return {d.id: d for d in _DOCUMENTS.validate_json(path.read_bytes())}
+def _load_documents(path: Path) -> dict[str, DocumentOutline]:
+    return {d.id: d for d in _OUTLINES.validate_json(path.read_bytes())}
+
+
+def read_documents(build: Path) -> dict[str, Document]:
+    """The whole documents of a build, text included (what evaluation locates evidence
+    in); a served index holds only their outlines (:class:`DocumentOutline`)."""
+    path = build / "documents.json"
+    try:
+        return {d.id: d for d in _DOCUMENTS.validate_json(path.read_bytes())}
+    except (OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise IndexCorrupt(
+            f"index file documents.json in {build} cannot be read ({reason}); {REBUILD}"
+        ) from None
 
 
 def _save_passages(path: Path, passages: tuple[Passage, ...]) -> None:
@@ -96,9 +120,10 @@ def _load_array(path: Path) -> NDArray[Any]:
 
 
 def _map_array(path: Path) -> NDArray[Any]:
-    """Memory-mapped, read-only: the token table is the largest artifact and a query reads
-    only its candidates' rows, so only those pages need to be in memory (read at random:
-    :func:`advise_random`)."""
+    """Memory-mapped, read-only, for the large tables a query reads a few rows of (the
+    token table; the float vectors behind a graph): nothing is read until asked for, and
+    then with ``pread`` (:class:`rag.store.rowfile.RowFile`) rather than through the map
+    (read at random: :func:`advise_random`)."""
     import numpy as np
 
     array: NDArray[Any] = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -171,6 +196,9 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("sentences.json", "sentences", STRINGS),
     Artifact("token_vectors.npy", "token_vectors", MAPPED),
     Artifact("token_offsets.npy", "token_offsets", ARRAY),
+    Artifact("passage_vectors.npy", "passage_vectors", MAPPED),
+    Artifact("sentence_vectors.npy", "sentence_vectors", MAPPED),
+    Artifact("footnote_vectors.npy", "footnote_vectors", MAPPED),
 )
 
 
@@ -242,6 +270,15 @@ def check_sizes(contents: IndexContents, manifest: Manifest, shown: Path) -> Non
         or int(c.token_offsets[-1]) != len(c.token_vectors),
         "token vectors of int8 and the model's dimension": c.token_vectors.dtype.str != "|i1"
         or c.token_vectors.shape[1:] != (manifest.model.dimension,),
+        **{
+            f"{name} vectors and their index": vectors.dtype.str != "<f4"
+            or vectors.shape != (index.ntotal, manifest.model.dimension)
+            for name, vectors, index in (
+                ("passage", c.passage_vectors, c.faiss_index),
+                ("sentence", c.sentence_vectors, c.sentence_index),
+                ("footnote", c.footnote_vectors, c.footnote_index),
+            )
+        },
     }
     wrong = [what for what, bad in mismatches.items() if bad]
     if wrong:

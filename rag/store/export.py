@@ -1,7 +1,7 @@
 """Write an index's passage vectors and payload in an external engine's bulk format.
 
-The path beyond one machine's memory: the FAISS file holds the raw passage vectors (flat or
-HNSW, both reconstruct them exactly), and the passages hold the payload. Two formats:
+The path beyond one machine's memory: the build stores the passages' float vectors as
+encoded (``passage_vectors.npy``), and the passages hold the payload. Two formats:
 
 - ``qdrant``: one JSON point per line, ``{"id", "vector", "payload"}``, for Qdrant's
   ``PUT /collections/{name}/points`` (send batches of lines as ``{"points": [...]}``);
@@ -43,9 +43,9 @@ def export_lines(
     handle: IndexHandle, fmt: ExportFormat, index_name: str = "briefs", batch: int = 4096
 ) -> Iterator[str]:
     """The bulk lines for every passage, vectors read back ``batch`` rows at a time."""
-    index = handle.faiss_index
-    for start in range(0, index.ntotal, batch):
-        vectors = index.reconstruct_n(start, min(batch, index.ntotal - start))
+    total = len(handle.exact_passages)
+    for start in range(0, total, batch):
+        vectors = handle.exact_passages.span(start, min(start + batch, total))
         for offset, vector in enumerate(vectors):
             row = start + offset
             values = [round(float(x), 7) for x in vector]

@@ -3,17 +3,20 @@ one reference and a request that took a handle never sees two builds."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.records import Document, Footnote, Passage
+from rag.records import DocumentOutline, Footnote, Passage
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
     from rag.store.manifest import Manifest
+    from rag.store.rowfile import RowFile
+    from rag.store.vectors import ExactVectors
 
 FootnoteKey = tuple[str, int]
 
@@ -28,6 +31,12 @@ def _no_vectors() -> NDArray[np.float32]:
     import numpy as np
 
     return np.zeros((0, 0), dtype=np.float32)
+
+
+def _no_exact() -> ExactVectors:
+    from rag.store.vectors import ExactVectors
+
+    return ExactVectors(_no_vectors())
 
 
 def _no_norms() -> NDArray[np.float32]:
@@ -47,19 +56,20 @@ def _row_offsets(owners: NDArray[np.int32], count: int) -> NDArray[np.int64]:
 class IndexContents:
     """What a build stores: one attribute per entry of :data:`rag.store.artifacts.ARTIFACTS`."""
 
-    documents: dict[str, Document]
+    # Whole documents when built, their outlines when loaded (the text is the passages').
+    documents: Mapping[str, DocumentOutline]
     passages: tuple[Passage, ...]
-    # faiss.IndexFlatIP, or IndexHNSWFlat above a size (rag.store.vectors), over the passage
+    # faiss.IndexFlatIP, or IndexHNSWSQ above a size (rag.store.vectors), over the passage
     # vectors (faiss ships no types)
     faiss_index: Any
     bm25: Any  # bm25s.BM25 over the passage texts
-    # One row per footnote, in `footnote_keys` order: faiss.IndexFlatIP, or IndexHNSWFlat
-    # above a size (rag.store.vectors); it holds the vectors themselves.
+    # One row per footnote, in `footnote_keys` order: faiss.IndexFlatIP, or IndexHNSWSQ
+    # above a size (rag.store.vectors).
     footnote_index: Any
     footnote_bm25: Any
     # One row per sentence of every passage, in passage order: the sentence index's vectors,
     # the owners and `sentences` are aligned row for row. faiss.IndexFlatIP, or
-    # IndexHNSWFlat above a size (rag.store.vectors); it holds the vectors themselves.
+    # IndexHNSWSQ above a size (rag.store.vectors).
     sentence_index: Any
     sentence_owners: NDArray[np.int32]  # passage index of each sentence row
     sentences: tuple[str, ...]  # quotable text of each sentence row (markers kept)
@@ -67,6 +77,12 @@ class IndexContents:
     # by unit length (rag.store.late.quantize), a quarter of float32's bytes.
     token_vectors: NDArray[np.int8]
     token_offsets: NDArray[np.int64]  # sentence i owns token rows offsets[i]:offsets[i+1]
+    # The float vectors of the passage, sentence and footnote rows, as encoded: what exact
+    # cosines behind a graph (whose codes are approximate) are read from, and what an export
+    # writes. Memory-mapped when loaded, and read with pread (rag.store.rowfile).
+    passage_vectors: NDArray[np.float32]
+    sentence_vectors: NDArray[np.float32]
+    footnote_vectors: NDArray[np.float32]
 
     def parts(self) -> dict[str, Any]:
         """The stored attributes by name (shallow: arrays and indexes are not copied)."""
@@ -86,20 +102,26 @@ class IndexHandle(IndexContents):
     # Passage p owns sentence rows passage_sentences[p]:passage_sentences[p+1] (the rows are
     # in passage order), so a passage's sentences and tokens are two slices, not a search.
     passage_sentences: NDArray[np.int64] = field(default_factory=lambda: _no_rows())
-    # The sentence and footnote indexes' own vectors, read-only views of their memory.
-    sentence_vectors: NDArray[np.float32] = field(default_factory=lambda: _no_vectors())
-    footnote_vectors: NDArray[np.float32] = field(default_factory=lambda: _no_vectors())
+    # Exact cosines of the passage, sentence and footnote rows: a flat index's own vectors,
+    # or those stored beside a graph (rag.store.vectors.exact_vectors).
+    exact_passages: ExactVectors = field(default_factory=lambda: _no_exact())
+    exact_sentences: ExactVectors = field(default_factory=lambda: _no_exact())
+    exact_footnotes: ExactVectors = field(default_factory=lambda: _no_exact())
     # What the token leg reads: unit float32 rows of a small table, converted once at load,
     # else `token_vectors` itself (rag.store.late.query_table).
     token_table: NDArray[Any] = field(default_factory=lambda: _no_vectors())
     # The int8 table's row norms when `token_table` is that table (rag.store.late.row_norms),
     # computed once here instead of per query; empty for a float table.
     token_norms: NDArray[np.float32] = field(default_factory=_no_norms)
+    # The int8 table's file when `token_table` maps it: the token leg reads its candidates'
+    # rows from here, so the map's pages never enter the process (rag.store.rowfile).
+    token_file: RowFile | None = None
 
     @classmethod
     def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
         from rag.store.late import query_table, row_norms
-        from rag.store.vectors import stored_vectors
+        from rag.store.rowfile import RowFile
+        from rag.store.vectors import exact_vectors
 
         keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
         citing: dict[FootnoteKey, list[int]] = {k: [] for k in keys}
@@ -114,10 +136,12 @@ class IndexHandle(IndexContents):
             by_id={p.id: i for i, p in enumerate(contents.passages)},
             citing={k: tuple(v) for k, v in citing.items()},
             passage_sentences=_row_offsets(contents.sentence_owners, len(contents.passages)),
-            sentence_vectors=stored_vectors(contents.sentence_index),
-            footnote_vectors=stored_vectors(contents.footnote_index),
+            exact_passages=exact_vectors(contents.faiss_index, contents.passage_vectors),
+            exact_sentences=exact_vectors(contents.sentence_index, contents.sentence_vectors),
+            exact_footnotes=exact_vectors(contents.footnote_index, contents.footnote_vectors),
             token_table=table,
             token_norms=row_norms(table),
+            token_file=RowFile.of(table),
             **contents.parts(),
         )
 

@@ -21,6 +21,7 @@ from rag.chunking.represent import footnote_text, passage_text, sentence_rows
 from rag.chunking.sentences import remembering
 from rag.encoding.protocol import Encoder
 from rag.errors import CorpusFormatError, IndexMissing
+from rag.memory import release_freed
 from rag.parsing import ReadOptions, load_sources
 from rag.records import Document, Passage
 from rag.store import bm25, late
@@ -241,7 +242,18 @@ def _contents(
         sentences=quotes,
         token_vectors=token_codes,
         token_offsets=token_offsets,
+        passage_vectors=_rows(vectors, dim),
+        sentence_vectors=_rows(sentence_vectors, dim),
+        footnote_vectors=_rows(note_vectors, dim),
     )
+
+
+def _rows(vectors: np.ndarray, dim: int) -> np.ndarray:
+    """Float32 rows of ``dim`` columns, C-ordered, as stored (no rows: shape (0, dim))."""
+    import numpy as np
+
+    rows: np.ndarray = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
+    return rows
 
 
 def by_length(texts: Sequence[str], encode: Callable[[list[str]], Any]) -> Any:
@@ -300,4 +312,6 @@ def load_index(folder: Path, *, verify: bool = True) -> IndexHandle:
         verify_artifacts(build, manifest, shown=folder)
     contents = read_artifacts(build, shown=folder)
     check_sizes(contents, manifest, shown=folder)
-    return IndexHandle.open(build, manifest, contents)
+    handle = IndexHandle.open(build, manifest, contents)
+    release_freed()  # what parsing the JSON artifacts allocated and freed
+    return handle

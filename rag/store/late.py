@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
+    from rag.store.rowfile import RowFile
+
 
 def pack(groups: Sequence[np.ndarray], dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate per-sentence token arrays; offsets[i]:offsets[i+1] are sentence i's rows."""
@@ -163,12 +165,15 @@ def maxsim_passages(
     passage_sentences: np.ndarray,
     passages: np.ndarray,
     norms: np.ndarray | None = None,
+    file: RowFile | None = None,
 ) -> np.ndarray:
     """MaxSim of the best sentence of each passage in ``passages`` (indices), reading only
     their token rows: ``passage_sentences[p]:passage_sentences[p+1]`` are passage p's
     sentence rows, ``token_offsets[s]:token_offsets[s+1]`` sentence s's token rows.
     ``tokens``: int8 codes (:func:`quantize`) or unit float rows (:func:`query_table`);
-    ``norms``: the int8 codes' :func:`row_norms`, computed here per row when not given.
+    ``norms``: the int8 codes' :func:`row_norms`, computed here per row when not given;
+    ``file``: the int8 table's file, its candidates' rows read from it instead of through
+    ``tokens``' memory map (:class:`rag.store.rowfile.RowFile`).
 
     Equals the per-passage maximum of :func:`maxsim` over the whole table, restricted to
     ``passages`` (``-inf`` for a passage without sentences)."""
@@ -184,7 +189,7 @@ def maxsim_passages(
     # Sentences are in passage order and tokens in sentence order, so a passage's token rows
     # are one slice too: the candidates' rows are the concatenation of one range each.
     starts, stops = token_offsets[s_lo], token_offsets[s_hi]
-    sims = _similarities(tokens, starts, stops, query, norms)
+    sims = _similarities(tokens, starts, stops, query, norms, file)
     sentence_tokens = token_offsets[sentences + 1] - token_offsets[sentences]
     best = segment_max(sims, sentence_tokens, axis=0)  # (candidate sentences, query tokens)
     per_sentence = best.mean(axis=1)
@@ -205,17 +210,19 @@ def _similarities(
     stops: np.ndarray,
     query: np.ndarray,
     norms: np.ndarray | None,
+    file: RowFile | None = None,
 ) -> np.ndarray:
     """Cosine of every row ``starts[i]:stops[i]`` with every query token, shape (rows,
     query tokens). int8 codes: the scale is implied by unit length, so each product is
     divided by its code's norm (``norms`` when given for the whole table, else computed for
-    these rows)."""
+    these rows); read from ``file`` when given (the same rows as ``tokens``')."""
     import numpy as np
 
     if tokens.dtype != np.int8:
         return _products(np.asarray(_candidate_rows(tokens, starts, stops), np.float32), query)
     rows = spans(starts, stops)
-    codes = tokens[rows]  # int8 gathered: a quarter of a float gather's bytes
+    # int8 gathered: a quarter of a float gather's bytes
+    codes = file.ranges(starts, stops) if file is not None else tokens[rows]
     sims = _products(codes, query)
     if norms is None or len(norms) != len(tokens):  # no norms of the whole table given
         norms, rows = row_norms(codes), np.arange(len(codes))

@@ -21,7 +21,10 @@ from rag.store.vectors import DenseIndexInfo, FootnoteIndexInfo, SentenceIndexIn
 # 5: `sentences.faiss` replaces `sentence_vectors.npy` and `footnotes.faiss` replaces
 #    `footnote_vectors.npy` (flat, or HNSW above a size, with their parameters in
 #    `sentence_index` and `footnote_index`).
-SCHEMA_VERSION = 5
+# 6: graphs hold 8-bit codes (`IndexHNSWSQ`); the float vectors are stored beside them
+#    (`passage_vectors.npy`, `sentence_vectors.npy`, `footnote_vectors.npy`) for exact
+#    cosines and exports.
+SCHEMA_VERSION = 6
 MANIFEST = "manifest.json"
 REBUILD = "run `rag index` to rebuild it"
 

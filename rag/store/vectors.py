@@ -5,9 +5,18 @@ sentence of every passage, about 3.5 per passage) and the footnote vectors. A fl
 scans every vector per question: exact, and cheapest to build, but its cost grows with the
 corpus. Above a threshold (``hnsw_min_passages`` rows for the passages,
 ``hnsw_min_sentences`` and ``hnsw_min_footnotes`` for the others) the builder makes an
-``IndexHNSWFlat`` over inner product instead (a graph walk, roughly logarithmic). Thresholds
+``IndexHNSWSQ`` over inner product instead (a graph walk, roughly logarithmic). Thresholds
 and graph parameters come from measurement (docs/performance.md, "Scaling"); the manifest
 records what :func:`describe` reads back from the built object, so it cannot disagree with the file.
+
+The graph holds its vectors as 8-bit codes (a scalar quantizer trained on them: a quarter of
+float32's bytes), because a walk visits scattered vectors and, on a large library, in time
+nearly all of them: on 100,000 passages the float graphs' files grew to 840 MB of a server's
+RSS over 133 questions. Codes give approximate cosines, so what the walk finds is scored
+again exactly (:class:`ExactVectors`: the float rows, stored beside the graph and read with
+``pread``). On the 10k-passage library's sentence graph that found as many of the exact top
+200 passages as the float graph (0.9877 against 0.9873) and ranked the first 10 the same
+for 131 of 133 questions (docs/performance.md, "Memory at 100,000 passages").
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from rag.config import Settings
+    from rag.store.rowfile import RowFile
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class VectorIndexInfo(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    type: Literal["IndexFlatIP", "IndexHNSWFlat"]
+    type: Literal["IndexFlatIP", "IndexHNSWSQ"]
     metric: Literal["inner_product"] = "inner_product"
     vectors: int
     m: int | None = None  # HNSW: neighbours per node (2m on the base layer)
@@ -66,15 +76,18 @@ class FootnoteIndexInfo(VectorIndexInfo):
 
 
 def build_vectors(vectors: np.ndarray, hnsw_above: int, params: DenseIndexParams) -> Any:
-    """A flat inner-product index, or HNSW when there are more than ``hnsw_above`` rows."""
+    """A flat inner-product index, or HNSW over 8-bit codes when there are more than
+    ``hnsw_above`` rows."""
     import faiss
 
     dim = int(vectors.shape[1])
     index: Any
     if len(vectors) > hnsw_above:
-        index = faiss.IndexHNSWFlat(dim, params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        eight_bit: Any = faiss.ScalarQuantizer.QT_8bit  # an enum the stubs type as int
+        index = faiss.IndexHNSWSQ(dim, eight_bit, params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = params.hnsw_ef_construction
         index.hnsw.efSearch = params.hnsw_ef_search
+        index.train(vectors)  # each dimension's range, which its codes divide into 256 steps
     else:
         index = faiss.IndexFlatIP(dim)
     index.add(vectors)
@@ -97,10 +110,10 @@ def _info(index: Any) -> dict[str, Any]:
     """Type, size and graph parameters, read back from the built index."""
     import faiss
 
-    if isinstance(index, faiss.IndexHNSWFlat):
+    if isinstance(index, faiss.IndexHNSWSQ):
         hnsw: Any = index.hnsw  # the stubs lack nb_neighbors
         return {
-            "type": "IndexHNSWFlat",
+            "type": "IndexHNSWSQ",
             "vectors": int(index.ntotal),
             "m": int(hnsw.nb_neighbors(1)),
             "ef_construction": int(hnsw.efConstruction),
@@ -126,7 +139,7 @@ def describe_footnotes(index: Any, params: DenseIndexParams) -> FootnoteIndexInf
 def is_graph(index: Any) -> bool:
     import faiss
 
-    return isinstance(index, faiss.IndexHNSWFlat)
+    return isinstance(index, faiss.IndexHNSW)
 
 
 class _Stored:
@@ -139,16 +152,15 @@ class _Stored:
 
 
 def stored_vectors(index: Any) -> np.ndarray:
-    """The vectors a flat or HNSW index holds, as a read-only (rows, dim) float32 view of
-    its memory, not a copy: the sentence vectors are stored once, in the FAISS file."""
+    """The vectors a flat index holds, as a read-only (rows, dim) float32 view of its
+    memory, not a copy."""
     import faiss
     import numpy as np
 
-    flat: Any = faiss.downcast_index(index.storage) if is_graph(index) else index
-    rows, dim = int(flat.ntotal), int(flat.d)
+    rows, dim = int(index.ntotal), int(index.d)
     if rows == 0:
         return np.zeros((0, dim), dtype=np.float32)
-    raw = faiss.rev_swig_ptr(flat.get_xb(), rows * dim).reshape(rows, dim)
+    raw = faiss.rev_swig_ptr(index.get_xb(), rows * dim).reshape(rows, dim)
     view: np.ndarray = np.asarray(_Stored(index, raw))
     view.flags.writeable = False
     return view
@@ -160,10 +172,79 @@ def search(index: Any, query: np.ndarray, depth: int) -> tuple[np.ndarray, np.nd
     call, so concurrent searches never share mutable state."""
     import faiss
 
-    if isinstance(index, faiss.IndexHNSWFlat):
+    if isinstance(index, faiss.IndexHNSW):
         ef = max(int(index.hnsw.efSearch), depth)
         params = faiss.SearchParametersHNSW(efSearch=ef)  # type: ignore[attr-defined]
         scores, ids = index.search(query.reshape(1, -1), depth, params=params)
     else:
         scores, ids = index.search(query.reshape(1, -1), depth)
     return scores[0], ids[0]
+
+
+@dataclass(frozen=True)
+class ExactVectors:
+    """The float vectors behind a vector index, for exact cosines: a flat index's own
+    memory, or, behind a graph (whose codes are approximate), the float rows stored beside
+    it, read with ``pread`` (``file``) so that none of them stays in the process."""
+
+    array: np.ndarray  # in memory, or the stored rows' memory map (not read through)
+    file: RowFile | None = None
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """Rows ``rows``, in that order."""
+        import numpy as np
+
+        if self.file is not None:
+            return self.file.rows(rows)
+        taken: np.ndarray = self.array[np.asarray(rows, dtype=np.int64)]
+        return taken
+
+    def span(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop``."""
+        import numpy as np
+
+        if self.file is not None:
+            return self.file.ranges(np.array([start]), np.array([stop]))
+        return np.asarray(self.array[start:stop])
+
+    def ranges(self, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+        """Rows ``starts[i]:stops[i]`` for every i, concatenated in that order."""
+        from rag.store.late import spans
+
+        if self.file is not None:
+            return self.file.ranges(starts, stops)
+        return self.take(spans(starts, stops))
+
+    def cosines(self, vector: np.ndarray) -> np.ndarray:
+        """Every row's cosine with the unit ``vector`` (an exact scan)."""
+        if self.file is not None:
+            return self.file.products(vector)
+        scores: np.ndarray = self.array @ vector
+        return scores
+
+
+def exact_vectors(index: Any, stored: np.ndarray) -> ExactVectors:
+    """What exact cosines of ``index``'s rows are read from: a flat index's own vectors;
+    for a graph, ``stored`` (its float rows as the build wrote them), read from the file
+    when it is a memory map of one."""
+    from rag.store.rowfile import RowFile
+
+    if is_graph(index):
+        return ExactVectors(stored, RowFile.of(stored))
+    return ExactVectors(stored_vectors(index))
+
+
+def rescored(
+    exact: ExactVectors, vector: np.ndarray, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A graph search's (scores, ids) with each found id scored exactly, best first (ties
+    in id order); ids of -1 (not found) dropped."""
+    import numpy as np
+
+    ids = ids[ids >= 0]
+    scores = exact.take(ids) @ vector
+    order = np.lexsort((ids, -scores))
+    return scores[order], ids[order]
