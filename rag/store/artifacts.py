@@ -19,10 +19,11 @@ from pydantic import TypeAdapter
 
 from rag.errors import IndexCorrupt
 from rag.fileio import file_sha256
-from rag.records import Document, Passage
+from rag.records import Document
 from rag.store import bm25
 from rag.store.handle import IndexContents
 from rag.store.manifest import REBUILD, Manifest
+from rag.store.passage_table import PassageTable
 
 if TYPE_CHECKING:
     import bm25s
@@ -63,15 +64,12 @@ def _load_documents(path: Path) -> dict[str, Document]:
     return {d.id: d for d in _DOCUMENTS.validate_json(path.read_bytes())}
 
 
-def _save_passages(path: Path, passages: tuple[Passage, ...]) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for p in passages:
-            fh.write(p.model_dump_json() + "\n")
+def _save_passages(path: Path, passages: PassageTable) -> None:
+    passages.write_jsonl(path)
 
 
-def _load_passages(path: Path) -> tuple[Passage, ...]:
-    with open(path, encoding="utf-8") as fh:
-        return tuple(Passage.model_validate_json(line) for line in fh if line.strip())
+def _load_passages(path: Path) -> PassageTable:
+    return PassageTable.read_jsonl(path)
 
 
 def _save_strings(path: Path, texts: tuple[str, ...]) -> None:

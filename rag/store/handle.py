@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from rag.store.manifest import Manifest
+    from rag.store.passage_table import PassageTable
 
 FootnoteKey = tuple[str, int]
 
@@ -48,7 +49,7 @@ class IndexContents:
     """What a build stores: one attribute per entry of :data:`rag.store.artifacts.ARTIFACTS`."""
 
     documents: dict[str, Document]
-    passages: tuple[Passage, ...]
+    passages: PassageTable  # columns; a Passage is built when a row is read
     # faiss.IndexFlatIP, or IndexHNSWFlat above a size (rag.store.vectors), over the passage
     # vectors (faiss ships no types)
     faiss_index: Any
@@ -101,19 +102,19 @@ class IndexHandle(IndexContents):
         from rag.store.late import query_table, row_norms
         from rag.store.vectors import stored_vectors
 
+        passages = contents.passages
         keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
         citing: dict[FootnoteKey, list[int]] = {k: [] for k in keys}
-        for i, p in enumerate(contents.passages):
-            for ref in p.footnotes:
-                citing.setdefault((p.document.id, ref.number), []).append(i)
+        for row, number in passages.citations():
+            citing.setdefault((passages.document_of(row).id, number), []).append(row)
         table = query_table(contents.token_vectors)
         return cls(
             path=path,
             manifest=manifest,
             footnote_keys=keys,
-            by_id={p.id: i for i, p in enumerate(contents.passages)},
+            by_id=dict(zip(passages.ids, range(len(passages)), strict=True)),
             citing={k: tuple(v) for k, v in citing.items()},
-            passage_sentences=_row_offsets(contents.sentence_owners, len(contents.passages)),
+            passage_sentences=_row_offsets(contents.sentence_owners, len(passages)),
             sentence_vectors=stored_vectors(contents.sentence_index),
             footnote_vectors=stored_vectors(contents.footnote_index),
             token_table=table,
