@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.records import DocumentRef, FootnoteRef, Passage, SectionRef, Span
@@ -159,6 +160,9 @@ def test_indexes_and_slices_behave_as_the_tuple_did():
     for bad in (n, -n - 1, 10**9):
         with pytest.raises(IndexError):
             table[bad]
+    with pytest.raises(TypeError):
+        table[1.0]  # type: ignore[call-overload]
+    assert table[np.int64(-2)] == want[-2]  # rankings may hold NumPy integers
     for s in (
         slice(None),
         slice(2, 5),

@@ -14,6 +14,7 @@ The table is immutable: built once from passages (:meth:`PassageTable.of`) or st
 
 from __future__ import annotations
 
+import operator
 from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -95,8 +96,9 @@ class PassageTable(Sequence[Passage]):
         c = columns
         self._ids: tuple[str, ...] = tuple(c.ids)
         # UTF-8: 40% of the 100k library's texts hold a non-ASCII character (a footnote
-        # marker), which makes a str two bytes a character.
-        self._text = bytes(c.text)
+        # marker), which makes a str two bytes a character. The buffer the columns grew,
+        # kept as it is: a bytes copy raised the load's peak by its 31 MB.
+        self._text = c.text
         self._text_at = c.text_at
         self._start, self._end, self._tokens, self._ordinal = c.start, c.end, c.tokens, c.ordinal
         self._document, self._documents = c.document, tuple(c.documents)
@@ -151,10 +153,10 @@ class PassageTable(Sequence[Passage]):
     def __getitem__(self, index: int | slice) -> Passage | tuple[Passage, ...]:
         if isinstance(index, slice):
             return tuple(self._passage(i) for i in range(*index.indices(len(self))))
-        n = len(self._ids)
-        if not -n <= index < n:
-            raise IndexError(f"passage row {index} out of range for {n} passages")
-        return self._passage(index % n)
+        row, n = operator.index(index), len(self._ids)  # a NumPy integer too, as a tuple took
+        if not -n <= row < n:
+            raise IndexError(f"passage row {row} out of range for {n} passages")
+        return self._passage(row % n)
 
     def __iter__(self) -> Iterator[Passage]:
         for row in range(len(self._ids)):
