@@ -160,9 +160,7 @@ class DocumentInfo(BaseModel):
 
 def document_infos(handle: IndexHandle) -> list[DocumentInfo]:
     """Every brief of a loaded build, in the build's order."""
-    from collections import Counter
-
-    passages = Counter(p.document.id for p in handle.passages)
+    passages = handle.passages.count_by_document()
     built = handle.manifest.created_at
     out = []
     for doc in handle.documents.values():

@@ -50,7 +50,7 @@ def footnote_out(handle: IndexHandle, doc_id: str, number: int) -> FootnoteOut:
     return FootnoteOut(
         document=DocumentView(id=doc.id, title=doc.title),
         **note.model_dump(),
-        passages=[handle.passages[i].id for i in citing],
+        passages=[handle.passages.ids[i] for i in citing],
     )
 
 

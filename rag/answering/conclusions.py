@@ -42,11 +42,13 @@ def _build(handle: IndexHandle) -> Conclusions:
     rows = frozenset(i for i, s in enumerate(handle.sentences) if prescriptive(s))
     # (document, top-level section) → [sentences, prescriptive sentences], in reading order.
     counts: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    # By column: building each sentence row's Passage took 0.13 s on the 10k library, this 0.01.
+    table = handle.passages
     for row, owner in enumerate(handle.sentence_owners.tolist()):
-        passage = handle.passages[owner]
-        if passage.kind == "front_matter" or not passage.section.path:
+        path = table.section_of(owner).path
+        if table.kind_of(owner) == "front_matter" or not path:
             continue
-        tally = counts[passage.document.id].setdefault(passage.section.path[0], [0, 0])
+        tally = counts[table.document_of(owner).id].setdefault(path[0], [0, 0])
         tally[0] += 1
         tally[1] += row in rows
     chosen: set[tuple[str, str]] = set()

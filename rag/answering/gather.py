@@ -12,7 +12,7 @@ from rag.answering.conclusions import conclusions
 from rag.answering.expects import FORM_WORDS, prescriptive
 from rag.answering.lexicon import terms
 from rag.answering.records import Candidate
-from rag.records import Hit, Passage
+from rag.records import Hit
 
 if TYPE_CHECKING:
     from rag.store.index import IndexHandle
@@ -27,14 +27,14 @@ CONCLUSION_BONUS = 0.1
 def conclusion_hits(handle: IndexHandle, scope: Sequence[str], k: int) -> tuple[Hit, ...]:
     """The passages of the conclusion sections of the briefs in ``scope``, in reading
     order, at most ``k`` per brief."""
-    where = conclusions(handle)
+    where, table = conclusions(handle), handle.passages
     per: dict[str, list[Hit]] = {}
-    for passage in handle.passages:
-        doc = passage.document.id
-        if doc in scope and where.holds(doc, passage.section.path):
+    for row in table.rows_of(scope).tolist():
+        doc = table.document_of(row).id
+        if where.holds(doc, table.section_of(row).path):
             found = per.setdefault(doc, [])
             if len(found) < k:
-                found.append(Hit(passage=passage, rank=0, score=0.0))
+                found.append(Hit(passage=table[row], rank=0, score=0.0))
     ordered = [h for doc in scope for h in per.get(doc, [])]
     return tuple(h.model_copy(update={"rank": i}) for i, h in enumerate(ordered, start=1))
 
@@ -67,20 +67,22 @@ TITLE_MATCH = 0.5
 
 def _body_sections(
     handle: IndexHandle, scope: Sequence[str]
-) -> dict[tuple[str, tuple[str, ...]], list[Passage]]:
-    """The body passages of each section of the briefs in ``scope``, in reading order."""
-    sections: dict[tuple[str, tuple[str, ...]], list[Passage]] = {}
-    for passage in handle.passages:
-        doc = passage.document.id
-        if doc in scope and passage.kind != "front_matter" and passage.section.path:
-            sections.setdefault((doc, passage.section.path), []).append(passage)
+) -> dict[tuple[str, tuple[str, ...]], list[int]]:
+    """The rows of the body passages of each section of the briefs in ``scope``, in reading
+    order (rows, not passages: a summary quotes five of them)."""
+    table = handle.passages
+    sections: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for row in table.rows_of(scope).tolist():
+        path = table.section_of(row).path
+        if table.kind_of(row) != "front_matter" and path:
+            sections.setdefault((table.document_of(row).id, path), []).append(row)
     return sections
 
 
-def _ranked(passages: Sequence[Passage]) -> tuple[Hit, ...]:
+def _ranked(handle: IndexHandle, rows: Sequence[int]) -> tuple[Hit, ...]:
     return tuple(
-        Hit(passage=p, rank=i, score=0.0)
-        for i, p in enumerate(passages[:SUMMARY_PASSAGES], start=1)
+        Hit(passage=handle.passages[row], rank=i, score=0.0)
+        for i, row in enumerate(rows[:SUMMARY_PASSAGES], start=1)
     )
 
 
@@ -100,10 +102,10 @@ def summary_hits(
     (want,) = terms([topic])
     want = frozenset(want - FORM_WORDS - DOCUMENT_TERMS)
     if not want:
-        firsts: dict[tuple[str, str], Passage] = {}
-        for (doc, path), passages in sections.items():
-            firsts.setdefault((doc, path[0]), passages[0])
-        return _ranked(list(firsts.values())), True
+        firsts: dict[tuple[str, str], int] = {}
+        for (doc, path), rows in sections.items():
+            firsts.setdefault((doc, path[0]), rows[0])
+        return _ranked(handle, list(firsts.values())), True
     best: tuple[float, int, tuple[str, tuple[str, ...]]] | None = None
     for key, heading in zip(sections, terms([" ".join(p) for _, p in sections]), strict=True):
         share = len(want & heading) / len(want)
@@ -112,12 +114,12 @@ def summary_hits(
     if best is not None:
         doc, path = best[2]
         chosen = [
-            p
-            for (d, sub), ps in sections.items()
+            row
+            for (d, sub), rows in sections.items()
             if d == doc and sub[: len(path)] == path
-            for p in ps
+            for row in rows
         ]
-        return _ranked(chosen), True
+        return _ranked(handle, chosen), True
     weight: dict[tuple[str, str], float] = {}
     for hit in hits:
         if hit.passage.kind != "front_matter" and hit.passage.section.path:
@@ -126,5 +128,7 @@ def summary_hits(
     if not weight:
         return tuple(hits), False
     doc, top = max(weight, key=lambda k: weight[k])
-    chosen = [p for (d, path), ps in sections.items() if d == doc and path[0] == top for p in ps]
-    return _ranked(chosen), False
+    chosen = [
+        row for (d, path), rows in sections.items() if d == doc and path[0] == top for row in rows
+    ]
+    return _ranked(handle, chosen), False

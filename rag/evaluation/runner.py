@@ -57,9 +57,8 @@ def relevant_passages(
 ) -> dict[str, set[str]]:
     """Per question, the ids of the passages covering one of its evidence quotes."""
     evidence = resolve_evidence(items, handle, source)
-    return {
-        item.id: {p.id for p in handle.passages if covers(p, evidence[item.id])} for item in items
-    }
+    passages = list(handle.passages)  # built once, not once per question
+    return {item.id: {p.id for p in passages if covers(p, evidence[item.id])} for item in items}
 
 
 def resolve_evidence(

@@ -56,14 +56,13 @@ def evidence_questions(
     handle: IndexHandle, name: str, items: Sequence[QAItem], source: Path | str
 ) -> list[TuningQuestion]:
     evidence = resolve_evidence(items, handle, source)
+    passages = list(handle.passages)  # built once, not once per question
     return [
         TuningQuestion(
             key=f"{name}:{item.id}",
             source=name,
             question=item.question,
-            relevant=frozenset(
-                i for i, p in enumerate(handle.passages) if covers(p, evidence[item.id])
-            ),
+            relevant=frozenset(i for i, p in enumerate(passages) if covers(p, evidence[item.id])),
             kind="evidence",
         )
         for item in items
@@ -73,6 +72,7 @@ def evidence_questions(
 def footnote_questions(
     handle: IndexHandle, name: str, items: Sequence[FootnoteItem]
 ) -> list[TuningQuestion]:
+    passages = list(handle.passages)  # built once, not once per question
     return [
         TuningQuestion(
             key=f"{name}:{item.id}",
@@ -80,7 +80,7 @@ def footnote_questions(
             question=item.question,
             relevant=frozenset(
                 i
-                for i, p in enumerate(handle.passages)
+                for i, p in enumerate(passages)
                 if any(f.number == item.footnote for f in p.footnotes)
                 and (item.document is None or p.document.id == item.document)
             ),

@@ -80,11 +80,10 @@ def _allowed(handle: IndexHandle, section: str | None) -> set[int] | None:
     if not section:
         return None
     want = section.strip().rstrip(":").casefold()
-    return {
-        i
-        for i, p in enumerate(handle.passages)
-        if want == p.section.title.casefold() or want in (s.casefold() for s in p.section.path)
-    }
+    rows = handle.passages.rows_in_sections(
+        lambda s: want == s.title.casefold() or want in (part.casefold() for part in s.path)
+    )
+    return set(rows.tolist())
 
 
 def in_documents(handle: IndexHandle, documents: Sequence[str] | None) -> set[int] | None:
@@ -95,8 +94,7 @@ def in_documents(handle: IndexHandle, documents: Sequence[str] | None) -> set[in
     unknown = [d for d in dict.fromkeys(documents) if d not in handle.documents]
     if unknown:
         raise DocumentNotFound.naming(unknown, handle.documents)
-    wanted = set(documents)
-    return {i for i, p in enumerate(handle.passages) if p.document.id in wanted}
+    return set(handle.passages.rows_of(documents).tolist())
 
 
 def _keep(ranking: Ranking, allowed: set[int] | None) -> Ranking:
@@ -354,13 +352,10 @@ class Retriever:
         if found is None:
             from rag.chunking.represent import passage_text
 
-            handle = self.handle
+            handle, table = self.handle, self.handle.passages
             fronts = {d.id: d.front_matter for d in handle.documents.values()}
-            rows = [i for i, p in enumerate(handle.passages) if p.document.id in key]
-            texts = [
-                passage_text(handle.passages[i], fronts[handle.passages[i].document.id])
-                for i in rows
-            ]
+            rows: list[int] = table.rows_of(key).tolist()
+            texts = [passage_text(table[i], fronts[table.document_of(i).id]) for i in rows]
             found = (bm25.build(texts, handle.manifest.bm25), rows)
             if len(self._scoped_bm25) >= 32:
                 self._scoped_bm25.pop(next(iter(self._scoped_bm25)))
@@ -443,13 +438,8 @@ class Retriever:
         scope = in_documents(handle, documents)
         allowed = _allowed(handle, section)
         if allowed is not None and not (allowed if scope is None else allowed & scope):
-            known = sorted(
-                {
-                    p.section.title
-                    for i, p in enumerate(handle.passages)
-                    if scope is None or i in scope
-                }
-            )
+            rows = None if scope is None else sorted(scope)
+            known = sorted({s.title for s in handle.passages.sections_in(rows)})
             shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
             raise SectionNotFound(f"no section named {section!r}; use one of: {shown}")
         if scope is not None:

@@ -6,6 +6,8 @@
 - :mod:`.manifest` — the manifest beside them (sources, model, parameters, checksums);
 - :mod:`.publish` — atomic publication through a link, and what an index path may replace;
 - :mod:`.handle` — :class:`~.handle.IndexHandle`, one loaded build, immutable;
+- :mod:`.passage_table` — :class:`~.passage_table.PassageTable`, a build's passages as
+  columns (a passage built when read);
 - :mod:`.vectors` — the FAISS indexes (flat, or HNSW above a size);
 - :mod:`.late` — the token table for late interaction (int8) and MaxSim over it;
 - :mod:`.bm25` — the lexical index (bm25s, saved without pickle);

@@ -19,10 +19,11 @@ from pydantic import ConfigDict, TypeAdapter
 
 from rag.errors import IndexCorrupt
 from rag.fileio import file_sha256
-from rag.records import Document, DocumentOutline, Passage
+from rag.records import Document, DocumentOutline
 from rag.store import bm25
 from rag.store.handle import IndexContents
 from rag.store.manifest import REBUILD, Manifest
+from rag.store.passage_table import PassageTable
 
 if TYPE_CHECKING:
     import bm25s
@@ -87,15 +88,12 @@ def read_documents(build: Path) -> dict[str, Document]:
         ) from None
 
 
-def _save_passages(path: Path, passages: tuple[Passage, ...]) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for p in passages:
-            fh.write(p.model_dump_json() + "\n")
+def _save_passages(path: Path, passages: PassageTable) -> None:
+    passages.write_jsonl(path)
 
 
-def _load_passages(path: Path) -> tuple[Passage, ...]:
-    with open(path, encoding="utf-8") as fh:
-        return tuple(Passage.model_validate_json(line) for line in fh if line.strip())
+def _load_passages(path: Path) -> PassageTable:
+    return PassageTable.read_jsonl(path)
 
 
 def _save_strings(path: Path, texts: tuple[str, ...]) -> None:

@@ -53,7 +53,7 @@ def export_lines(
                 point = {"id": row, "vector": values, "payload": payload(handle, row)}
                 yield json.dumps(point, ensure_ascii=False)
             else:
-                action = {"index": {"_index": index_name, "_id": handle.passages[row].id}}
+                action = {"index": {"_index": index_name, "_id": handle.passages.ids[row]}}
                 yield json.dumps(action)
                 yield json.dumps({"vector": values, **payload(handle, row)}, ensure_ascii=False)
 

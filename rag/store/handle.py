@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from rag.store.manifest import Manifest
+    from rag.store.passage_table import PassageTable
     from rag.store.rowfile import RowFile
     from rag.store.vectors import ExactVectors
 
@@ -58,7 +59,7 @@ class IndexContents:
 
     # Whole documents when built, their outlines when loaded (the text is the passages').
     documents: Mapping[str, DocumentOutline]
-    passages: tuple[Passage, ...]
+    passages: PassageTable  # columns; a Passage is built when a row is read
     # faiss.IndexFlatIP, or IndexHNSWSQ above a size (rag.store.vectors), over the passage
     # vectors (faiss ships no types)
     faiss_index: Any
@@ -123,19 +124,19 @@ class IndexHandle(IndexContents):
         from rag.store.rowfile import RowFile
         from rag.store.vectors import exact_vectors
 
+        passages = contents.passages
         keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
         citing: dict[FootnoteKey, list[int]] = {k: [] for k in keys}
-        for i, p in enumerate(contents.passages):
-            for ref in p.footnotes:
-                citing.setdefault((p.document.id, ref.number), []).append(i)
+        for row, number in passages.citations():
+            citing.setdefault((passages.document_of(row).id, number), []).append(row)
         table = query_table(contents.token_vectors)
         return cls(
             path=path,
             manifest=manifest,
             footnote_keys=keys,
-            by_id={p.id: i for i, p in enumerate(contents.passages)},
+            by_id=dict(zip(passages.ids, range(len(passages)), strict=True)),
             citing={k: tuple(v) for k, v in citing.items()},
-            passage_sentences=_row_offsets(contents.sentence_owners, len(contents.passages)),
+            passage_sentences=_row_offsets(contents.sentence_owners, len(passages)),
             exact_passages=exact_vectors(contents.faiss_index, contents.passage_vectors),
             exact_sentences=exact_vectors(contents.sentence_index, contents.sentence_vectors),
             exact_footnotes=exact_vectors(contents.footnote_index, contents.footnote_vectors),

@@ -41,6 +41,7 @@ from rag.store.manifest import (
     check_fresh,
     read_manifest,
 )
+from rag.store.passage_table import PassageTable
 from rag.store.publish import discard, new_build_dir, publish
 from rag.store.vectors import (
     DenseIndexParams,
@@ -232,7 +233,7 @@ def _contents(
         note_vectors = np.zeros((0, dim), dtype=np.float32)
     return IndexContents(
         documents={d.id: d for d in documents},
-        passages=tuple(passages),
+        passages=PassageTable.of(passages),
         faiss_index=build_dense(vectors, dense),
         bm25=bm25.build(texts, bm25_params),
         footnote_index=build_footnotes(note_vectors, dense),

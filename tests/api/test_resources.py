@@ -100,3 +100,13 @@ def test_document_parameter_picks_one(two_docs: TestClient) -> None:
     only_twin = two_docs.get("/footnotes", params={"document": "twin-brief"}).json()["footnotes"]
     assert len(everything) == 2 * len(only_twin)
     assert {n["document"]["id"] for n in only_twin} == {"twin-brief"}
+
+
+def test_sections_count_each_brief_on_its_own(two_docs: TestClient, client: TestClient) -> None:
+    """One pass over the passages' columns counts per brief: the twin, which has no
+    passages, counts none, and the brief counts what it counts alone."""
+    mine, twin = two_docs.get("/sections").json()["documents"]
+    (alone,) = client.get("/sections").json()["documents"]
+    assert mine == alone
+    assert twin["id"] == "twin-brief" and twin["passages"] == 0 and twin["sections"]
+    assert all(node["passages_with_subsections"] == 0 for node in twin["sections"])
