@@ -91,6 +91,11 @@ def fold_typography(text: str) -> str:
     """``Russia’s — “ally”`` → ``Russia's - "ally"``: the form in which text is matched (BM25
     tokens, evidence quotes), never the form shown. Invisible controls and soft hyphens go,
     typographic quotes, dashes and fixed-width spaces become their ASCII counterparts."""
+    # Everything folded is outside ASCII, and most texts are ASCII: checking is a hundred
+    # times cheaper than the search and the translation (a 100k-passage library folds
+    # 490,000 texts to build its term statistics).
+    if text.isascii():
+        return text
     return _INVISIBLE_RE.sub("", text).translate(_TYPOGRAPHY)
 
 

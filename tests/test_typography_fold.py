@@ -24,6 +24,16 @@ def doc(body: str) -> Document:
     return Document(id="d", title="T", source="t.md", sha256="0" * 64, format="markdown", body=body)
 
 
+def test_ascii_text_has_nothing_to_fold():
+    """fold_typography returns ASCII text as it is without looking: that holds only while
+    every character it folds is outside ASCII."""
+    from rag.text import _INVISIBLE_RE, _TYPOGRAPHY
+
+    ascii_text = "".join(map(chr, range(128)))
+    assert _INVISIBLE_RE.sub("", ascii_text).translate(_TYPOGRAPHY) == ascii_text
+    assert fold_typography(ascii_text) is ascii_text
+
+
 def test_fold_keeps_one_character_per_character_or_drops_it():
     assert fold_typography(CURLY) == (
         'Russia\'s "strategic partnership" with China - announced in 2022 - '
