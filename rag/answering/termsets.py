@@ -155,7 +155,7 @@ class Vocabulary:
             found = seen.get(text)
             if found is None:
                 found = seen[text] = len(offsets) - 1
-                held = set(map(lookup, set(words(text))))
+                held = set(map(lookup, words(text)))
                 held.discard(-1)
                 ids.extend(held)
                 offsets.append(len(ids))

@@ -69,6 +69,9 @@ def tokenize(texts: Sequence[str], params: BM25Params = BM25_PARAMS) -> list[lis
 # bm25s.tokenize's defaults, which tokenize() keeps: lower-cased, words of two or more word
 # characters, its English stopwords.
 _WORDS = re.compile(r"(?u)\b\w\w+\b").findall
+# The same split for ASCII text, where a word character is the same in either mode: twice
+# as fast, and most texts are ASCII.
+_ASCII_WORDS = re.compile(r"\b\w\w+\b", re.ASCII).findall
 # Stems remembered per word for queries; past this many the memory starts again.
 STEM_CACHE_WORDS = 50_000
 
@@ -87,8 +90,8 @@ def words(text: str, params: BM25Params = BM25_PARAMS) -> list[str]:
     typography folded (``params.fold``), lower-cased, split as bm25s splits."""
     if params.fold is not None and params.fold != TYPOGRAPHY_FOLD:
         raise ValueError(f"unknown BM25 text fold {params.fold!r}")
-    folded = fold_typography(text) if params.fold else text
-    return _WORDS(folded.lower())
+    folded = (fold_typography(text) if params.fold else text).lower()
+    return _ASCII_WORDS(folded) if folded.isascii() else _WORDS(folded)
 
 
 def stem(word: str, params: BM25Params = BM25_PARAMS) -> str:
