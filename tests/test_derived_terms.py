@@ -1,20 +1,25 @@
-"""The lexicon's term sets, held as term ids (rag.answering.termsets), say what one
-frozenset per row said: checked against that plain reference on real builds and on the
-edges (empty rows, stopwords only, repeated texts, words no passage uses)."""
+"""What answers derive from a build, held compactly, says what the plain sets said: the
+lexicon's term sets as term ids (rag.answering.termsets) against one frozenset per row,
+and the coverage's inverted forms against one frozenset per brief, on real builds and on
+the edges (empty rows, stopwords only, repeated texts, words no passage or brief uses)."""
 
 from __future__ import annotations
 
 import math
+import random
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from rag.answering import coverage
 from rag.answering.lexicon import _QUESTION_WORDS, Lexicon, _build, terms
 from rag.answering.termsets import TermSets, Vocabulary
 from rag.chunking.represent import footnote_text, front_matter_facts
 from rag.store.index import build_index, load_index
-from rag.text import strip_markers
+from rag.text import fold_typography, strip_markers
 from tests.conftest import FakeEncoder, chunk_params, dense_params
 
 
@@ -194,3 +199,121 @@ def test_the_arrays_are_read_only(library: Any) -> None:
     built = _build(library)
     with pytest.raises(ValueError):
         built.sentences.ids[0] = 1
+
+
+# ------------------------------------------------------------------------------ coverage
+
+
+def _reference_forms(text: str) -> set[str]:
+    """coverage._forms as first written: a match object per word."""
+    text = fold_typography(text)
+    out: set[str] = set()
+    run: list[str] = []
+    end = 0
+    for match in coverage._WORD.finditer(text):
+        word = match.group()
+        if text[end : match.start()].strip():
+            out |= coverage._initials(run)
+            run = []
+        end = match.end()
+        key = coverage._word_key(word)
+        out.add(key)
+        if "-" in key:
+            out.update(coverage._word_key(p) for p in key.split("-") if p)
+        if word[:1].isupper() or (run and word.lower() in coverage._JOINERS):
+            run.append(word)
+        else:
+            out |= coverage._initials(run)
+            run = []
+    out |= coverage._initials(run)
+    return out
+
+
+def _reference_holds(forms: dict[str, frozenset[str]], term: str, documents: Iterable[str]) -> bool:
+    """Coverage.holds as first written, over one frozenset per brief."""
+    key = coverage._word_key(term)
+    for doc in documents:
+        held = forms.get(doc, frozenset())
+        if key in held:
+            return True
+        if coverage._DESIGNATION.match(key):
+            if key.replace("-", "") in held:
+                return True
+            continue
+        stems = {
+            key[: -len(s)] for s in coverage._SUFFIXES if key.endswith(s) and len(key) > len(s) + 3
+        }
+        if stems & held or any(key + s in held for s in coverage._SUFFIXES):
+            return True
+    return False
+
+
+def _reference_coverage(handle: Any) -> dict[str, frozenset[str]]:
+    texts: dict[str, list[str]] = {d: [doc.title] for d, doc in handle.documents.items()}
+    for passage in handle.passages:
+        texts.setdefault(passage.document.id, []).extend((*passage.section.path, passage.text))
+    for doc_id, number in handle.footnote_keys:
+        note = handle.footnote((doc_id, number))
+        if note is not None:
+            texts.setdefault(doc_id, []).append(note.citation)
+    return {doc: frozenset(_reference_forms(" \n".join(parts))) for doc, parts in texts.items()}
+
+
+def _held(built: coverage.Coverage) -> dict[str, frozenset[str]]:
+    """Each brief's forms, read back out of the inverted coverage."""
+    names = {i: form for form, i in built.ids.items()}
+    forms: dict[str, set[str]] = {brief: set() for brief in built.briefs}
+    for k in range(len(built.offsets) - 1):
+        for b in built.holders[built.offsets[k] : built.offsets[k + 1]].tolist():
+            forms[built.briefs[b]].add(names[k])
+    return {brief: frozenset(held) for brief, held in forms.items()}
+
+
+def _assert_same_coverage(handle: Any) -> None:
+    reference = _reference_coverage(handle)
+    built = coverage._build(handle)
+    assert _held(built) == reference
+    assert list(built.briefs) == list(reference)
+    everything = sorted(set().union(*reference.values()))
+    rng = random.Random(22)
+    terms = rng.sample(everything, min(400, len(everything)))
+    terms += [t.upper() for t in terms[:50]] + [t + "s" for t in terms[:50]]
+    terms += [t[:-1] for t in terms[:50]] + [t.title() + "'s" for t in terms[:50]]
+    terms += ["F-16", "F16", "U.S.", "US", "Pakistani", "Americans", "zzyzx", "CSIS", ""]
+    docs = list(reference)
+    for term in terms:
+        for scope in (docs, [], ["no-such-brief"], docs[:1], docs[-2:]):
+            assert built.holds(term, scope) == _reference_holds(reference, term, scope), term
+
+
+def test_the_bundled_brief_has_the_reference_coverage(real_engine: Any) -> None:
+    _assert_same_coverage(real_engine.handle)
+
+
+def test_a_small_library_has_the_reference_coverage(library: Any) -> None:
+    _assert_same_coverage(library)
+
+
+def test_forms_split_as_the_matches_did() -> None:
+    texts = [
+        "",
+        "...",
+        "The U.S.-Pakistan Trade and Investment Framework Agreement (TIFA) met in 2023.",
+        "Center for Strategic and International Studies; Kerry-Lugar-Berman Act, F-16s.",
+        "Russia’s co\u00adoperation with China — end.Next; U.S. A.B.C. 1.5 percent.",
+        "  trailing words AND Capitals Of The Run ,  ",
+        "東京 naïve Ünïcode Đà Nẵng İstanbul",
+    ]
+    rng = random.Random(5)
+    pieces = re.findall(r"\S+|\s+", " ".join(texts))
+    texts += [" ".join(rng.choices(pieces, k=rng.randrange(30))) for _ in range(300)]
+    for text in texts:
+        assert coverage._forms(text) == _reference_forms(text), text
+
+
+def test_a_brief_with_no_words_and_no_briefs() -> None:
+    built = coverage.Coverage.of([("empty", set()), ("one", {"river"})])
+    assert built.briefs == ("empty", "one")
+    assert built.holds("rivers", ["empty", "one"]) and not built.holds("rivers", ["empty"])
+    none = coverage.Coverage.of([])
+    assert none.briefs == () and not none.holds("river", ["one"])
