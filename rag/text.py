@@ -19,7 +19,9 @@ MARKER_RE = re.compile(f"[{SUPERSCRIPTS}]+")
 _ESCAPE_RE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _SPACE_RE = re.compile(r"\s+")
 # Zero-width and bidi controls carry no meaning for matching.
-_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_INVISIBLE = "".join(
+    map(chr, (*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), 0xFEFF))
+)
 
 
 # What a question made of nothing but these says is nothing: whitespace, control and format
@@ -85,13 +87,27 @@ _TYPOGRAPHY = str.maketrans(
 )
 # Recorded in the BM25 index manifest: a change here changes the index's tokens.
 TYPOGRAPHY_FOLD = "typography-1"
+# The same fold, one replacement per character it changes ("" for those it deletes): they
+# are rare, and finding them is 17 times faster than translating every character of a long
+# text (the 206 briefs of a 10k-passage library: 0.28 -> 0.016 s).
+_FOLDED = {chr(c): to or "" for c, to in _TYPOGRAPHY.items()} | dict.fromkeys(_INVISIBLE, "")
+_FOLDED_RE = re.compile(f"[{re.escape(''.join(_FOLDED))}]")
+
+
+def _folded(match: re.Match[str]) -> str:
+    return _FOLDED[match.group()]
 
 
 def fold_typography(text: str) -> str:
     """``Russia’s — “ally”`` → ``Russia's - "ally"``: the form in which text is matched (BM25
     tokens, evidence quotes), never the form shown. Invisible controls and soft hyphens go,
     typographic quotes, dashes and fixed-width spaces become their ASCII counterparts."""
-    return _INVISIBLE_RE.sub("", text).translate(_TYPOGRAPHY)
+    # Everything folded is outside ASCII, and most texts are ASCII: checking is a hundred
+    # times cheaper than the search and the translation (a 100k-passage library folds
+    # 490,000 texts to build its term statistics).
+    if text.isascii():
+        return text
+    return _FOLDED_RE.sub(_folded, text)
 
 
 def match_key(text: str) -> str:

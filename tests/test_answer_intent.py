@@ -131,7 +131,7 @@ def covered() -> Coverage:
         "The Center for Strategic and International Studies hosted it. Pakistani exports "
         "grew 5.5 percent; American firms invested."
     )
-    return Coverage({"brief": frozenset(_forms(text))})
+    return Coverage.of([("brief", _forms(text))])
 
 
 def test_distinctive_terms_are_names_acronyms_numbers_and_designations() -> None:

@@ -12,6 +12,8 @@ TEXTS = [
     "Russia’s co\u00adoperation with China, 2024–25",
     "I'm sure they don't; can't we?",
     "naïve café ÉTÉ straße İstanbul",
+    "\u212aelvin \u212a9",  # the Kelvin sign lower-cases to an ASCII k
+    "".join(map(chr, range(128))) + " ".join(map(chr, range(128))),
     "x1 22 333 __ a_b snake_case CamelCase",
     "東京 都市 and ١٢٣",
     "the of and a an",  # stopwords only

@@ -2,6 +2,8 @@
 match their plain forms in BM25 and in evidence quotes; the displayed text keeps them."""
 
 import json
+import random
+import re
 
 import pytest
 
@@ -22,6 +24,36 @@ CURLY = (
 
 def doc(body: str) -> Document:
     return Document(id="d", title="T", source="t.md", sha256="0" * 64, format="markdown", body=body)
+
+
+# The fold as first written: zero-width and bidi controls deleted, then each character
+# translated (rag.text now finds the few characters it changes instead).
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def _translated(text: str) -> str:
+    from rag.text import _TYPOGRAPHY
+
+    return _INVISIBLE_RE.sub("", text).translate(_TYPOGRAPHY)
+
+
+def test_ascii_text_has_nothing_to_fold():
+    """fold_typography returns ASCII text as it is without looking: that holds only while
+    every character it folds is outside ASCII."""
+    ascii_text = "".join(map(chr, range(128)))
+    assert _translated(ascii_text) == ascii_text
+    assert fold_typography(ascii_text) is ascii_text
+
+
+def test_the_fold_is_the_translation_it_replaced():
+    every = "".join(map(chr, range(0x3100))) + "\ufeff\ufeffA\u00ad\u00ad-"
+    assert fold_typography(every) == _translated(every)
+    rng = random.Random(7)
+    alphabet = "ab \u00e9\u00ad\u200b\u202f\u2019\u201c\u2014\ufeff\u3000\u2060\u00a0\u202e"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+        assert fold_typography(text) == _translated(text), repr(text)
+    assert fold_typography(CURLY * 3) == _translated(CURLY * 3)
 
 
 def test_fold_keeps_one_character_per_character_or_drops_it():

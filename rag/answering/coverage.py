@@ -10,26 +10,36 @@ users paraphrase ("allotted" for "allocated"), and a missing common word proves 
 
 The forms of each brief are built once per index build (on first use, held as long as the
 build is), from everything a brief's answers can quote: passages, section titles,
-footnote citations and the title.
+footnote citations and the title. They are held inverted, each form with the briefs that
+hold it as an int32 array, instead of a frozenset per brief: a 100k-passage library has a
+million (brief, form) pairs, and a question looks up a few forms.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from rag.store.derived import per_build
 from rag.text import fold_typography
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from rag.store.index import IndexHandle
 
 # A word as written: letters and digits, joined by inner hyphens, periods or apostrophes
 # ("F-16", "U.S.", "Kerry-Lugar-Berman", "1.5", "Russia's").
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-.'][A-Za-z0-9]+)*\.?")
+# A text cut into [what comes before the first word, the word, what comes between it and
+# the next, the next word, ...]: the same words, without a match object for each.
+_SPLIT = re.compile(f"({_WORD.pattern})").split
 # Words that join the parts of a name and are left out of its initials.
 _JOINERS = frozenset({"of", "and", "for", "the", "on", "in", "to", "&"})
 # Capitalised words of the question form or of the document itself, not of its topic.
@@ -42,16 +52,28 @@ _SUFFIXES = ("'s", "s", "es", "n", "an", "ian", "i", "ese")
 _INITIALISM = re.compile(r"(?:[a-z]\.)+[a-z]?")
 
 
-# Memoised: a library's words repeat (a 10k-passage library looked up 1.06 million words,
-# of far fewer kinds), and keying them was most of the 15 s its coverage took to build.
-@lru_cache(maxsize=1 << 17)
-def _key(word: str) -> str:
+def _word_key(word: str) -> str:
     """A word as looked up: folded, lower case, trailing period and possessive dropped,
     inner periods removed ("U.S." → "us", "Moscow's" → "moscow")."""
     word = fold_typography(word).lower().rstrip(".")
     if word.endswith("'s"):
         word = word[:-2]
     return word.replace(".", "") if _INITIALISM.fullmatch(word + ".") else word
+
+
+# A question's words, remembered across questions; a build remembers its own (_Keys).
+_key = lru_cache(maxsize=1 << 12)(_word_key)
+
+
+class _Keys(dict[str, str]):
+    """Each word's key, worked out once per build: a library's words repeat (a 10k-passage
+    library looked up 1.06 million words, of far fewer kinds), and keying them was most of
+    the 15 s its coverage took to build. Dropped with the build's other scratch: a memory
+    held by the module stayed full (131,072 words, about 25 MB) for the server's life."""
+
+    def __missing__(self, word: str) -> str:
+        found = self[word] = _word_key(word)
+        return found
 
 
 def words_of(text: str) -> list[str]:
@@ -72,56 +94,88 @@ def _initials(run: Sequence[str]) -> set[str]:
     }
 
 
-def _forms(text: str) -> set[str]:
+def _forms(text: str, key: Callable[[str], str] = _key) -> set[str]:
     """Every lookup key of ``text``: each word, each part of a joined word, and the
     initials of each run of capitalised words ("Center for Strategic and International
     Studies" → "csis"); punctuation ends a run."""
-    text = fold_typography(text)
+    parts = _SPLIT(fold_typography(text))
     out: set[str] = set()
     run: list[str] = []
-    end = 0
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if text[end : match.start()].strip():  # punctuation between: a new run
+    for i in range(1, len(parts), 2):
+        word = parts[i]
+        if run and parts[i - 1].strip():  # punctuation between: a new run
             out |= _initials(run)
             run = []
-        end = match.end()
-        key = _key(word)
-        out.add(key)
-        if "-" in key:
-            out.update(_key(p) for p in key.split("-") if p)
+        found = key(word)
+        out.add(found)
+        if "-" in found:
+            out.update(key(p) for p in found.split("-") if p)
         if word[:1].isupper() or (run and word.lower() in _JOINERS):
             run.append(word)
-        else:
+        elif run:
             out |= _initials(run)
             run = []
     out |= _initials(run)
     return out
 
 
-@dataclass(frozen=True)
-class Coverage:
-    """The lookup keys each brief holds (document id → keys)."""
+def _looked_up(key: str) -> set[str]:
+    """The forms that count as a brief mentioning ``key``: the key itself, and the same
+    word with or without one of the endings that make "Pakistani" of "Pakistan" or
+    "Americans" of "America"; for a designation, only itself with or without its hyphen
+    ("F-16" is not "F" and "16")."""
+    if _DESIGNATION.match(key):
+        return {key, key.replace("-", "")}
+    stems = {key[: -len(s)] for s in _SUFFIXES if key.endswith(s) and len(key) > len(s) + 3}
+    return {key, *stems, *(key + s for s in _SUFFIXES)}
 
-    forms: dict[str, frozenset[str]]
+
+@dataclass(frozen=True, eq=False)
+class Coverage:
+    """The lookup keys the briefs hold, inverted: key ``k`` (``ids[key]``) is held by the
+    briefs ``briefs[b]`` for ``b`` in ``holders[offsets[k]:offsets[k + 1]]``."""
+
+    ids: dict[str, int]
+    briefs: tuple[str, ...]
+    holders: NDArray[np.int32]
+    offsets: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, forms: Iterable[tuple[str, Iterable[str]]]) -> Coverage:
+        """From the keys each brief holds ((document id, keys) pairs, each document once;
+        read one at a time, so a build never holds every brief's set)."""
+        import numpy as np
+
+        ids: dict[str, int] = {}
+        keys = array("i")
+        owners = array("i")
+        briefs: list[str] = []
+        for brief, held in forms:
+            start = len(keys)
+            keys.extend({ids.setdefault(form, len(ids)) for form in held})
+            owners.extend(repeat(len(briefs), len(keys) - start))
+            briefs.append(brief)
+        by_key = np.frombuffer(keys, dtype=np.int32)
+        order = np.argsort(by_key, kind="stable")
+        holders = np.frombuffer(owners, dtype=np.int32)[order]
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(by_key, minlength=len(ids)), out=offsets[1:])
+        holders.flags.writeable = offsets.flags.writeable = False  # shared by every question
+        return cls(ids, tuple(briefs), holders, offsets)
 
     def holds(self, term: str, documents: Iterable[str]) -> bool:
         """Whether any of ``documents`` mentions ``term`` (a word as the question wrote it),
         allowing the endings that make "Pakistani" of "Pakistan" or "Americans" of
         "America"."""
-        key = _key(term)
-        for doc in documents:
-            forms = self.forms.get(doc, frozenset())
-            if key in forms:
-                return True
-            if _DESIGNATION.match(key):
-                # "F-16" is not "F" and "16": only the designation itself, with or without
-                # its hyphen, counts.
-                if key.replace("-", "") in forms:
-                    return True
+        scope: set[str] | None = None
+        for form in _looked_up(_key(term)):
+            found = self.ids.get(form)
+            if found is None:
                 continue
-            stems = {key[: -len(s)] for s in _SUFFIXES if key.endswith(s) and len(key) > len(s) + 3}
-            if stems & forms or any(key + s in forms for s in _SUFFIXES):
+            if scope is None:
+                scope = set(documents)
+            held = self.holders[int(self.offsets[found]) : int(self.offsets[found + 1])]
+            if any(self.briefs[b] in scope for b in held.tolist()):
                 return True
         return False
 
@@ -196,7 +250,10 @@ def _build(handle: IndexHandle) -> Coverage:
         note = handle.footnote((doc_id, number))
         if note is not None:
             texts.setdefault(doc_id, []).append(note.citation)
-    return Coverage({doc: frozenset(_forms(" \n".join(parts))) for doc, parts in texts.items()})
+    keys = _Keys()
+    return Coverage.of(
+        (doc, _forms(" \n".join(parts), keys.__getitem__)) for doc, parts in texts.items()
+    )
 
 
 @per_build
