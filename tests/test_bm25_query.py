@@ -56,3 +56,22 @@ def test_search_scores_equal_bm25s_own_query_path() -> None:
         scores = index.get_scores(tokens)
         assert found == [(i, float(scores[i])) for i, _ in found]
         assert {i for i, _ in found} == {i for i, s in enumerate(scores) if s > 0}
+
+
+def test_bm25s_is_imported_without_numba_and_numba_stays_importable():
+    """bm25s imports numba whenever it is installed; we never use its numba backend, and
+    in a server the import cost 85 MB (rag.store.bm25.import_bm25s)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from rag.store import bm25\n"
+        "index = bm25.build(['Washington and Islamabad signed a trade accord.'])\n"
+        "assert bm25.search(index, 'trade accord', 1)\n"
+        "assert 'numba' not in sys.modules, 'numba was imported'\n"
+        "import numba, bm25s\n"
+        "assert numba.njit and not bm25s.NUMBA_AVAILABLE\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
+    from rag.store.bm25 import import_bm25s
+
+    import_bm25s()  # the package first, without numba (see there)
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     return frozenset(STOPWORDS_EN_PLUS)

@@ -40,6 +40,23 @@ BM25_PARAMS = BM25Params(
 )
 
 
+def import_bm25s() -> None:
+    """Import bm25s without numba when numba is not loaded yet. bm25s imports numba
+    whenever it is installed (ranx, the metrics cross-check, installs it) for a backend we
+    never ask for (we score with NumPy, ``backend="numpy"``); in a server that import cost
+    85 MB of RSS and 0.3 s. Hiding numba for the one import makes bm25s take its no-numba
+    path; numba stays importable afterwards for whoever does use it."""
+    import sys
+
+    if "bm25s" in sys.modules or "numba" in sys.modules:
+        return
+    sys.modules["numba"] = None  # type: ignore[assignment]  # the import system's "absent"
+    try:
+        import bm25s  # noqa: F401
+    finally:
+        del sys.modules["numba"]
+
+
 @lru_cache(maxsize=2)
 def _stemmer(language: str) -> Stemmer.Stemmer:
     import Stemmer
@@ -51,6 +68,7 @@ def tokenize(texts: Sequence[str], params: BM25Params = BM25_PARAMS) -> list[lis
     """Stemmed words without stopwords: the one tokenizer of BM25 and the answer gate.
     Typography is folded first (``params.fold``), so ``Russia’s`` and ``Russia's``, or a
     word split by a soft hyphen and the same word typed whole, give the same tokens."""
+    import_bm25s()
     import bm25s
 
     if params.fold is not None and params.fold != TYPOGRAPHY_FOLD:
@@ -80,6 +98,7 @@ STEM_CACHE_WORDS = 50_000
 def stopwords(name: str) -> frozenset[str] | None:
     """The stopwords bm25s.tokenize drops for ``name`` (None: a list the fast paths here do
     not know, so their texts go through bm25s itself)."""
+    import_bm25s()  # the package first, without numba
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN) if name in ("en", "english") else None
@@ -133,6 +152,7 @@ _PLACEHOLDER = "\x00empty"
 
 
 def build(texts: Sequence[str], params: BM25Params = BM25_PARAMS) -> bm25s.BM25:
+    import_bm25s()
     import bm25s
 
     tokens = [t or [_PLACEHOLDER] for t in tokenize(texts, params)] if texts else [[_PLACEHOLDER]]
@@ -146,6 +166,7 @@ def save(retriever: bm25s.BM25, folder: Path) -> None:
 
 
 def load(folder: Path) -> bm25s.BM25:
+    import_bm25s()
     import bm25s
 
     retriever: bm25s.BM25 = bm25s.BM25.load(str(folder), allow_pickle=False)
