@@ -520,3 +520,22 @@ def test_a_scope_is_scored_exactly_not_walked(tmp_path, brief_path, handle):
                 got = rank(graph, qvec, everyone, allowed)
                 assert [i for i, _ in got] == [i for i, _ in want], rank.__name__
                 np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-6)
+
+
+def test_a_graphs_code_error_bounds_its_cosines(tmp_path, brief_path):
+    """The 8-bit graph's cosines are within ``code_error`` of the exact ones, which is what
+    lets the sentence leg skip reading passages that cannot reach its top."""
+    from rag.store.vectors import search
+
+    out = tmp_path / "idx"
+    _build(brief_path, out, hnsw_min_sentences=10)
+    graph = load_index(out)
+    exact = graph.exact_sentences
+    assert exact.half_steps is not None and (exact.half_steps > 0).all()
+    rng = np.random.default_rng(11)
+    for qvec in _unit(rng.normal(size=(20, graph.sentence_index.d))).astype(np.float32):
+        scores, ids = search(graph.sentence_index, qvec, 30)
+        found = ids >= 0
+        error = np.abs(scores[found] - exact.take(ids[found]) @ qvec)
+        assert error.max() <= exact.code_error(qvec)
+        assert error.max() > 0  # the codes are approximate: the bound is not vacuous

@@ -189,6 +189,10 @@ class ExactVectors:
 
     array: np.ndarray  # in memory, or the stored rows' memory map (not read through)
     file: RowFile | None = None
+    # Behind a graph: the most its 8-bit codes can be off per dimension (half a step of
+    # each dimension's trained range), so a graph's cosine is within |q| · this of the
+    # exact one (:meth:`code_error`). None for a flat index: its cosines are exact.
+    half_steps: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.array)
@@ -218,6 +222,14 @@ class ExactVectors:
             return self.file.ranges(starts, stops)
         return self.take(spans(starts, stops))
 
+    def code_error(self, vector: np.ndarray) -> float:
+        """The most a graph's cosine with ``vector`` can differ from the exact one (0 for a
+        flat index). On the 10k library's sentences the largest error seen was a sixth of
+        this bound, the median error about 0.001."""
+        if self.half_steps is None:
+            return 0.0
+        return float(abs(vector) @ self.half_steps) + 1e-5  # and the float sums' rounding
+
     def cosines(self, vector: np.ndarray) -> np.ndarray:
         """Every row's cosine with the unit ``vector`` (an exact scan)."""
         if self.file is not None:
@@ -233,8 +245,23 @@ def exact_vectors(index: Any, stored: np.ndarray) -> ExactVectors:
     from rag.store.rowfile import RowFile
 
     if is_graph(index):
-        return ExactVectors(stored, RowFile.of(stored))
+        return ExactVectors(stored, RowFile.of(stored), _half_steps(index))
     return ExactVectors(stored_vectors(index))
+
+
+def _half_steps(index: Any) -> np.ndarray:
+    """Half a code step per dimension of an ``IndexHNSWSQ``'s 8-bit quantizer: it stores
+    each dimension's minimum then range (``trained``), cut into 255 steps, and decodes a
+    code to its step's middle."""
+    import faiss
+    import numpy as np
+
+    storage: Any = faiss.downcast_index(index.storage)  # an IndexScalarQuantizer
+    quantizer = storage.sq
+    trained = faiss.vector_to_array(quantizer.trained)
+    dim = int(index.d)
+    steps: np.ndarray = trained[dim : 2 * dim].astype(np.float32) / 510.0
+    return steps
 
 
 def rescored(
