@@ -249,13 +249,7 @@ def _reference_holds(forms: dict[str, frozenset[str]], term: str, documents: Ite
 
 
 def _reference_coverage(handle: Any) -> dict[str, frozenset[str]]:
-    texts: dict[str, list[str]] = {d: [doc.title] for d, doc in handle.documents.items()}
-    for passage in handle.passages:
-        texts.setdefault(passage.document.id, []).extend((*passage.section.path, passage.text))
-    for doc_id, number in handle.footnote_keys:
-        note = handle.footnote((doc_id, number))
-        if note is not None:
-            texts.setdefault(doc_id, []).append(note.citation)
+    texts = coverage.texts_of(handle)  # the same texts; the reference is how forms are made
     return {doc: frozenset(_reference_forms(" \n".join(parts))) for doc, parts in texts.items()}
 
 

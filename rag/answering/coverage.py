@@ -242,7 +242,9 @@ def unasserted(question: str, coverage: Coverage, documents: Sequence[str]) -> t
     return absent if content and 2 * len(absent) > len(content) else ()
 
 
-def _build(handle: IndexHandle) -> Coverage:
+def texts_of(handle: IndexHandle) -> dict[str, list[str]]:
+    """Each brief's texts its answers can quote: title, passages with their section
+    paths, footnote citations."""
     texts: dict[str, list[str]] = {doc_id: [doc.title] for doc_id, doc in handle.documents.items()}
     for passage in handle.passages:
         texts.setdefault(passage.document.id, []).extend((*passage.section.path, passage.text))
@@ -250,6 +252,11 @@ def _build(handle: IndexHandle) -> Coverage:
         note = handle.footnote((doc_id, number))
         if note is not None:
             texts.setdefault(doc_id, []).append(note.citation)
+    return texts
+
+
+def _build(handle: IndexHandle) -> Coverage:
+    texts = texts_of(handle)
     keys = _Keys()
     return Coverage.of(
         (doc, _forms(" \n".join(parts), keys.__getitem__)) for doc, parts in texts.items()
