@@ -539,3 +539,16 @@ def test_a_graphs_code_error_bounds_its_cosines(tmp_path, brief_path):
         error = np.abs(scores[found] - exact.take(ids[found]) @ qvec)
         assert error.max() <= exact.code_error(qvec)
         assert error.max() > 0  # the codes are approximate: the bound is not vacuous
+
+
+def test_export_of_a_graph_index_writes_the_float_vectors_not_its_codes(tmp_path, brief_path):
+    from rag.store.export import export_lines
+
+    out = tmp_path / "idx"
+    _build(brief_path, out, hnsw_min_passages=10)
+    graph = load_index(out)
+    floats = np.load(out / "passage_vectors.npy", allow_pickle=False)
+    points = [json.loads(line) for line in export_lines(graph, "qdrant", batch=7)]
+    assert len(points) == len(floats) == len(graph.passages)
+    for point in points:
+        np.testing.assert_allclose(point["vector"], floats[point["id"]], atol=1e-6)
