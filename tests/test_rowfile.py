@@ -138,3 +138,30 @@ def test_graph_hits_are_scored_from_the_float_rows_without_mapping_them(tmp_path
                 want = float(floats[row] @ qvec)
                 assert hit.dense_score == pytest.approx(want, abs=2e-6)
     assert [_mapped_kb(path) for path in stored] == [0, 0, 0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="Linux /proc only")
+def test_reloading_a_graph_index_again_and_again_leaks_no_file(tmp_path, brief_path, monkeypatch):
+    """Each handle of a large index holds four open files (the token table, the float rows
+    behind three graphs); a reload storm must not pile them up."""
+    import gc
+
+    monkeypatch.setattr("rag.store.late.FLOAT_TABLE_MAX_BYTES", 0)
+    out = tmp_path / "index"
+    build_index(
+        [brief_path],
+        out,
+        FakeEncoder(),
+        chunk_params(),
+        model_path="/nonexistent",
+        dense=dense_params(hnsw_min_passages=10, hnsw_min_sentences=10, hnsw_min_footnotes=5),
+    )
+    handle = load_index(out)
+    assert handle.token_file is not None and handle.exact_sentences.file is not None
+    del handle
+    gc.collect()
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    for _ in range(25):
+        load_index(out)
+    gc.collect()
+    assert len(list(Path("/proc/self/fd").iterdir())) <= before
