@@ -364,6 +364,27 @@ def test_sentences_that_are_not_strings_are_refused(tmp_path, corpus):
     assert "\n" not in str(caught.value) and "rag index" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("passage_vectors.npy", lambda rows: rows[:-1]),  # a row short
+        ("sentence_vectors.npy", lambda rows: rows[:, :-1]),  # another model's dimension
+        ("footnote_vectors.npy", lambda rows: rows.astype("float64")),  # not float32
+    ],
+)
+def test_float_vectors_of_another_build_are_refused(tmp_path, corpus, name, change):
+    """The float rows stored beside the vector indexes (exact cosines behind a graph) must
+    match their index row for row, or a query would score the wrong rows."""
+    out = tmp_path / "idx"
+    build([corpus], out)
+    path = out / name
+    np.save(path, change(np.load(path)), allow_pickle=False)
+    _edit_manifest(out, lambda data: data["artifacts"].update({name: file_sha256(path)}))
+    kind = name.split("_")[0]
+    with pytest.raises(IndexCorrupt, match=rf"mismatched sizes \({kind} vectors and their index\)"):
+        load_index(out)
+
+
 @pytest.mark.parametrize("old", [3, 4, 5])
 def test_index_of_a_previous_schema_asks_for_a_rebuild(tmp_path, corpus, old):
     out = tmp_path / "idx"
