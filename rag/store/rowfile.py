@@ -38,7 +38,7 @@ class RowFile:
         self.dtype = dtype
         self.row_bytes = shape[1] * dtype.itemsize
         self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        self._close = weakref.finalize(self, os.close, self._fd)
+        weakref.finalize(self, os.close, self._fd)  # closed with the last handle using it
 
     @classmethod
     def of(cls, table: np.ndarray) -> RowFile | None:
@@ -59,9 +59,6 @@ class RowFile:
 
     def __len__(self) -> int:
         return self.shape[0]
-
-    def close(self) -> None:
-        self._close()
 
     def ranges(self, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
         """Rows ``starts[i]:stops[i]`` for every i, concatenated in that order (one read per
