@@ -75,17 +75,23 @@ def _mapped_kb(path: Path) -> int:
     return total
 
 
+def _build(brief_path: Path, out: Path, *, graphs: bool = False) -> Path:
+    """The brief indexed with the fake encoder; ``graphs``: every vector index a graph."""
+    dense = (
+        dense_params(hnsw_min_passages=10, hnsw_min_sentences=10, hnsw_min_footnotes=5)
+        if graphs
+        else dense_params()
+    )
+    build_index(
+        [brief_path], out, FakeEncoder(), chunk_params(), model_path="/nonexistent", dense=dense
+    )
+    return out
+
+
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="Linux /proc only")
 def test_a_large_table_is_searched_without_mapping_its_pages(tmp_path, brief_path, monkeypatch):
     monkeypatch.setattr("rag.store.late.FLOAT_TABLE_MAX_BYTES", 0)  # the int8 map, read
-    build_index(
-        [brief_path],
-        tmp_path / "index",
-        FakeEncoder(),
-        chunk_params(),
-        model_path="/nonexistent",
-        dense=dense_params(),
-    )
+    _build(brief_path, tmp_path / "index")
     handle = load_index(tmp_path / "index")
     assert handle.token_file is not None
     table = handle.path / "token_vectors.npy"
@@ -113,15 +119,7 @@ def test_graph_hits_are_scored_from_the_float_rows_without_mapping_them(tmp_path
     from rag.config import Settings
     from rag.retrieval.retriever import RetrievalParams, Retriever
 
-    out = tmp_path / "index"
-    build_index(
-        [brief_path],
-        out,
-        FakeEncoder(),
-        chunk_params(),
-        model_path="/nonexistent",
-        dense=dense_params(hnsw_min_passages=10, hnsw_min_sentences=10, hnsw_min_footnotes=5),
-    )
+    out = _build(brief_path, tmp_path / "index", graphs=True)
     handle = load_index(out)
     exact = (handle.exact_passages, handle.exact_sentences, handle.exact_footnotes)
     assert all(e.file is not None for e in exact)
@@ -147,15 +145,7 @@ def test_reloading_a_graph_index_again_and_again_leaks_no_file(tmp_path, brief_p
     import gc
 
     monkeypatch.setattr("rag.store.late.FLOAT_TABLE_MAX_BYTES", 0)
-    out = tmp_path / "index"
-    build_index(
-        [brief_path],
-        out,
-        FakeEncoder(),
-        chunk_params(),
-        model_path="/nonexistent",
-        dense=dense_params(hnsw_min_passages=10, hnsw_min_sentences=10, hnsw_min_footnotes=5),
-    )
+    out = _build(brief_path, tmp_path / "index", graphs=True)
     handle = load_index(out)
     assert handle.token_file is not None and handle.exact_sentences.file is not None
     del handle
