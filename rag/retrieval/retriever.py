@@ -108,15 +108,17 @@ def dense_ranking(
     depth = min(depth, handle.faiss_index.ntotal)
     if depth == 0:
         return []
-    from rag.store.vectors import is_graph, rescored, search
+    from rag.store.vectors import is_graph, search
 
-    if allowed is not None and is_graph(handle.faiss_index):
+    graph = is_graph(handle.faiss_index)
+    if allowed is not None and graph:
         return _scoped_dense(handle, qvec, depth, allowed)
     scores, ids = search(handle.faiss_index, qvec, depth)
-    if is_graph(handle.faiss_index):  # its codes' cosines are approximate
-        scores, ids = rescored(handle.exact_passages, qvec, ids)
     found = ids >= 0
-    return best_first(ids[found], scores[found])
+    scores, ids = scores[found], ids[found]
+    if graph:  # its codes' cosines are approximate: the found passages scored exactly
+        scores = handle.exact_passages.take(ids) @ qvec
+    return best_first(ids, scores)
 
 
 def _scoped_dense(handle: IndexHandle, qvec: np.ndarray, depth: int, allowed: set[int]) -> Ranking:
@@ -274,12 +276,12 @@ BEST_FOOTNOTE_ROWS = 8
 
 def best_footnote(handle: IndexHandle, qvec: np.ndarray) -> float:
     """The highest cosine of any footnote: the scan's maximum, or the graph's top hits'."""
-    from rag.store.vectors import is_graph, rescored, search
+    from rag.store.vectors import is_graph, search
 
     if is_graph(handle.footnote_index):
         _, ids = search(handle.footnote_index, qvec, BEST_FOOTNOTE_ROWS)
-        scores, _ = rescored(handle.exact_footnotes, qvec, ids)
-        return float(scores[0]) if len(scores) else -1.0
+        ids = ids[ids >= 0]
+        return float((handle.exact_footnotes.take(ids) @ qvec).max()) if len(ids) else -1.0
     return float(handle.exact_footnotes.cosines(qvec).max())
 
 

@@ -262,16 +262,3 @@ def _half_steps(index: Any) -> np.ndarray:
     dim = int(index.d)
     steps: np.ndarray = trained[dim : 2 * dim].astype(np.float32) / 510.0
     return steps
-
-
-def rescored(
-    exact: ExactVectors, vector: np.ndarray, ids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """A graph search's (scores, ids) with each found id scored exactly, best first (ties
-    in id order); ids of -1 (not found) dropped."""
-    import numpy as np
-
-    ids = ids[ids >= 0]
-    scores = exact.take(ids) @ vector
-    order = np.lexsort((ids, -scores))
-    return scores[order], ids[order]
