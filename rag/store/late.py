@@ -15,7 +15,6 @@ every row is unit length the scale need not be stored — ``q / ‖q‖`` is the
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -135,29 +134,16 @@ def row_norms(codes: np.ndarray, chunk: int = 8192) -> np.ndarray:
 
 
 def _row_chunks(codes: np.ndarray, chunk: int) -> Iterator[tuple[int, np.ndarray]]:
-    """``codes`` ``chunk`` rows at a time; a memory-mapped array's rows are read from its
-    file."""
+    """``codes`` ``chunk`` rows at a time; a memory-mapped table's rows are read from its
+    file (:class:`rag.store.rowfile.RowFile`), not through the map."""
     import numpy as np
 
-    # A slice of a memory map keeps its parent's file name and offset: read the file only
-    # for a map of the whole array it holds.
-    filename = getattr(codes, "filename", None) if isinstance(codes, np.memmap) else None
-    offset = int(getattr(codes, "offset", 0))
-    if not (
-        filename and codes.flags.c_contiguous and os.path.getsize(filename) == offset + codes.nbytes
-    ):
-        for start in range(0, len(codes), chunk):
-            yield start, np.asarray(codes[start : start + chunk])
-        return
-    width = codes.shape[1]
-    with open(filename, "rb") as fh:
-        fh.seek(offset)
-        for start in range(0, len(codes), chunk):
-            count = min(chunk, len(codes) - start)
-            rows = np.fromfile(fh, dtype=np.int8, count=count * width)
-            if len(rows) != count * width:
-                raise ValueError(f"{filename} is shorter than its header says")
-            yield start, rows.reshape(count, width)
+    from rag.store.rowfile import RowFile
+
+    file = RowFile.of(codes)
+    for start in range(0, len(codes), chunk):
+        stop = min(start + chunk, len(codes))
+        yield start, file.span(start, stop) if file else np.asarray(codes[start:stop])
 
 
 def maxsim_passages(

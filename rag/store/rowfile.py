@@ -79,6 +79,12 @@ class RowFile:
             at += size
         return out
 
+    def span(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop``, one read."""
+        import numpy as np
+
+        return self.ranges(np.array([start]), np.array([stop]))
+
     def rows(self, ids: np.ndarray) -> np.ndarray:
         """Rows ``ids`` in that order (repeats allowed); each run of consecutive rows is
         one read (a passage's sentences sit side by side)."""
@@ -101,5 +107,5 @@ class RowFile:
         out = np.empty(self.shape[0], dtype=np.float32)
         for start in range(0, self.shape[0], chunk):
             stop = min(start + chunk, self.shape[0])
-            out[start:stop] = self.ranges(np.array([start]), np.array([stop])) @ vector
+            out[start:stop] = self.span(start, stop) @ vector
         return out

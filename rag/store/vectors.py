@@ -211,7 +211,7 @@ class ExactVectors:
         import numpy as np
 
         if self.file is not None:
-            return self.file.ranges(np.array([start]), np.array([stop]))
+            return self.file.span(start, stop)
         return np.asarray(self.array[start:stop])
 
     def ranges(self, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
