@@ -257,7 +257,7 @@ def open_engine(
             f"to nothing); {REBUILD} — it is not rebuilt on its own, since it may have "
             "held other briefs"
         )
-    handle = load_index(target)
+    handle = load_index(target, mapped_budget=settings.mapped_read_bytes)
     encoder = encoder or make_encoder(
         settings, built_with=handle.manifest.model.searched_with, serving=serving
     )

@@ -155,3 +155,45 @@ def test_reloading_a_graph_index_again_and_again_leaks_no_file(tmp_path, brief_p
         load_index(out)
     gc.collect()
     assert len(list(Path("/proc/self/fd").iterdir())) <= before
+
+
+def test_tables_within_the_budget_are_read_through_their_maps(tmp_path, brief_path, monkeypatch):
+    """All or none: every large table is read through its map when their total fits
+    ``mapped_budget``, each with ``pread`` when it does not; the hits are the same."""
+    from rag.config import Settings
+    from rag.retrieval.retriever import RetrievalParams, Retriever
+
+    monkeypatch.setattr("rag.store.late.FLOAT_TABLE_MAX_BYTES", 0)  # the int8 map, read
+    out = _build(brief_path, tmp_path / "index", graphs=True)
+    tables = [
+        "token_vectors.npy",
+        *(f"{k}_vectors.npy" for k in ("passage", "sentence", "footnote")),
+    ]
+    total = sum((out / name).stat().st_size for name in tables)
+    mapped = load_index(out, mapped_budget=total)
+    read = load_index(out, mapped_budget=total // 2)  # over: none mapped, not some
+    exact = ("exact_passages", "exact_sentences", "exact_footnotes")
+    assert mapped.token_file is None and all(getattr(mapped, e).file is None for e in exact)
+    assert read.token_file is not None and all(getattr(read, e).file is not None for e in exact)
+    params = RetrievalParams.from_settings(Settings())
+    for question in ("CENTCOM commander visit to Pakistan", "Which source reports the visit?"):
+        hits = [Retriever(h, FakeEncoder(), params).search(question, k=8) for h in (mapped, read)]
+        assert [(h.passage.id, h.score, h.dense_score) for h in hits[0]] == [
+            (h.passage.id, h.score, h.dense_score) for h in hits[1]
+        ]
+    assert _mapped_kb(out.resolve() / "token_vectors.npy") > 0  # the mapped handle's reads
+
+
+def test_an_engine_reads_through_maps_within_its_settings_budget(tmp_path, brief_path, monkeypatch):
+    from rag.config import Settings
+    from rag.engine import open_engine
+
+    monkeypatch.setattr("rag.store.late.FLOAT_TABLE_MAX_BYTES", 0)
+    out = _build(brief_path, tmp_path / "index")
+    settings = Settings(index_dir=out, model="/nonexistent", mapped_read_mb=0)
+    engines = [
+        open_engine(settings.model_copy(update={"mapped_read_mb": mb}), encoder=FakeEncoder())
+        for mb in (0, 256)
+    ]
+    assert engines[0].handle.token_file is not None  # 0: always pread
+    assert engines[1].handle.token_file is None

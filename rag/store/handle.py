@@ -80,7 +80,7 @@ class IndexContents:
     token_offsets: NDArray[np.int64]  # sentence i owns token rows offsets[i]:offsets[i+1]
     # The float vectors of the passage, sentence and footnote rows, as encoded: what exact
     # cosines behind a graph (whose codes are approximate) are read from, and what an export
-    # writes. Memory-mapped when loaded, and read with pread (rag.store.rowfile).
+    # writes. Memory-mapped when loaded; large ones read with pread (rag.store.rowfile).
     passage_vectors: NDArray[np.float32]
     sentence_vectors: NDArray[np.float32]
     footnote_vectors: NDArray[np.float32]
@@ -119,10 +119,15 @@ class IndexHandle(IndexContents):
     token_file: RowFile | None = None
 
     @classmethod
-    def open(cls, path: Path, manifest: Manifest, contents: IndexContents) -> IndexHandle:
+    def open(
+        cls, path: Path, manifest: Manifest, contents: IndexContents, mapped_budget: int = 0
+    ) -> IndexHandle:
+        """``mapped_budget``: the most bytes of large tables (the int8 token table, the
+        float vectors behind graphs) read through their memory maps rather than with
+        ``pread`` (:func:`rag.store.rowfile.row_files`)."""
         from rag.store.late import query_table, row_norms
-        from rag.store.rowfile import RowFile
-        from rag.store.vectors import exact_vectors
+        from rag.store.rowfile import row_files
+        from rag.store.vectors import exact_vectors, is_graph
 
         passages = contents.passages
         keys = tuple((d.id, f.number) for d in contents.documents.values() for f in d.footnotes)
@@ -130,6 +135,19 @@ class IndexHandle(IndexContents):
         for row, number in passages.citations():
             citing.setdefault((passages.document_of(row).id, number), []).append(row)
         table = query_table(contents.token_vectors)
+        graphed = [
+            (contents.faiss_index, contents.passage_vectors),
+            (contents.sentence_index, contents.sentence_vectors),
+            (contents.footnote_index, contents.footnote_vectors),
+        ]
+        token_file, *vector_files = row_files(
+            [table, *(stored if is_graph(index) else None for index, stored in graphed)],
+            mapped_budget,
+        )
+        exact = [
+            exact_vectors(index, stored, file)
+            for (index, stored), file in zip(graphed, vector_files, strict=True)
+        ]
         return cls(
             path=path,
             manifest=manifest,
@@ -137,12 +155,12 @@ class IndexHandle(IndexContents):
             by_id=dict(zip(passages.ids, range(len(passages)), strict=True)),
             citing={k: tuple(v) for k, v in citing.items()},
             passage_sentences=_row_offsets(contents.sentence_owners, len(passages)),
-            exact_passages=exact_vectors(contents.faiss_index, contents.passage_vectors),
-            exact_sentences=exact_vectors(contents.sentence_index, contents.sentence_vectors),
-            exact_footnotes=exact_vectors(contents.footnote_index, contents.footnote_vectors),
+            exact_passages=exact[0],
+            exact_sentences=exact[1],
+            exact_footnotes=exact[2],
             token_table=table,
             token_norms=row_norms(table),
-            token_file=RowFile.of(table),
+            token_file=token_file,
             **contents.parts(),
         )
 

@@ -302,8 +302,10 @@ def _counts(contents: IndexContents) -> Counts:
 # --------------------------------------------------------------------------- load
 
 
-def load_index(folder: Path, *, verify: bool = True) -> IndexHandle:
-    """Load a published index, checking every artifact against the manifest."""
+def load_index(folder: Path, *, verify: bool = True, mapped_budget: int = 0) -> IndexHandle:
+    """Load a published index, checking every artifact against the manifest.
+    ``mapped_budget``: bytes of large tables a query may read through their memory maps
+    (``Settings.mapped_read_bytes``); 0 reads them all with ``pread``."""
     folder = Path(folder)
     if not (folder / MANIFEST).is_file():
         raise IndexMissing(f"no index at {folder}; {REBUILD}")
@@ -313,6 +315,6 @@ def load_index(folder: Path, *, verify: bool = True) -> IndexHandle:
         verify_artifacts(build, manifest, shown=folder)
     contents = read_artifacts(build, shown=folder)
     check_sizes(contents, manifest, shown=folder)
-    handle = IndexHandle.open(build, manifest, contents)
+    handle = IndexHandle.open(build, manifest, contents, mapped_budget)
     release_freed()  # what parsing the JSON artifacts allocated and freed
     return handle

@@ -49,7 +49,8 @@ def reload_published(engine: Engine) -> IndexHandle | None:
         if not published_changed(engine):
             return None
         settings = engine.settings
-        handle = load_index(settings.index_dir)  # every checksum verified
+        # every checksum verified
+        handle = load_index(settings.index_dir, mapped_budget=settings.mapped_read_bytes)
         check_fresh(
             handle.manifest,
             model_path=settings.model,

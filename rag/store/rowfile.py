@@ -9,6 +9,11 @@ cached neighbours too, 64 KB at a time, and ``MADV_RANDOM`` does not stop that).
 copies the candidates' rows into a buffer the query owns and frees: the file stays in the
 page cache, shared and reclaimable, and out of the process's RSS.
 
+That is for large tables. Tables whose total is within a budget
+(:func:`row_files`, ``RAG_MAPPED_READ_MB``) are read through their maps: one gather instead of
+one ``pread`` per passage, which measured about 2 ms a question faster on a 10,000-passage
+library, for at most the budget's bytes of the server's RSS.
+
 The file descriptor is opened once, with the index, and closed when the :class:`RowFile`
 is collected: a server that swapped to a new build and removed the old folder can still
 finish a query that took the old handle.
@@ -25,7 +30,20 @@ from rag.errors import IndexCorrupt
 from rag.store.manifest import REBUILD
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
+
+
+def row_files(tables: Sequence[np.ndarray | None], budget: int) -> list[RowFile | None]:
+    """How each of a build's large tables is read: ``None`` (through its memory map) for
+    every table when the mapped ones' total is at most ``budget`` bytes, else a
+    :class:`RowFile` for each mapped table. All or none: a server then holds either every
+    table's pages (a library small enough to keep them) or none, never a share that grows
+    with the library. ``None`` in ``tables``: a table this build does not read."""
+    files = [None if table is None else RowFile.of(table) for table in tables]
+    total = sum(file.shape[0] * file.row_bytes for file in files if file is not None)
+    return [None] * len(files) if total <= budget else files
 
 
 class RowFile:

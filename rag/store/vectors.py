@@ -238,14 +238,12 @@ class ExactVectors:
         return scores
 
 
-def exact_vectors(index: Any, stored: np.ndarray) -> ExactVectors:
+def exact_vectors(index: Any, stored: np.ndarray, file: RowFile | None = None) -> ExactVectors:
     """What exact cosines of ``index``'s rows are read from: a flat index's own vectors;
-    for a graph, ``stored`` (its float rows as the build wrote them), read from the file
-    when it is a memory map of one."""
-    from rag.store.rowfile import RowFile
-
+    for a graph, ``stored`` (its float rows as the build wrote them), read from ``file``
+    when given (:func:`rag.store.rowfile.row_files`), else through ``stored`` itself."""
     if is_graph(index):
-        return ExactVectors(stored, RowFile.of(stored), _half_steps(index))
+        return ExactVectors(stored, file, _half_steps(index))
     return ExactVectors(stored_vectors(index))
 
 
