@@ -595,6 +595,16 @@ def bench(
             "RSS of a rag serve over it.",
         ),
     ] = None,
+    library_index: Annotated[
+        Path | None,
+        typer.Option(
+            "--library-index",
+            metavar="DIR",
+            help="Library mode on a library already built at DIR (one too large to build "
+            "in a bench run): judge its hybrid search vs the bundled brief alone and the "
+            "peak RSS of a rag serve over it; its build and --add are not measured.",
+        ),
+    ] = None,
 ) -> None:
     """Measure what a question costs: the bare encoder, each retriever and leg, a real
     `rag serve` on loopback (start-up, one client, 32 clients) and the targets; or, with
@@ -604,8 +614,13 @@ def bench(
         from rag.bench.report import print_library_report, print_report
         from rag.bench.run import repeat
 
-        if peer is not None and library is not None:
+        if peer is not None and (library is not None or library_index is not None):
             raise QueryError("--peer measures the serving bench; leave it out with --library")
+        if library is not None and library_index is not None:
+            raise QueryError(
+                "--library builds a new library and --library-index measures a built one; "
+                "give one of them"
+            )
         if peer is not None:
             require(peer)  # before minutes of measuring, not after
         cfg = settings()
@@ -613,10 +628,16 @@ def bench(
         def say(step: str) -> None:
             err.print(f"[dim]{step}…[/]")
 
-        if library is not None:
+        if library is not None or library_index is not None:
             from rag.bench import library as library_bench
+            from rag.store.manifest import read_manifest
 
-            result = library_bench.repeat(cfg, library, runs, say, quick=quick)
+            if library_index is not None:
+                # A missing or stale index: one line now, not after minutes of measuring.
+                read_manifest(library_index.resolve(), shown=library_index)
+                result = library_bench.repeat_built(cfg, library_index, runs, say, quick=quick)
+            elif library is not None:
+                result = library_bench.repeat(cfg, library, runs, say, quick=quick)
             _bench_output(result, as_json, out_file)
             if not as_json:
                 print_library_report(result, out)

@@ -60,6 +60,29 @@ def test_a_library_run_measures_and_judges_every_target(tmp_path: Path) -> None:
     assert any("adding one brief" in s for s in steps)
 
 
+def test_a_built_library_is_judged_on_its_query_cost_and_memory(tmp_path: Path) -> None:
+    """``--library-index``: a library built before the bench (as a 100k one must be) is
+    measured without building it again; its build and --add targets are not reported."""
+    from rag.engine import build
+
+    shelf, _ = library.write_library(tmp_path / "shelf", 120)
+    built = tmp_path / "built"
+    settings = Settings(model="/nonexistent", index_dir=tmp_path / "unused")
+    build(settings.model_copy(update={"index_dir": built}), shelf, out=built, encoder=FakeEncoder())
+    before = sorted(p.name for p in built.resolve().iterdir())
+    steps: list[str] = []
+    result = library.repeat_built(
+        settings, built, 2, steps.append, encoder=FakeEncoder(), serve=False, quick=True
+    )
+    json.dumps(result)
+    assert result["index"] == str(built) and result["documents"] == 2 + 1
+    assert "build" not in result and "add" not in result
+    assert [t["target"] for t in result["targets"]] == [TARGETS[1], TARGETS[3]]
+    assert result["search_library"]["n"] == 16 and len(result["runs"]) == 2
+    assert not any("building" in s or "adding" in s for s in steps)
+    assert sorted(p.name for p in built.resolve().iterdir()) == before  # left as it was
+
+
 def test_the_query_bound_follows_the_issue() -> None:
     assert library.query_bound(10_000) == 1.5 and library.query_bound(100_000) == 2.0
 
@@ -71,6 +94,12 @@ def test_the_command_line_documents_and_checks_library_mode() -> None:
     both = runner.invoke(app, ["bench", "--library", "100", "--peer", "llamaindex"])
     assert both.exit_code == 2 and "--library" in both.output
     assert runner.invoke(app, ["bench", "--library", "5"]).exit_code != 0
+    assert "--library-index" in shown.output
+    missing = runner.invoke(app, ["bench", "--library-index", "/nonexistent/library"])
+    assert missing.exit_code != 0 and "no index at /nonexistent/library" in missing.output
+    assert "Traceback" not in missing.output
+    two = runner.invoke(app, ["bench", "--library", "100", "--library-index", "/tmp"])
+    assert two.exit_code == 2 and "give one of them" in two.output
 
 
 def test_by_length_encodes_in_length_order_and_gives_rows_back_in_place() -> None:
@@ -108,3 +137,22 @@ def test_rag_bench_library_runs_end_to_end_with_the_real_model(tmp_path: Path) -
     assert report["http_c1_search"]["n"] == 16 and report["rss_of"].startswith("rag serve")
     assert [t["target"] for t in report["targets"]] == TARGETS
     assert "library targets" in result.output and "verdict" in result.output
+
+
+@pytest.mark.model
+@pytest.mark.server
+def test_rag_bench_library_index_judges_a_built_index_with_a_real_server(
+    tmp_path: Path, real_index_dir: Path
+) -> None:
+    """What a user runs on a library too large to build in a bench run, here the bundled
+    brief's real-model index: the query cost and a real server's RSS, judged."""
+    out = tmp_path / "built.json"
+    result = CliRunner().invoke(
+        app, ["bench", "--library-index", str(real_index_dir), "--quick", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["encoder"] == "onnx-int8" and report["passages"] == 27
+    assert report["http_c1_search"]["n"] == 16 and report["rss_of"].startswith("rag serve")
+    assert [t["target"] for t in report["targets"]] == [TARGETS[1], TARGETS[3]]
+    assert "build rate and --add are not measured" in result.output

@@ -19,6 +19,8 @@ One run, in one process and one temporary folder:
 
 :func:`repeat` does that ``runs`` times (the library is written once; each run builds in
 a fresh folder) and judges each target on the median, with the range beside it.
+:func:`repeat_built` (``rag bench --library-index DIR``) does steps 4 and 5 alone on a
+library already built, for sizes a bench run cannot build in minutes.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ def run(
     """One library run in ``folder`` (the library already written there); ``encoder``:
     the question encoder (default: the configured one); ``serve``: measure RSS in a real
     ``rag serve`` (else this process's peak RSS after the queries)."""
-    from rag.engine import index_encoder, library_paths, make_encoder, open_engine
+    from rag.engine import index_encoder, library_paths, make_encoder
 
     asked = questions(settings.eval_dir)[: 16 if quick else None]
     query = encoder or make_encoder(settings)
@@ -165,18 +167,9 @@ def run(
     rate = statistics.mean(rates)
     say("adding one brief (--add)")
     add_s, added = _timed_build(cfg, library_paths(library_dir, [extra], []), library_dir, query)
-    say("the bundled brief alone")
-    brief_cfg = settings.model_copy(update={"index_dir": brief_dir})
-    _timed_build(brief_cfg, [bundled_brief()], brief_dir, query)
-    say("query cost: the library and the brief alone, in turn")
-    library = open_engine(cfg, encoder=query, auto_build=False)
-    alone = open_engine(brief_cfg, encoder=query, auto_build=False)
-    on_library, on_brief = _query_cost(library, alone, asked)
     result: dict[str, Any] = {
         "passages": manifest.counts.passages,
         "documents": manifest.counts.documents,
-        "questions": len(asked),
-        "encoder": query.backend,
         "index_encoder": embedder.backend,
         "build": {
             "seconds": round(full_s, 2),
@@ -190,6 +183,70 @@ def run(
             "passages": added.counts.passages - manifest.counts.passages,
             "embedded_passages": added.embedding["passages"].embedded,
         },
+    }
+    result |= searched(settings, library_dir, brief_dir, asked, query, say, serve=serve)
+    result["targets"] = targets(result)
+    return result
+
+
+def run_built(
+    settings: Settings,
+    library_dir: Path,
+    folder: Path,
+    say: Callable[[str], None] = lambda _: None,
+    *,
+    encoder: Encoder | None = None,
+    serve: bool = True,
+    quick: bool = False,
+) -> dict[str, Any]:
+    """One run over a library already built at ``library_dir`` (``rag bench
+    --library-index``): its query cost against the bundled brief (built in ``folder``) and
+    the peak RSS of a ``rag serve`` over it. What a bench run cannot build in minutes (100k
+    passages take hours with the model on 2 cores) is judged this way; its build and
+    ``--add`` are not measured."""
+    from rag.engine import make_encoder
+    from rag.store.manifest import read_manifest
+
+    manifest = read_manifest(library_dir.resolve(), shown=library_dir)
+    asked = questions(settings.eval_dir)[: 16 if quick else None]
+    query = encoder or make_encoder(settings, built_with=manifest.model.searched_with)
+    result: dict[str, Any] = {
+        "passages": manifest.counts.passages,
+        "documents": manifest.counts.documents,
+        "index": str(library_dir),
+    }
+    brief_dir = folder / "index-brief"
+    result |= searched(settings, library_dir, brief_dir, asked, query, say, serve=serve)
+    result["targets"] = targets(result)
+    return result
+
+
+def searched(
+    settings: Settings,
+    library_dir: Path,
+    brief_dir: Path,
+    asked: Sequence[str],
+    query: Encoder,
+    say: Callable[[str], None],
+    *,
+    serve: bool,
+) -> dict[str, Any]:
+    """The bundled brief built alone at ``brief_dir``; hybrid ``search()`` on the library
+    and on the brief in turn; then the peak RSS of a real ``rag serve`` over the library
+    (``serve``; else this process's)."""
+    from rag.engine import open_engine
+
+    say("the bundled brief alone")
+    brief_cfg = settings.model_copy(update={"index_dir": brief_dir})
+    _timed_build(brief_cfg, [bundled_brief()], brief_dir, query)
+    say("query cost: the library and the brief alone, in turn")
+    cfg = settings.model_copy(update={"index_dir": library_dir})
+    library = open_engine(cfg, encoder=query, auto_build=False)
+    alone = open_engine(brief_cfg, encoder=query, auto_build=False)
+    on_library, on_brief = _query_cost(library, alone, asked)
+    result: dict[str, Any] = {
+        "questions": len(asked),
+        "encoder": query.backend,
         "search_library": on_library,
         "search_brief": on_brief,
     }
@@ -208,20 +265,25 @@ def run(
 
         result["rss_mb"] = round(status_kb("self", "VmHWM") / 1024, 1)
         result["rss_of"] = "this process (peak)"
-    result["targets"] = targets(result)
     return result
 
 
 def figures(r: dict[str, Any]) -> dict[str, float]:
-    build, add = r["build"], r["add"]
-    return {
-        "build_rate / bare_fp32_batch32_rate": build["passages_per_s"]
-        / build["bare_passages_per_s"],
-        "library_search_p50 / brief_search_p50": r["search_library"]["p50_ms"]
-        / r["search_brief"]["p50_ms"],
-        "add_one_brief_s / full_build_s": add["seconds"] / build["seconds"],
-        "rss_mb": r["rss_mb"],
-    }
+    """Each target's figure; the build's and the add's only when they were measured (not
+    on a library judged as built)."""
+    out: dict[str, float] = {}
+    if "build" in r:
+        build, add = r["build"], r["add"]
+        out["build_rate / bare_fp32_batch32_rate"] = (
+            build["passages_per_s"] / build["bare_passages_per_s"]
+        )
+    out["library_search_p50 / brief_search_p50"] = (
+        r["search_library"]["p50_ms"] / r["search_brief"]["p50_ms"]
+    )
+    if "add" in r:
+        out["add_one_brief_s / full_build_s"] = add["seconds"] / build["seconds"]
+    out["rss_mb"] = r["rss_mb"]
+    return out
 
 
 def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
@@ -280,4 +342,37 @@ def repeat(
     last = judged(results)
     last["machine"] = _machine()
     last["asked_passages"] = passages
+    return last
+
+
+def repeat_built(
+    settings: Settings,
+    library_dir: Path,
+    runs: int,
+    say: Callable[[str], None] = lambda _: None,
+    *,
+    encoder: Encoder | None = None,
+    serve: bool = True,
+    quick: bool = False,
+) -> dict[str, Any]:
+    """:func:`run_built` ``runs`` times, judged as :func:`repeat` judges."""
+    from rag.bench.run import _machine
+
+    results = []
+    for i in range(runs):
+        with tempfile.TemporaryDirectory(prefix="rag-bench-library-") as tmp:
+            step = say if runs == 1 else (lambda text, i=i: say(f"run {i + 1}/{runs}: {text}"))
+            results.append(
+                run_built(
+                    settings,
+                    library_dir,
+                    Path(tmp),
+                    step,
+                    encoder=encoder,
+                    serve=serve,
+                    quick=quick,
+                )
+            )
+    last = judged(results)
+    last["machine"] = _machine()
     return last

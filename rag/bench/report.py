@@ -99,24 +99,31 @@ def _print_peer(result: dict[str, Any], out: Console) -> None:
 
 def print_library_report(result: dict[str, Any], out: Console) -> None:
     """``rag bench --library``: what was built and measured, then each target's verdict."""
-    build, add = result["build"], result["add"]
-    out.print(
-        f"[bold]rag bench --library {result['asked_passages']}[/]  {result['passages']} "
-        f"passages in {result['documents']} briefs; encoder {result['encoder']} (briefs: "
-        f"{result['index_encoder']}), {result['questions']} questions, "
-        f"{result['machine']['cpus']} cpus"
+    built = "build" not in result  # rag bench --library-index: judged as built
+    command = (
+        f"--library-index {result['index']}" if built else f"--library {result['asked_passages']}"
     )
-    embedded = ", ".join(f"{n} {kind}" for kind, n in build["embedded"].items())
+    encoders = "" if built else f" (briefs: {result['index_encoder']})"
     out.print(
-        f"full build {build['seconds']:.1f}s = {build['passages_per_s']:.1f} passages/s "
-        f"(embedded: {embedded}); bare encode of the same passages, batches of 32: "
-        f"{build['bare_passages_per_s']:.1f} passages/s (before and after the build: "
-        f"{', '.join(f'{r:.1f}' for r in build['bare_runs_passages_per_s'])})"
+        f"[bold]rag bench {command}[/]  {result['passages']} passages in "
+        f"{result['documents']} briefs; encoder {result['encoder']}{encoders}, "
+        f"{result['questions']} questions, {result['machine']['cpus']} cpus"
     )
-    out.print(
-        f"adding one brief ({add['passages']} passages, {add['embedded_passages']} embedded): "
-        f"{add['seconds']:.2f}s"
-    )
+    if built:
+        out.print("built before the bench: its build rate and --add are not measured")
+    else:
+        build, add = result["build"], result["add"]
+        embedded = ", ".join(f"{n} {kind}" for kind, n in build["embedded"].items())
+        out.print(
+            f"full build {build['seconds']:.1f}s = {build['passages_per_s']:.1f} passages/s "
+            f"(embedded: {embedded}); bare encode of the same passages, batches of 32: "
+            f"{build['bare_passages_per_s']:.1f} passages/s (before and after the build: "
+            f"{', '.join(f'{r:.1f}' for r in build['bare_runs_passages_per_s'])})"
+        )
+        out.print(
+            f"adding one brief ({add['passages']} passages, {add['embedded_passages']} "
+            f"embedded): {add['seconds']:.2f}s"
+        )
     table = Table(title="hybrid search() in process, in turn (ms)", title_justify="left")
     for column in ("on", "p50", "p95", "p99"):
         table.add_column(column, justify="left" if column == "on" else "right")
