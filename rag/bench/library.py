@@ -315,32 +315,17 @@ def repeat(
 ) -> dict[str, Any]:
     """:func:`run` ``runs`` times over one written library, each run building in a fresh
     folder; targets judged on the medians (range beside), the details are the last run's."""
-    from rag.bench.run import _machine
-
     with tempfile.TemporaryDirectory(prefix="rag-bench-library-") as tmp:
         folder = Path(tmp)
         shelf, extra = write_library(folder, passages)
-        results = []
-        for i in range(runs):
-            work = folder / f"run-{i}"
-            work.mkdir()
-            step = say if runs == 1 else (lambda text, i=i: say(f"run {i + 1}/{runs}: {text}"))
-            results.append(
-                run(
-                    settings,
-                    passages,
-                    work,
-                    shelf,
-                    extra,
-                    step,
-                    encoder=encoder,
-                    serve=serve,
-                    quick=quick,
-                )
-            )
-            shutil.rmtree(work, ignore_errors=True)
-    last = judged(results)
-    last["machine"] = _machine()
+
+        def measure(work: Path, step: Callable[[str], None]) -> dict[str, Any]:
+            return run(
+                settings, passages, work, shelf, extra, step,
+                encoder=encoder, serve=serve, quick=quick,
+            )  # fmt: skip
+
+        last = _judged_runs(folder, runs, say, measure)
     last["asked_passages"] = passages
     return last
 
@@ -356,23 +341,33 @@ def repeat_built(
     quick: bool = False,
 ) -> dict[str, Any]:
     """:func:`run_built` ``runs`` times, judged as :func:`repeat` judges."""
+
+    def measure(work: Path, step: Callable[[str], None]) -> dict[str, Any]:
+        return run_built(
+            settings, library_dir, work, step, encoder=encoder, serve=serve, quick=quick
+        )
+
+    with tempfile.TemporaryDirectory(prefix="rag-bench-library-") as tmp:
+        return _judged_runs(Path(tmp), runs, say, measure)
+
+
+def _judged_runs(
+    folder: Path,
+    runs: int,
+    say: Callable[[str], None],
+    measure: Callable[[Path, Callable[[str], None]], dict[str, Any]],
+) -> dict[str, Any]:
+    """``measure`` ``runs`` times, each in a fresh folder under ``folder`` (removed after
+    it), its steps told through ``say`` with the run's number; the runs judged as one."""
     from rag.bench.run import _machine
 
     results = []
     for i in range(runs):
-        with tempfile.TemporaryDirectory(prefix="rag-bench-library-") as tmp:
-            step = say if runs == 1 else (lambda text, i=i: say(f"run {i + 1}/{runs}: {text}"))
-            results.append(
-                run_built(
-                    settings,
-                    library_dir,
-                    Path(tmp),
-                    step,
-                    encoder=encoder,
-                    serve=serve,
-                    quick=quick,
-                )
-            )
+        work = folder / f"run-{i}"
+        work.mkdir()
+        step = say if runs == 1 else (lambda text, i=i: say(f"run {i + 1}/{runs}: {text}"))
+        results.append(measure(work, step))
+        shutil.rmtree(work, ignore_errors=True)
     last = judged(results)
     last["machine"] = _machine()
     return last
