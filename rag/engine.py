@@ -6,6 +6,7 @@ single assignment (:meth:`Engine.swap`), the seam for hot reload.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,14 @@ from rag.chunking.passages import ChunkParams
 from rag.config import RetrieverName, Settings
 from rag.encoding.backends import load_encoder, resolve_backend
 from rag.encoding.protocol import Encoder
-from rag.errors import CorpusNotFound, DocumentNotFound, IndexCorrupt, QueryError
+from rag.errors import (
+    CorpusFormatError,
+    CorpusNotFound,
+    DocumentNotFound,
+    IndexCorrupt,
+    IndexStale,
+    QueryError,
+)
 from rag.fileio import build_lock
 from rag.parsing import ReadOptions
 from rag.records import Hit
@@ -177,11 +185,13 @@ def build(
     encoder: Encoder | None = None,
     progress: BuildProgress | None = None,
     only_if_missing: bool = False,
+    replacing: Path | None = None,
 ) -> Manifest | None:
     """Build and publish an index for ``encoder`` (default: the configured one) to search;
-    with ``only_if_missing``, skip when one exists (checked under the lock, so concurrent
-    first uses build once). The briefs are embedded by the encoder it searches the vectors
-    of (float32 for int8 questions)."""
+    with ``only_if_missing``, skip when one exists, and with ``replacing`` (a build folder),
+    skip unless the target still is that build: both checked under the lock, so concurrent
+    first uses, or workers finding one stale index, build once. The briefs are embedded by
+    the encoder it searches the vectors of (float32 for int8 questions)."""
     target = out or settings.index_dir
     with writing(target):
         check_target(target)  # before any work or any file is made: a user's path is refused
@@ -190,6 +200,8 @@ def build(
     with writing(target), build_lock(target):
         if only_if_missing and (target / MANIFEST).is_file():
             return None
+        if replacing is not None and target.resolve() != replacing:
+            return None  # another process rebuilt it meanwhile
         return build_index(
             paths or settings.corpus,
             target,
@@ -257,7 +269,27 @@ def open_engine(
             f"to nothing); {REBUILD} — it is not rebuilt on its own, since it may have "
             "held other briefs"
         )
-    handle = load_index(target, mapped_budget=settings.mapped_read_bytes)
+    stale_build = target.resolve()
+    try:
+        return _open(settings, encoder, serving)
+    except IndexStale as stale:
+        # An index of exactly the briefs this command would build on first use, made stale
+        # by an upgrade (a new schema) or a setting, is rebuilt from them: the same corpus,
+        # nothing a user made is lost, and `make run` keeps working after an update.
+        # Anything else stale (other briefs) is the user's to rebuild, as the error says.
+        if not (auto_build and built_from_corpus(target, settings.corpus)):
+            raise
+        line = f"{str(stale).split('; ')[0]}; rebuilding it from the same briefs"
+        if progress is not None:
+            progress.say(line)
+        else:  # a server's start-up: its log
+            logging.getLogger("rag.index").warning(line)
+        build(settings, encoder=encoder, progress=progress, replacing=stale_build)
+    return _open(settings, encoder, serving)
+
+
+def _open(settings: Settings, encoder: Encoder | None, serving: bool) -> Engine:
+    handle = load_index(settings.index_dir, mapped_budget=settings.mapped_read_bytes)
     encoder = encoder or make_encoder(
         settings, built_with=handle.manifest.model.searched_with, serving=serving
     )
@@ -268,6 +300,21 @@ def open_engine(
         encoder=encoder,
     )
     return Engine(settings, encoder, handle)
+
+
+def built_from_corpus(target: Path, corpus: Sequence[Path]) -> bool:
+    """Whether the index at ``target`` was built from exactly the briefs ``corpus`` names
+    (read from its manifest leniently, so an older schema's manifest answers too)."""
+    import json
+
+    from rag.parsing.loader import discover
+
+    try:
+        data = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+        built = {Path(d["path"]).resolve() for d in data["documents"]}
+        return bool(built) and built == set(discover(corpus))
+    except (OSError, ValueError, TypeError, KeyError, CorpusNotFound, CorpusFormatError):
+        return False
 
 
 def for_serving(engine: Engine) -> Engine:

@@ -57,8 +57,12 @@ def build_progress(enabled: bool = True) -> Iterator[BuildProgress]:
             bar, task = bars[-1]
             bar.advance(task, n)
 
+    def say(line: str) -> None:
+        if enabled:
+            err.print(f"[yellow]{escape(line)}[/]", soft_wrap=True)  # one line, unbroken
+
     try:
-        yield BuildProgress(start=start, advance=advance)
+        yield BuildProgress(start=start, advance=advance, say=say)
     finally:
         for bar, _ in bars:
             bar.stop()

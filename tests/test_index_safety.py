@@ -119,3 +119,96 @@ def test_a_killed_build_leaves_the_published_index_alone_and_is_cleaned_up(
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index"))
     assert len([n for n in leftovers if ".link-" in n]) == 0
     assert len([n for n in leftovers if n.startswith(".index.2")]) <= 2, leftovers
+
+
+def _older_schema(index: Path) -> None:
+    """The published build's manifest as an older version wrote it (schema 5)."""
+    import json
+
+    manifest = index.resolve() / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["schema_version"] = 5
+    manifest.write_text(json.dumps(data))
+
+
+def test_a_stale_index_of_the_configured_briefs_is_rebuilt_from_them(
+    tmp_path: Path, brief_path: Path
+) -> None:
+    """After an upgrade the index of the briefs `make run` indexes is rebuilt from them,
+    with a line saying why, instead of stopping every command until `rag index` is run."""
+    from rag.store.index import BuildProgress
+
+    settings = _settings(tmp_path).model_copy(update={"corpus": [brief_path]})
+    open_engine(settings, encoder=FakeEncoder())
+    old_build = settings.index_dir.resolve()
+    _older_schema(settings.index_dir)
+    said: list[str] = []
+    engine = open_engine(settings, encoder=FakeEncoder(), progress=BuildProgress(say=said.append))
+    assert engine.handle.passages and settings.index_dir.resolve() != old_build
+    assert said == [
+        f"index at {settings.index_dir} has schema version 5, this version reads "
+        f"{engine.handle.manifest.schema_version}; rebuilding it from the same briefs"
+    ]
+
+
+def test_a_stale_index_of_other_briefs_is_refused_and_left_as_it_is(
+    tmp_path: Path, brief_path: Path
+) -> None:
+    from rag.errors import IndexStale
+
+    other = tmp_path / "other.md"
+    other.write_text("# Other\n\n## Part\n\nA brief the settings do not name.\n")
+    settings = _settings(tmp_path).model_copy(update={"corpus": [other]})
+    open_engine(settings, encoder=FakeEncoder())
+    _older_schema(settings.index_dir)
+    before = sorted(os.listdir(tmp_path))
+    elsewhere = settings.model_copy(update={"corpus": [brief_path]})  # now names another
+    for stale in (elsewhere, settings.model_copy(update={"corpus": [other, brief_path]})):
+        encoder = FakeEncoder()
+        with pytest.raises(IndexStale, match=r"schema version 5.*run `rag index`"):
+            open_engine(stale, encoder=encoder)
+        assert encoder.calls == 0 and sorted(os.listdir(tmp_path)) == before
+    with pytest.raises(IndexStale):  # and never without auto_build, even of the same briefs
+        open_engine(settings, encoder=FakeEncoder(), auto_build=False)
+
+
+def test_workers_finding_one_stale_index_rebuild_it_once(tmp_path: Path, brief_path: Path) -> None:
+    """A rebuild asked to replace a build that is no longer the published one does nothing:
+    the second of two workers that found the same stale index."""
+    from rag.engine import build
+
+    settings = _settings(tmp_path).model_copy(update={"corpus": [brief_path]})
+    open_engine(settings, encoder=FakeEncoder())
+    stale = settings.index_dir.resolve()
+    assert build(settings, encoder=FakeEncoder(), replacing=stale) is not None
+    fresh = settings.index_dir.resolve()
+    encoder = FakeEncoder()
+    assert build(settings, encoder=encoder, replacing=stale) is None
+    assert settings.index_dir.resolve() == fresh and encoder.calls == 0
+
+
+@pytest.mark.model
+def test_rag_ask_after_an_upgrade_rebuilds_the_bundled_index_and_answers(
+    tmp_path: Path, real_index_dir: Path
+) -> None:
+    """What a user who updated sees: the old bundled index is rebuilt (from the embedding
+    cache beside it, so in seconds), one line says why, and the question is answered."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    shelf = tmp_path / "shelf"
+    shutil.copytree(real_index_dir.parent, shelf, symlinks=True)
+    index = shelf / real_index_dir.name
+    _older_schema(index)
+    result = CliRunner().invoke(
+        app, ["ask", "U.S. commitment to higher education"], env={"RAG_INDEX_DIR": str(index)}
+    )
+    assert result.exit_code == 0, result.output
+    assert "has schema version 5" in result.output and "rebuilding it from the same briefs" in (
+        result.output
+    )
+    assert "Traceback" not in result.output and "1." in result.output  # the hits
+    assert open_engine(Settings(index_dir=index), auto_build=False).handle.passages

@@ -75,16 +75,18 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def _ignore(n: int) -> None:
+def _ignore(n: object) -> None:
     pass
 
 
 @dataclass(frozen=True)
 class BuildProgress:
-    """Callbacks for a progress display: ``start(total)`` then ``advance(n)`` per batch."""
+    """Callbacks for a progress display: ``start(total)`` then ``advance(n)`` per batch;
+    ``say(line)`` for a line the user should read (why a build is starting)."""
 
     start: Callable[[int], None] = _ignore
     advance: Callable[[int], None] = _ignore
+    say: Callable[[str], None] = _ignore
 
 
 # --------------------------------------------------------------------------- build
