@@ -85,6 +85,8 @@ def test_bench_measures_everything_it_reports(
     assert set(report["legs"]) == {
         "encode", "dense", "sentences", "tokens", "bm25", "footnotes", "fusion"
     }  # fmt: skip
+    # The judged searches back to back, as the floor is timed; those between chats beside.
+    assert {"search", "search_server", "search_between_chats"} <= set(report["http_c1"])
     peer = report["peer"]
     paired = (peer["latency"], peer["hybrid_latency"])
     for row in (*report["in_process"].values(), *report["http_c1"].values(), *paired):

@@ -41,11 +41,16 @@ def print_report(result: dict[str, Any], out: Console) -> None:
     labels = {
         "search": "HTTP c=1 POST /search",
         "search_server": "  of which the search itself",
+        "search_between_chats": "HTTP c=1 POST /search between chats",
         "chat": "HTTP c=1 chat answer",
         "stream_first": "HTTP c=1 chat, first token",
         "stream_end": "HTTP c=1 chat, streamed to the end",
     }
-    notes = {"search_server": "took_ms in the server's answer: encode, legs, fusion"}
+    notes = {
+        "search": "back to back, as the floor is timed",
+        "search_server": "took_ms in the server's answer: encode, legs, fusion",
+        "search_between_chats": "each after a chat answer and a streamed one",
+    }
     for name, row in result["http_c1"].items():
         table.add_row(labels[name], *_ms(row), notes.get(name, ""))
     c32 = result["http_c32"]
