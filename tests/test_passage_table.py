@@ -188,6 +188,7 @@ def test_column_accessors_agree_with_a_loop_over_the_passages():
         assert table.document_of(row) == p.document
         assert table.section_of(row) == p.section
         assert table.kind_of(row) == p.kind
+        assert table.text_of(row) == p.text
     for scope in (["doc-a"], ["doc-b"], ["doc-a", "doc-b"], {"doc-b", "nowhere"}, [], ["nowhere"]):
         rows = table.rows_of(scope).tolist()
         assert rows == [i for i, p in enumerate(want) if p.document.id in scope]

@@ -166,7 +166,7 @@ class PassageTable(Sequence[Passage]):
         return f"PassageTable({len(self)} passages, {len(self._documents)} documents)"
 
     def _passage(self, row: int) -> Passage:
-        text_at, note_at, page_at = self._text_at, self._note_at, self._page_at
+        note_at, page_at = self._note_at, self._page_at
         a, b = note_at[row], note_at[row + 1]
         notes: tuple[FootnoteRef, ...] = (
             tuple(
@@ -185,9 +185,7 @@ class PassageTable(Sequence[Passage]):
             {
                 "id": self._ids[row],
                 "document": self._documents[self._document[row]],
-                "text": self._text[text_at[row] : text_at[row + 1]].decode(
-                    "utf-8", "surrogatepass"
-                ),
+                "text": self.text_of(row),
                 "section": self._sections[self._section[row]],
                 "footnotes": notes,
                 "span": _construct(Span, {"start": self._start[row], "end": self._end[row]}),
@@ -213,6 +211,11 @@ class PassageTable(Sequence[Passage]):
 
     def kind_of(self, row: int) -> Kind:
         return self._kinds[self._kind[row]]
+
+    def text_of(self, row: int) -> str:
+        return self._text[self._text_at[row] : self._text_at[row + 1]].decode(
+            "utf-8", "surrogatepass"
+        )
 
     # ------------------------------------------------------------------ whole columns
 
