@@ -628,24 +628,22 @@ def bench(
         def say(step: str) -> None:
             err.print(f"[dim]{step}…[/]")
 
-        if library is not None or library_index is not None:
-            from rag.bench import library as library_bench
+        from rag.bench import library as library_bench
+
+        print_result = print_library_report
+        if library_index is not None:
             from rag.store.manifest import read_manifest
 
-            if library_index is not None:
-                # A missing or stale index: one line now, not after minutes of measuring.
-                read_manifest(library_index.resolve(), shown=library_index)
-                result = library_bench.repeat_built(cfg, library_index, runs, say, quick=quick)
-            elif library is not None:
-                result = library_bench.repeat(cfg, library, runs, say, quick=quick)
-            _bench_output(result, as_json, out_file)
-            if not as_json:
-                print_library_report(result, out)
-            return
-        result = repeat(cfg, runs, say=say, quick=quick, peer=peer)
+            # A missing or stale index: one line now, not after minutes of measuring.
+            read_manifest(library_index.resolve(), shown=library_index)
+            result = library_bench.repeat_built(cfg, library_index, runs, say, quick=quick)
+        elif library is not None:
+            result = library_bench.repeat(cfg, library, runs, say, quick=quick)
+        else:
+            result, print_result = repeat(cfg, runs, say=say, quick=quick, peer=peer), print_report
         _bench_output(result, as_json, out_file)
         if not as_json:
-            print_report(result, out)
+            print_result(result, out)
 
 
 def _bench_output(result: dict[str, Any], as_json: bool, out_file: Path | None) -> None:

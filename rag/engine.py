@@ -279,7 +279,7 @@ def open_engine(
         # Anything else stale (other briefs) is the user's to rebuild, as the error says.
         if not (auto_build and built_from_corpus(target, settings.corpus)):
             raise
-        line = f"{str(stale).split('; ')[0]}; rebuilding it from the same briefs"
+        line = f"{str(stale).split(f'; {REBUILD}')[0]}; rebuilding it from the same briefs"
         if progress is not None:
             progress.say(line)
         else:  # a server's start-up: its log

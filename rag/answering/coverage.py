@@ -87,17 +87,14 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(fold_typography(text))
 
 
-def _initials(
-    run: Sequence[str], stretches: Callable[[str], frozenset[str]] | None = None
-) -> frozenset[str]:
+def _initials(run: Sequence[str], stretches: Callable[[str], frozenset[str]]) -> frozenset[str]:
     """The initials of every stretch of two or more capitalised words of ``run`` (the
     joiners between them left out), so "the U.S. Center for Strategic and International
     Studies" gives "csis" as well as "uscsis"; ``stretches``: :func:`_stretches`, or a
     build's memory of it."""
     if len(run) < 2:  # most runs: nothing to abbreviate
         return _NONE
-    letters = "".join(w[0] for w in run if w[:1].isupper())
-    return (stretches or _stretches)(letters)
+    return stretches("".join(w[0] for w in run if w[:1].isupper()))
 
 
 _NONE: frozenset[str] = frozenset()

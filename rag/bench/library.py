@@ -152,7 +152,6 @@ def run(
     ``rag serve`` (else this process's peak RSS after the queries)."""
     from rag.engine import index_encoder, library_paths, make_encoder
 
-    asked = questions(settings.eval_dir)[: 16 if quick else None]
     query = encoder or make_encoder(settings)
     embedder = index_encoder(settings, query)
     library_dir, brief_dir = folder / "index-library", folder / "index-brief"
@@ -184,7 +183,7 @@ def run(
             "embedded_passages": added.embedding["passages"].embedded,
         },
     }
-    result |= searched(settings, library_dir, brief_dir, asked, query, say, serve=serve)
+    result |= searched(settings, library_dir, brief_dir, query, say, serve=serve, quick=quick)
     result["targets"] = targets(result)
     return result
 
@@ -208,7 +207,6 @@ def run_built(
     from rag.store.manifest import read_manifest
 
     manifest = read_manifest(library_dir.resolve(), shown=library_dir)
-    asked = questions(settings.eval_dir)[: 16 if quick else None]
     query = encoder or make_encoder(settings, built_with=manifest.model.searched_with)
     result: dict[str, Any] = {
         "passages": manifest.counts.passages,
@@ -216,7 +214,7 @@ def run_built(
         "index": str(library_dir),
     }
     brief_dir = folder / "index-brief"
-    result |= searched(settings, library_dir, brief_dir, asked, query, say, serve=serve)
+    result |= searched(settings, library_dir, brief_dir, query, say, serve=serve, quick=quick)
     result["targets"] = targets(result)
     return result
 
@@ -225,16 +223,18 @@ def searched(
     settings: Settings,
     library_dir: Path,
     brief_dir: Path,
-    asked: Sequence[str],
     query: Encoder,
     say: Callable[[str], None],
     *,
     serve: bool,
+    quick: bool,
 ) -> dict[str, Any]:
     """The bundled brief built alone at ``brief_dir``; hybrid ``search()`` on the library
-    and on the brief in turn; then the peak RSS of a real ``rag serve`` over the library
-    (``serve``; else this process's)."""
+    and on the brief in turn, every eval question (``quick``: 16); then the peak RSS of a
+    real ``rag serve`` over the library (``serve``; else this process's)."""
     from rag.engine import open_engine
+
+    asked = questions(settings.eval_dir)[: 16 if quick else None]
 
     say("the bundled brief alone")
     brief_cfg = settings.model_copy(update={"index_dir": brief_dir})

@@ -41,9 +41,27 @@ def row_files(tables: Sequence[np.ndarray | None], budget: int) -> list[RowFile 
     :class:`RowFile` for each mapped table. All or none: a server then holds either every
     table's pages (a library small enough to keep them) or none, never a share that grows
     with the library. ``None`` in ``tables``: a table this build does not read."""
-    files = [None if table is None else RowFile.of(table) for table in tables]
-    total = sum(file.shape[0] * file.row_bytes for file in files if file is not None)
-    return [None] * len(files) if total <= budget else files
+    mapped = [t for t in tables if t is not None and _whole_file(t) is not None]
+    if sum(t.nbytes for t in mapped) <= budget:  # no file is opened for them
+        return [None] * len(tables)
+    return [None if table is None else RowFile.of(table) for table in tables]
+
+
+def _whole_file(table: np.ndarray) -> tuple[str, int] | None:
+    """The file and byte offset behind ``table`` when it is a read-only memory map of a
+    whole ``.npy`` array (what :mod:`rag.store.artifacts` opens large tables as), else
+    ``None``. Not on a system without ``os.preadv``."""
+    import numpy as np
+
+    filename = getattr(table, "filename", None) if isinstance(table, np.memmap) else None
+    if not filename or not hasattr(os, "preadv") or table.ndim != 2:
+        return None
+    offset = int(getattr(table, "offset", 0))
+    # A slice of a map keeps its parent's file name and offset: only a map of the whole
+    # array has the file's size.
+    if not table.flags.c_contiguous or os.path.getsize(filename) != offset + table.nbytes:
+        return None
+    return filename, offset
 
 
 class RowFile:
@@ -62,17 +80,11 @@ class RowFile:
     def of(cls, table: np.ndarray) -> RowFile | None:
         """The file behind ``table`` when it is a read-only memory map of a whole ``.npy``
         array (what :mod:`rag.store.artifacts` opens large tables as), else ``None``: a
-        table in memory is read in memory. Not on a system without ``os.preadv``."""
-        import numpy as np
-
-        filename = getattr(table, "filename", None) if isinstance(table, np.memmap) else None
-        if not filename or not hasattr(os, "preadv") or table.ndim != 2:
+        table in memory is read in memory (:func:`_whole_file`)."""
+        found = _whole_file(table)
+        if found is None:
             return None
-        offset = int(getattr(table, "offset", 0))
-        # A slice of a map keeps its parent's file name and offset: only a map of the whole
-        # array has the file's size.
-        if not table.flags.c_contiguous or os.path.getsize(filename) != offset + table.nbytes:
-            return None
+        filename, offset = found
         return cls(Path(filename), offset, (int(table.shape[0]), int(table.shape[1])), table.dtype)
 
     def __len__(self) -> int:
